@@ -1,0 +1,3 @@
+module github.com/ebm-project/ebm/asm
+
+go 1.26

@@ -1,0 +1,300 @@
+package kernels
+
+import (
+	"fmt"
+	"sync"
+	"unsafe"
+)
+
+// Cache blocking (BLIS order): a kcBlock x NR panel of B stays in L1 while the
+// micro-kernel sweeps the packed mcBlock x kcBlock block of A held in L2; the
+// kcBlock x ncBlock block of B lives in L2/L3.
+const (
+	kcBlock = 256
+	mcBlock = 192
+	ncBlock = 1024
+
+	maxMR = 8
+	maxNR = 32
+
+	// directMaxM: up to this many rows of C, a row-major op(B) is read in
+	// place instead of packed. With few rows each B element is used only
+	// m times, and packing it would cost as much as the product itself.
+	directMaxM = 128
+)
+
+// workspace holds the packing buffers of one single-threaded GEMM call.
+type workspace struct {
+	a, b []float32 // packed panels, 64-byte aligned
+	tmp  []float32 // one MR x NR tile for edges
+}
+
+var workspaces = sync.Pool{New: func() any {
+	return &workspace{
+		a:   aligned((mcBlock + maxMR) * kcBlock),
+		b:   aligned((ncBlock + maxNR) * kcBlock),
+		tmp: aligned(maxMR * maxNR),
+	}
+}}
+
+func aligned(n int) []float32 {
+	s := make([]float32, n+16)
+	off := (64 - int(uintptr(unsafe.Pointer(&s[0]))%64)) % 64 / 4
+	return s[off : off+n : off+n]
+}
+
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices, where
+// op(A) is m x k and op(B) is k x n: op(X) = X, or X^T when transX is true
+// (then X is stored transposed: k x m for A, n x k for B). lda, ldb and ldc
+// are the row strides of the stored matrices. beta == 0 means C is only
+// written, so NaN or Inf already in C does not leak into the result.
+//
+// The forms an MLP uses: forward X*W (false, false), input gradient dY*W^T
+// (false, true), weight gradient X^T*dY (true, false).
+//
+// Sgemm runs on the calling goroutine only; see SgemmParallel.
+func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
+	if err := checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
+		return err
+	}
+	gemmWith(active.Load(), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	return nil
+}
+
+// SgemmParallel is Sgemm split across up to workers goroutines, by column
+// blocks of C (or row blocks when C is narrow). Call it from outside any
+// worker pool: inside one, use Sgemm so the pool stays the single owner of
+// the cores.
+func SgemmParallel(workers int, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
+	if err := checkGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
+		return err
+	}
+	im := active.Load()
+	parts := splitRange(n, workers, im.nr)
+	byRows := false
+	if len(parts) < 2 {
+		parts = splitRange(m, workers, im.mr)
+		byRows = true
+	}
+	if len(parts) < 2 || 2.0*float64(m)*float64(n)*float64(k) < 4e6 {
+		gemmWith(im, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return nil
+	}
+	var wg sync.WaitGroup
+	for _, r := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if byRows {
+				aOff := r[0] * lda
+				if transA {
+					aOff = r[0]
+				}
+				gemmWith(im, transA, transB, r[1]-r[0], n, k, alpha, a[aOff:], lda, b, ldb, beta, c[r[0]*ldc:], ldc)
+			} else {
+				bOff := r[0]
+				if transB {
+					bOff = r[0] * ldb
+				}
+				gemmWith(im, transA, transB, m, r[1]-r[0], k, alpha, a, lda, b[bOff:], ldb, beta, c[r[0]:], ldc)
+			}
+		}()
+	}
+	wg.Wait()
+	return nil
+}
+
+// splitRange cuts [0,n) into at most parts ranges whose inner edges fall on
+// multiples of unit; it returns fewer when n is too small to share.
+func splitRange(n, parts, unit int) [][2]int {
+	units := (n + unit - 1) / unit
+	if parts > units {
+		parts = units
+	}
+	if parts < 1 {
+		parts = 1
+	}
+	out := make([][2]int, 0, parts)
+	lo := 0
+	for p := range parts {
+		hi := min(n, (units*(p+1)/parts)*unit)
+		if hi > lo {
+			out = append(out, [2]int{lo, hi})
+		}
+		lo = hi
+	}
+	return out
+}
+
+// GemmError describes an Sgemm argument that does not fit.
+type GemmError struct {
+	Arg    string // "m", "lda", "a", ...
+	Value  int
+	Reason string
+}
+
+func (e *GemmError) Error() string {
+	return fmt.Sprintf("kernels: sgemm: %s = %d: %s", e.Arg, e.Value, e.Reason)
+}
+
+func checkGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) error {
+	for _, d := range []struct {
+		name string
+		v    int
+	}{{"m", m}, {"n", n}, {"k", k}} {
+		if d.v < 0 {
+			return &GemmError{d.name, d.v, "negative dimension"}
+		}
+	}
+	check := func(name string, s []float32, ldName string, ld, rows, cols int) error {
+		if ld < max(1, cols) {
+			return &GemmError{ldName, ld, fmt.Sprintf("stride below row length %d", cols)}
+		}
+		if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
+			return &GemmError{name, len(s), fmt.Sprintf("slice too short for %dx%d with stride %d (needs %d)", rows, cols, ld, (rows-1)*ld+cols)}
+		}
+		return nil
+	}
+	ar, ac := m, k
+	if transA {
+		ar, ac = k, m
+	}
+	br, bc := k, n
+	if transB {
+		br, bc = n, k
+	}
+	if err := check("len(a)", a, "lda", lda, ar, ac); err != nil {
+		return err
+	}
+	if err := check("len(b)", b, "ldb", ldb, br, bc); err != nil {
+		return err
+	}
+	return check("len(c)", c, "ldc", ldc, m, n)
+}
+
+// gemmWith runs the blocked product on one goroutine with implementation im.
+// Arguments are already checked.
+func gemmWith(im *impl, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	raceGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	ws := workspaces.Get().(*workspace)
+	defer workspaces.Put(ws)
+	mr, nr := im.mr, im.nr
+	directB := !transB && m <= directMaxM
+	for jc := 0; jc < n; jc += ncBlock {
+		nc := min(ncBlock, n-jc)
+		for pc := 0; pc < k; pc += kcBlock {
+			kc := min(kcBlock, k-pc)
+			be := beta
+			if pc > 0 {
+				be = 1
+			}
+			// B panels: packed panel jr/nr sits at ws.b[jr*kc:], NR floats a row.
+			for jr := 0; jr < nc; jr += nr {
+				if !directB || nc-jr < nr {
+					packB(ws.b[jr*kc:], b, ldb, transB, pc, kc, jc+jr, min(nr, nc-jr), nr)
+				}
+			}
+			for ic := 0; ic < m; ic += mcBlock {
+				mc := min(mcBlock, m-ic)
+				for ir := 0; ir < mc; ir += mr {
+					if !transA || mc-ir < mr {
+						packA(ws.a[ir*kc:], a, lda, transA, ic+ir, min(mr, mc-ir), pc, kc, mr)
+					}
+				}
+				for jr := 0; jr < nc; jr += nr {
+					nrr := min(nr, nc-jr)
+					bp, bs := &ws.b[jr*kc], uintptr(nr*4)
+					if directB && nrr == nr {
+						bp, bs = &b[pc*ldb+jc+jr], uintptr(ldb*4)
+					}
+					for ir := 0; ir < mc; ir += mr {
+						mrr := min(mr, mc-ir)
+						ap, as := &ws.a[ir*kc], uintptr(mr*4)
+						if transA && mrr == mr {
+							ap, as = &a[pc*lda+ic+ir], uintptr(lda*4)
+						}
+						ci := (ic+ir)*ldc + jc + jr
+						if mrr == mr && nrr == nr {
+							im.kernel(kc, ap, as, bp, bs, &c[ci], uintptr(ldc*4), alpha, be)
+							continue
+						}
+						im.kernel(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr*4), alpha, 0)
+						for i := range mrr {
+							row := c[ci+i*ldc : ci+i*ldc+nrr]
+							t := ws.tmp[i*nr : i*nr+nrr]
+							if be == 0 {
+								copy(row, t)
+							} else {
+								for j := range row {
+									row[j] = t[j] + be*row[j]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func scaleC(m, n int, beta float32, c []float32, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
+
+// packA writes rows [i0,i0+rows) x columns [p0,p0+kc) of op(A) as kc groups
+// of mr values (column-major in the panel), zero-padding rows past the edge.
+func packA(dst, a []float32, lda int, transA bool, i0, rows, p0, kc, mr int) {
+	dst = dst[:kc*mr]
+	if rows < mr {
+		clear(dst)
+	}
+	if transA {
+		for p := range kc {
+			copy(dst[p*mr:p*mr+rows], a[(p0+p)*lda+i0:])
+		}
+		return
+	}
+	for i := range rows {
+		src := a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc]
+		for p, v := range src {
+			dst[p*mr+i] = v
+		}
+	}
+}
+
+// packB writes rows [p0,p0+kc) x columns [j0,j0+cols) of op(B) as kc rows of
+// nr values, zero-padding columns past the edge.
+func packB(dst, b []float32, ldb int, transB bool, p0, kc, j0, cols, nr int) {
+	dst = dst[:kc*nr]
+	if cols < nr {
+		clear(dst)
+	}
+	if !transB {
+		for p := range kc {
+			copy(dst[p*nr:p*nr+cols], b[(p0+p)*ldb+j0:])
+		}
+		return
+	}
+	for j := range cols {
+		src := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kc]
+		for p, v := range src {
+			dst[p*nr+j] = v
+		}
+	}
+}

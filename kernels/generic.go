@@ -1,0 +1,89 @@
+package kernels
+
+import (
+	"math"
+	"unsafe"
+)
+
+// The generic implementation is pure Go: always compiled, the only one in a
+// purego build, and the reference the assembly is checked against.
+var genericImpl = register(&impl{
+	name:    "generic",
+	rank:    0,
+	missing: func() string { return "" },
+	mr:      4, nr: 4,
+	kernel: sgemmKernelGeneric,
+	eluFwd: eluForwardGeneric,
+	eluBwd: eluBackwardGeneric,
+})
+
+func at(p *float32, off uintptr) *float32 { return (*float32)(unsafe.Add(unsafe.Pointer(p), off)) }
+
+// sgemmKernelGeneric is the 4x4 micro-kernel in Go; sixteen scalar
+// accumulators stay in registers.
+func sgemmKernelGeneric(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+	for p := 0; p < kc; p++ {
+		ap := (*[4]float32)(unsafe.Pointer(a))
+		bp := (*[4]float32)(unsafe.Pointer(b))
+		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+		c20 += a2 * b0
+		c21 += a2 * b1
+		c22 += a2 * b2
+		c23 += a2 * b3
+		c30 += a3 * b0
+		c31 += a3 * b1
+		c32 += a3 * b2
+		c33 += a3 * b3
+		a = at(a, aStride)
+		b = at(b, bStride)
+	}
+	acc := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+	for i := range 4 {
+		row := (*[4]float32)(unsafe.Pointer(at(c, uintptr(i)*ldc)))
+		for j := range 4 {
+			if beta == 0 {
+				row[j] = alpha * acc[i][j]
+			} else {
+				row[j] = alpha*acc[i][j] + beta*row[j]
+			}
+		}
+	}
+}
+
+// eluForwardGeneric: y = x for x > 0, alpha*(e^x - 1) otherwise, with
+// e^x - 1 from float64 Expm1 so that it is exact to float32 rounding.
+func eluForwardGeneric(y, x []float32, alpha float32) {
+	y = y[:len(x)]
+	for i, v := range x {
+		if v > 0 || v != v {
+			y[i] = v
+		} else {
+			y[i] = alpha * float32(math.Expm1(float64(v)))
+		}
+	}
+}
+
+// eluBackwardGeneric: dx = dy * (1 if y > 0 else y + alpha). For alpha > 0
+// ELU is increasing with y > 0 exactly when x > 0, so y alone decides, and
+// e^x*alpha = y + alpha is the slope on the negative side.
+func eluBackwardGeneric(dx, dy, y []float32, alpha float32) {
+	dx = dx[:len(y)]
+	dy = dy[:len(y)]
+	for i, v := range y {
+		if v > 0 {
+			dx[i] = dy[i]
+		} else {
+			dx[i] = dy[i] * (v + alpha)
+		}
+	}
+}

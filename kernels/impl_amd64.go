@@ -1,0 +1,57 @@
+//go:build !purego
+
+package kernels
+
+import "github.com/klauspost/cpuid/v2"
+
+var avx2Impl = register(&impl{
+	name:     "avx2",
+	rank:     10,
+	features: []string{"AVX", "AVX2", "FMA3"},
+	missing:  func() string { return missingFeatures(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) },
+	mr:       6, nr: 16,
+	kernel: sgemmKernelAVX2,
+	eluFwd: func(y, x []float32, alpha float32) {
+		n := len(x) &^ 7
+		if n > 0 {
+			eluForwardAVX2(&y[0], &x[0], n, alpha)
+		}
+		eluForwardGeneric(y[n:], x[n:], alpha)
+	},
+	eluBwd: func(dx, dy, y []float32, alpha float32) {
+		n := len(y) &^ 7
+		if n > 0 {
+			eluBackwardAVX2(&dx[0], &dy[0], &y[0], n, alpha)
+		}
+		eluBackwardGeneric(dx[n:], dy[n:], y[n:], alpha)
+	},
+})
+
+var avx512Impl = register(&impl{
+	name:     "avx512",
+	rank:     20,
+	features: []string{"AVX512F"},
+	missing:  func() string { return missingFeatures(cpuid.AVX512F) },
+	mr:       8, nr: 32,
+	kernel: sgemmKernelAVX512,
+	eluFwd: func(y, x []float32, alpha float32) { eluForwardAVX512(&y[0], &x[0], len(x), alpha) },
+	eluBwd: func(dx, dy, y []float32, alpha float32) { eluBackwardAVX512(&dx[0], &dy[0], &y[0], len(y), alpha) },
+})
+
+//go:noescape
+func sgemmKernelAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sgemmKernelAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func eluForwardAVX2(y, x *float32, n int, alpha float32)
+
+//go:noescape
+func eluBackwardAVX2(dx, dy, y *float32, n int, alpha float32)
+
+//go:noescape
+func eluForwardAVX512(y, x *float32, n int, alpha float32)
+
+//go:noescape
+func eluBackwardAVX512(dx, dy, y *float32, n int, alpha float32)

@@ -1,0 +1,37 @@
+//go:build !purego
+
+package kernels
+
+import "github.com/klauspost/cpuid/v2"
+
+var neonImpl = register(&impl{
+	name:     "neon",
+	rank:     10,
+	features: []string{"ASIMD"},
+	missing:  func() string { return missingFeatures(cpuid.ASIMD) },
+	mr:       8, nr: 8,
+	kernel: sgemmKernelNEON,
+	eluFwd: func(y, x []float32, alpha float32) {
+		n := len(x) &^ 3
+		if n > 0 {
+			eluForwardNEON(&y[0], &x[0], n, alpha)
+		}
+		eluForwardGeneric(y[n:], x[n:], alpha)
+	},
+	eluBwd: func(dx, dy, y []float32, alpha float32) {
+		n := len(y) &^ 3
+		if n > 0 {
+			eluBackwardNEON(&dx[0], &dy[0], &y[0], n, alpha)
+		}
+		eluBackwardGeneric(dx[n:], dy[n:], y[n:], alpha)
+	},
+})
+
+//go:noescape
+func sgemmKernelNEON(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func eluForwardNEON(y, x *float32, n int, alpha float32)
+
+//go:noescape
+func eluBackwardNEON(dx, dy, y *float32, n int, alpha float32)
