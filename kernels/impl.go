@@ -20,7 +20,7 @@ type microKernel func(kc int, a *float32, aStride uintptr, b *float32, bStride u
 // itself at init; only those whose CPU features are present may be used.
 type impl struct {
 	name     string
-	rank     int // preference when several are available: highest wins
+	rank     int      // preference when several are available: highest wins
 	features []string // CPU features the assembly requires, as cpuid names them
 	missing  func() string
 
@@ -125,7 +125,7 @@ type Implementation struct {
 	Requires  []string `json:"requires"`
 	Available bool     `json:"available"`
 	Reason    string   `json:"reason,omitempty"` // why it is unavailable
-	Tile      string   `json:"tile"`            // micro-kernel register tile, MRxNR
+	Tile      string   `json:"tile"`             // micro-kernel register tile, MRxNR
 }
 
 // Info reports what the CPU offers and which implementation is chosen.

@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Times OpenBLAS SGEMM (through numpy) on the shapes of BenchmarkSgemm.
+
+Prints one JSON object per line: {"peer": ..., "form": ..., "shape": "mxkxn", "gflops": ...}.
+Run through bench/sgemm.sh, which sets the OpenBLAS environment per run.
+"""
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+SHAPES = [
+    ("NN", 64, 784, 512), ("NN", 64, 512, 512), ("NN", 64, 512, 10),
+    ("NN", 256, 784, 512), ("NN", 256, 512, 512), ("NN", 256, 512, 10),
+    ("NT", 64, 512, 784), ("NT", 64, 512, 512), ("NT", 64, 10, 512),
+    ("NT", 256, 512, 784), ("NT", 256, 512, 512),
+    ("TN", 784, 64, 512), ("TN", 512, 64, 512), ("TN", 512, 64, 10),
+    ("TN", 784, 256, 512), ("TN", 512, 256, 512),
+    ("NN", 1024, 1024, 1024), ("NN", 2048, 2048, 2048),
+]
+
+
+def time_one(form, m, k, n, min_seconds=0.3):
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((k, m) if form[0] == "T" else (m, k), dtype=np.float32)
+    b = rng.standard_normal((n, k) if form[1] == "T" else (k, n), dtype=np.float32)
+    opa = a.T if form[0] == "T" else a
+    opb = b.T if form[1] == "T" else b
+    c = np.empty((m, n), dtype=np.float32)
+    np.matmul(opa, opb, out=c)
+    best = 0.0
+    for _ in range(3):
+        reps, t0 = 0, time.perf_counter()
+        while True:
+            np.matmul(opa, opb, out=c)
+            reps += 1
+            dt = time.perf_counter() - t0
+            if dt >= min_seconds / 3:
+                break
+        best = max(best, 2.0 * m * n * k * reps / dt / 1e9)
+    return best
+
+
+def main():
+    peer = sys.argv[1] if len(sys.argv) > 1 else "openblas"
+    for form, m, k, n in SHAPES:
+        print(json.dumps({"peer": peer, "form": form, "shape": f"{m}x{k}x{n}",
+                          "gflops": round(time_one(form, m, k, n), 1)}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

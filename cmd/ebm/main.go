@@ -1,0 +1,327 @@
+// Command ebm trains, samples and benchmarks joint energy-based models on
+// MNIST. Run `ebm help` for the commands.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/ebm-project/ebm/kernels"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+)
+
+const usage = `ebm: joint energy-based models on MNIST, trained with Langevin dynamics.
+
+Commands:
+  ebm train  [flags]   train a model (ebm train -h lists the flags)
+  ebm sample --checkpoint F [--class y] [--n 64] [--steps K] --out grid.png
+  ebm info             CPU features and the kernels chosen
+  ebm bench [--json]   time training iterations of the original configuration
+`
+
+func main() {
+	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "ebm: "+oneLine(err))
+		}
+		if errors.Is(err, train.ErrInterrupted) {
+			os.Exit(130)
+		}
+		os.Exit(2)
+	}
+}
+
+func oneLine(err error) string { return strings.ReplaceAll(err.Error(), "\n", "; ") }
+
+func run(args []string, stdout, stderr io.Writer) error {
+	if err := kernels.EnvError(); err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("no command given")
+	}
+	switch args[0] {
+	case "train":
+		return cmdTrain(args[1:], stderr)
+	case "sample":
+		return cmdSample(args[1:], stdout, stderr)
+	case "info":
+		return cmdInfo(args[1:], stdout, stderr)
+	case "bench":
+		return cmdBench(args[1:], stdout, stderr)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q (want train, sample, info or bench)", args[0])
+}
+
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("ebm "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {
+		fs.SetOutput(stderr)
+		fmt.Fprintf(stderr, "usage: ebm %s [flags]\n", name)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parse reports a bad flag in one line, or the usage on -h.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fs.Usage()
+			return err
+		}
+		return fmt.Errorf("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// intList parses "512,512,512".
+type intList struct{ v *[]int }
+
+func (l intList) String() string {
+	if l.v == nil {
+		return ""
+	}
+	var s []string
+	for _, x := range *l.v {
+		s = append(s, strconv.Itoa(x))
+	}
+	return strings.Join(s, ",")
+}
+
+func (l intList) Set(s string) error {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		x, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return fmt.Errorf("%q is not a list of integers", s)
+		}
+		out = append(out, x)
+	}
+	*l.v = out
+	return nil
+}
+
+func cmdTrain(args []string, stderr io.Writer) error {
+	cfg := train.Default()
+	fs := newFlags("train", stderr)
+	preset := fs.String("preset", "default", "starting configuration: default or original (the original script's: 50 steps from noise, alpha 0.5, sigma 0.05); other flags override it")
+	// The preset must be known before the other flags apply on top of it.
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "preset="); ok {
+			*preset = v
+		} else if strings.TrimLeft(a, "-") == "preset" && i+1 < len(args) {
+			*preset = args[i+1]
+		}
+	}
+	switch *preset {
+	case "default":
+	case "original":
+		cfg = train.Original()
+	default:
+		return fmt.Errorf("--preset %q: want default or original", *preset)
+	}
+	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
+	fs.IntVar(&cfg.BatchSize, "batch_size", cfg.BatchSize, "examples per step (and Langevin chains per step)")
+	fs.IntVar(&cfg.LangevinSteps, "langevin_steps", cfg.LangevinSteps, "SGLD steps per training step")
+	fs.Float64Var(&cfg.LangevinAlpha, "langevin_alpha", cfg.LangevinAlpha, "SGLD step size alpha: x -= alpha*grad E(x)")
+	fs.Float64Var(&cfg.LangevinSigma, "langevin_sigma", cfg.LangevinSigma, "SGLD noise scale sigma")
+	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate")
+	fs.StringVar(&cfg.LogFile, "log_file", cfg.LogFile, "log file, relative to --out_dir unless absolute")
+	fs.StringVar(&cfg.DataDir, "data_dir", os.Getenv(mnist.EnvVar), "folder with the MNIST IDX files (default $"+mnist.EnvVar+")")
+	fs.StringVar(&cfg.OutDir, "out_dir", cfg.OutDir, "run directory: checkpoint, metrics, images")
+	fs.Func("seed", fmt.Sprintf("random seed (default %d)", cfg.Seed), func(s string) error {
+		v, err := strconv.ParseUint(s, 10, 64)
+		cfg.Seed = v
+		return err
+	})
+	fs.IntVar(&cfg.Workers, "workers", cfg.Workers, "Langevin worker goroutines (0: one per core); results do not depend on it")
+	fs.IntVar(&cfg.SampleEvery, "sample_every", cfg.SampleEvery, "write a grid of samples every N epochs")
+	fs.IntVar(&cfg.BufferSize, "buffer_size", cfg.BufferSize, "replay buffer slots (0: every chain starts from noise)")
+	fs.Float64Var(&cfg.BufferReinit, "buffer_reinit", cfg.BufferReinit, "share of buffer chains restarted from noise each step")
+	fs.Float64Var(&cfg.EnergyReg, "energy_reg", cfg.EnergyReg, "lambda of the lambda*(E_real^2 + E_sample^2) regulariser")
+	fs.Float64Var(&cfg.ClipNorm, "clip_norm", cfg.ClipNorm, "clip the gradient norm to this (0: off)")
+	fs.BoolVar(&cfg.Clamp, "clamp", cfg.Clamp, "clamp samples to [-1,1] after each Langevin step")
+	fs.Var(intList{&cfg.Hidden}, "hidden", "hidden layer widths, comma-separated")
+	fs.IntVar(&cfg.TrainLimit, "train_limit", 0, "use only the first N training images (0: all)")
+	fs.IntVar(&cfg.TestLimit, "test_limit", 0, "use only the first N test images (0: all)")
+	fs.BoolVar(&cfg.Download, "download", cfg.Download, "download missing MNIST files from the public mirrors")
+	resume := fs.Bool("resume", false, "continue the run in --out_dir from its checkpoint")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if cfg.DataDir == "" {
+		return fmt.Errorf("no data folder: pass --data_dir or set %s (the folder holding the MNIST IDX files)", mnist.EnvVar)
+	}
+	if st, err := os.Stat(cfg.DataDir); err != nil || !st.IsDir() {
+		if !cfg.Download {
+			return fmt.Errorf("--data_dir %s: not a folder", cfg.DataDir)
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("--out_dir %s: %w", cfg.OutDir, err)
+	}
+	logPath := cfg.LogFile
+	if !filepath.IsAbs(logPath) {
+		logPath = filepath.Join(cfg.OutDir, logPath)
+	}
+	lf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("--log_file: %w", err)
+	}
+	defer lf.Close()
+	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, nil), slog.NewTextHandler(lf, nil)))
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return train.Execute(ctx, cfg, *resume, log, stderr)
+}
+
+func cmdSample(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sample", stderr)
+	ckpt := fs.String("checkpoint", "", "checkpoint file (a run's checkpoint.ebm)")
+	class := fs.Int("class", -1, "sample E(x, y) for this class (default: unconditional E(x))")
+	n := fs.Int("n", 64, "number of samples")
+	steps := fs.Int("steps", 0, "Langevin steps from noise (default: the run's langevin_steps)")
+	out := fs.String("out", "", "PNG grid to write")
+	seed := fs.Uint64("seed", 1, "random seed")
+	workers := fs.Int("workers", 0, "worker goroutines (0: one per core)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *ckpt == "" || *out == "" {
+		return errors.New("sample: --checkpoint and --out are required")
+	}
+	c, err := train.LoadCheckpoint(*ckpt)
+	if err != nil {
+		return err
+	}
+	k := *steps
+	if k == 0 {
+		k = c.Config.LangevinSteps
+	}
+	x, err := train.Sample(c.Model, c.Config, *n, k, *class, *workers, *seed)
+	if err != nil {
+		return err
+	}
+	side := 28
+	if err := train.WriteGrid(*out, x, *n, side, side, 8); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d samples (%d steps) to %s\n", *n, k, *out)
+	return nil
+}
+
+func cmdInfo(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("info", stderr)
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	info := kernels.Describe()
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	fmt.Fprintf(stdout, "cpu:      %s\nfeatures: %s\nkernels:  %s", info.CPU, strings.Join(info.Features, " "), info.Active)
+	if info.EnvOverride != "" {
+		fmt.Fprintf(stdout, " (%s=%s)", kernels.EnvVar, info.EnvOverride)
+	}
+	fmt.Fprintln(stdout)
+	for _, im := range info.Implementations {
+		state := "available"
+		if !im.Available {
+			state = "unavailable: " + im.Reason
+		}
+		fmt.Fprintf(stdout, "  %-8s tile %-5s requires %-18s %s\n", im.Name, im.Tile, strings.Join(im.Requires, ","), state)
+	}
+	return nil
+}
+
+func cmdBench(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("bench", stderr)
+	asJSON := fs.Bool("json", false, "print one JSON object")
+	iters := fs.Int("iters", 20, "timed iterations")
+	warmup := fs.Int("warmup", 3, "untimed iterations first")
+	workers := fs.Int("workers", 0, "Langevin workers (0: one per core)")
+	steps := fs.Int("langevin_steps", 50, "Langevin steps per iteration")
+	batch := fs.Int("batch_size", 64, "batch size")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *iters <= 0 || *warmup < 0 {
+		return fmt.Errorf("bench: --iters = %d, --warmup = %d: need iters > 0, warmup >= 0", *iters, *warmup)
+	}
+	cfg := train.Original()
+	cfg.Workers, cfg.LangevinSteps, cfg.BatchSize = *workers, *steps, *batch
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	// Timing does not depend on pixel values: synthetic data keeps the
+	// benchmark free of the data set.
+	rng := rand.New(rand.NewPCG(1, 2))
+	n := cfg.BatchSize * (*iters + *warmup)
+	d := &mnist.Dataset{N: n, Rows: 28, Cols: 28, Images: make([]float32, n*784), Labels: make([]uint8, n)}
+	for i := range d.Images {
+		d.Images[i] = float32(2*rng.Float64() - 1)
+	}
+	for i := range d.Labels {
+		d.Labels[i] = uint8(rng.IntN(10))
+	}
+	t, err := train.NewTrainer(cfg, d, d, nil)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	idx := make([]int, cfg.BatchSize)
+	var start time.Time
+	for it := range *iters + *warmup {
+		if it == *warmup {
+			start = time.Now()
+		}
+		for i := range idx {
+			idx[i] = it*cfg.BatchSize + i
+		}
+		if _, err := t.Step(idx); err != nil {
+			return err
+		}
+	}
+	el := time.Since(start)
+	ms := el.Seconds() * 1000 / float64(*iters)
+	res := map[string]any{
+		"iter_ms": ms, "iters_per_s": 1000 / ms, "iters": *iters, "batch_size": cfg.BatchSize,
+		"langevin_steps": cfg.LangevinSteps, "workers": t.Cfg.Workers, "kernels": kernels.Active(),
+		"model": t.Model.Sizes,
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%.2f ms/iteration (%.2f it/s): batch %d, %d Langevin steps from noise, %d workers, kernels %s\n",
+		ms, 1000/ms, cfg.BatchSize, cfg.LangevinSteps, t.Cfg.Workers, kernels.Active())
+	return nil
+}

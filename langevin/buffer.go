@@ -1,0 +1,72 @@
+package langevin
+
+import (
+	"fmt"
+	"math/rand/v2"
+)
+
+// Buffer is a persistent replay buffer of samples (as in JEM): each training
+// step continues chains drawn from it, restarting a fraction of them from
+// uniform noise, and writes the results back.
+type Buffer struct {
+	Dim    int
+	Data   []float32 // Size x Dim
+	Labels []int     // class of each slot, for class-conditional sampling
+	Reinit float64   // probability that a drawn slot restarts from noise
+	idx    []int
+}
+
+// NewBuffer fills size slots with uniform noise in [-1,1]; labels are
+// assigned round-robin over classes.
+func NewBuffer(size, dim, classes int, reinit float64, rng *rand.Rand) (*Buffer, error) {
+	if size <= 0 || dim <= 0 {
+		return nil, fmt.Errorf("langevin: buffer size %d, dim %d: both must be positive", size, dim)
+	}
+	if reinit < 0 || reinit > 1 {
+		return nil, fmt.Errorf("langevin: buffer reinit = %v: must be in [0,1]", reinit)
+	}
+	b := &Buffer{Dim: dim, Data: make([]float32, size*dim), Labels: make([]int, size), Reinit: reinit}
+	for i := range b.Data {
+		b.Data[i] = float32(2*rng.Float64() - 1)
+	}
+	for i := range b.Labels {
+		b.Labels[i] = i % max(1, classes)
+	}
+	return b, nil
+}
+
+// Size is the number of slots.
+func (b *Buffer) Size() int { return len(b.Labels) }
+
+// Draw copies n random slots into x (n x Dim) and their labels into y (if
+// not nil), restarting each from noise with probability Reinit. It remembers
+// the slots for Store.
+func (b *Buffer) Draw(x []float32, y []int, rng *rand.Rand) {
+	n := len(x) / b.Dim
+	if cap(b.idx) < n {
+		b.idx = make([]int, n)
+	}
+	b.idx = b.idx[:n]
+	for i := range n {
+		k := rng.IntN(b.Size())
+		b.idx[i] = k
+		dst := x[i*b.Dim : (i+1)*b.Dim]
+		if rng.Float64() < b.Reinit {
+			for j := range dst {
+				dst[j] = float32(2*rng.Float64() - 1)
+			}
+		} else {
+			copy(dst, b.Data[k*b.Dim:(k+1)*b.Dim])
+		}
+		if y != nil {
+			y[i] = b.Labels[k]
+		}
+	}
+}
+
+// Store writes x back into the slots of the last Draw.
+func (b *Buffer) Store(x []float32) {
+	for i, k := range b.idx {
+		copy(b.Data[k*b.Dim:(k+1)*b.Dim], x[i*b.Dim:(i+1)*b.Dim])
+	}
+}

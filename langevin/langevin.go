@@ -1,0 +1,240 @@
+// Package langevin draws samples from an energy-based model by stochastic
+// gradient Langevin dynamics (SGLD):
+//
+//	x_{t+1} = x_t - alpha * grad_x E(x_t) + sigma * eps,  eps ~ N(0, I)
+//
+// Chains are independent, so a batch is cut into fixed-size shards that
+// workers run in parallel, each with its own scratch buffers and a random
+// stream derived from (seed, round, shard). The shards, not the workers,
+// decide the arithmetic: a seed gives bit-identical samples whatever the
+// number of workers or GOMAXPROCS.
+package langevin
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"sync/atomic"
+)
+
+// Energy is the model being sampled. It hands out one Evaluator per worker.
+type Energy interface {
+	// Dim is the length of one sample.
+	Dim() int
+	// NewEvaluator returns scratch space for batches of up to n chains.
+	NewEvaluator(n int) Evaluator
+}
+
+// Evaluator computes energies and their input gradients for a batch.
+type Evaluator interface {
+	// EnergyGrad evaluates the len(e) chains stored row-major in x: e[i] =
+	// E(x_i), or E(x_i, y[i]) when y is not nil, and grad[i*Dim:] = the
+	// gradient of that energy with respect to x_i.
+	EnergyGrad(x []float32, y []int, e, grad []float32) error
+}
+
+// Config sets the dynamics.
+type Config struct {
+	Steps     int     // K, Langevin steps per call
+	StepSize  float32 // alpha, the gradient step
+	Noise     float32 // sigma, the noise scale
+	Clamp     bool    // clamp samples to [-1,1] after every step
+	Seed      uint64  // root of every random stream
+	Workers   int     // goroutines; results do not depend on it
+	ShardSize int     // chains per shard (default 32); results depend on it
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Steps < 0:
+		return fmt.Errorf("langevin: steps = %d: must not be negative", c.Steps)
+	case c.StepSize < 0 || isBad(c.StepSize):
+		return fmt.Errorf("langevin: step size = %v: must be finite and non-negative", c.StepSize)
+	case c.Noise < 0 || isBad(c.Noise):
+		return fmt.Errorf("langevin: noise = %v: must be finite and non-negative", c.Noise)
+	case c.Workers < 1:
+		return fmt.Errorf("langevin: workers = %d: need at least one", c.Workers)
+	case c.ShardSize < 1:
+		return fmt.Errorf("langevin: shard size = %d: must be positive", c.ShardSize)
+	}
+	return nil
+}
+
+func isBad(v float32) bool { return math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) }
+
+// DefaultShardSize keeps shards large enough for efficient matrix products
+// and small enough that a batch of 64 feeds two cores.
+const DefaultShardSize = 32
+
+// Sampler runs SGLD with a fixed pool of workers. It is not safe for
+// concurrent use; Close stops the workers.
+type Sampler struct {
+	cfg     Config
+	dim     int
+	workers []*worker
+	jobs    chan *worker
+	wg      sync.WaitGroup
+
+	// The batch of the current Run, read by the workers.
+	x       []float32
+	y       []int
+	e       []float32
+	n       int
+	round   uint64
+	init    bool
+	next  atomic.Int64
+	errMu sync.Mutex
+	err   error
+}
+
+type worker struct {
+	s    *Sampler
+	ev   Evaluator
+	grad []float32
+	e    []float32
+	src  *rand.PCG
+	rng  *rand.Rand
+}
+
+// New starts cfg.Workers workers sampling from energy.
+func New(energy Energy, cfg Config) (*Sampler, error) {
+	if cfg.ShardSize == 0 {
+		cfg.ShardSize = DefaultShardSize
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Sampler{cfg: cfg, dim: energy.Dim(), jobs: make(chan *worker)}
+	for range cfg.Workers {
+		src := rand.NewPCG(0, 0)
+		w := &worker{s: s, ev: energy.NewEvaluator(cfg.ShardSize), src: src, rng: rand.New(src),
+			grad: make([]float32, cfg.ShardSize*s.dim), e: make([]float32, cfg.ShardSize)}
+		s.workers = append(s.workers, w)
+		go w.loop()
+	}
+	return s, nil
+}
+
+// Config returns the sampler's settings.
+func (s *Sampler) Config() Config { return s.cfg }
+
+// SetDynamics changes steps, step size and noise for later calls.
+func (s *Sampler) SetDynamics(steps int, stepSize, noise float32) error {
+	c := s.cfg
+	c.Steps, c.StepSize, c.Noise = steps, stepSize, noise
+	if err := c.validate(); err != nil {
+		return err
+	}
+	s.cfg = c
+	return nil
+}
+
+// Close stops the workers.
+func (s *Sampler) Close() { close(s.jobs) }
+
+func (w *worker) loop() {
+	for range w.s.jobs {
+		w.run()
+		w.s.wg.Done()
+	}
+}
+
+// Run advances the n = len(x)/Dim chains in x by cfg.Steps steps, in place.
+// With fromNoise, x is first overwritten with uniform noise in [-1,1]. y
+// selects class-conditional energies E(x, y) (nil: E(x)). energies, if not
+// nil, receives E at the final step's start for each chain. round must differ
+// between calls that should draw different noise (a training step counter).
+func (s *Sampler) Run(x []float32, y []int, energies []float32, fromNoise bool, round uint64) error {
+	if len(x)%s.dim != 0 {
+		return fmt.Errorf("langevin: %d values is not a whole number of samples of %d", len(x), s.dim)
+	}
+	n := len(x) / s.dim
+	if y != nil && len(y) != n {
+		return fmt.Errorf("langevin: %d labels for %d chains", len(y), n)
+	}
+	if energies != nil && len(energies) != n {
+		return fmt.Errorf("langevin: %d energy slots for %d chains", len(energies), n)
+	}
+	s.x, s.y, s.e, s.n, s.round, s.init = x, y, energies, n, round, fromNoise
+	s.next.Store(0)
+	s.err = nil
+	active := min(len(s.workers), (n+s.cfg.ShardSize-1)/s.cfg.ShardSize)
+	s.wg.Add(active)
+	for _, w := range s.workers[:active] {
+		s.jobs <- w
+	}
+	s.wg.Wait()
+	s.x, s.y, s.e = nil, nil, nil
+	return s.err
+}
+
+// streamSeed derives the random stream of one shard in one round.
+func streamSeed(seed, round, shard uint64) (uint64, uint64) {
+	return splitmix(seed ^ splitmix(round)), splitmix(shard + 0x9e3779b97f4a7c15*splitmix(round+1))
+}
+
+func splitmix(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// run takes shards until none are left.
+func (w *worker) run() {
+	s := w.s
+	cfg, dim := s.cfg, s.dim
+	shards := int64((s.n + cfg.ShardSize - 1) / cfg.ShardSize)
+	for {
+		sh := s.next.Add(1) - 1
+		if sh >= shards {
+			return
+		}
+		lo := int(sh) * cfg.ShardSize
+		hi := min(s.n, lo+cfg.ShardSize)
+		rows := hi - lo
+		x := s.x[lo*dim : hi*dim]
+		var y []int
+		if s.y != nil {
+			y = s.y[lo:hi]
+		}
+		w.src.Seed(streamSeed(cfg.Seed, s.round, uint64(sh)))
+		if s.init {
+			for i := range x {
+				x[i] = float32(2*w.rng.Float64() - 1)
+			}
+		}
+		e, g := w.e[:rows], w.grad[:rows*dim]
+		for range cfg.Steps {
+			if err := w.ev.EnergyGrad(x, y, e, g); err != nil {
+				s.fail(err)
+				return
+			}
+			for i := range x {
+				v := x[i] - cfg.StepSize*g[i] + cfg.Noise*float32(w.rng.NormFloat64())
+				if cfg.Clamp {
+					v = min(max(v, -1), 1)
+				}
+				x[i] = v
+			}
+		}
+		if s.e != nil {
+			if cfg.Steps == 0 {
+				if err := w.ev.EnergyGrad(x, y, e, g); err != nil {
+					s.fail(err)
+					return
+				}
+			}
+			copy(s.e[lo:hi], e)
+		}
+	}
+}
+
+func (s *Sampler) fail(err error) {
+	s.errMu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.errMu.Unlock()
+}

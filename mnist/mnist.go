@@ -1,0 +1,250 @@
+// Package mnist reads MNIST and Fashion-MNIST from IDX files (gzip or raw),
+// verifies them against the published SHA-256 of the decompressed bytes,
+// and downloads missing files when the network allows.
+package mnist
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+)
+
+// EnvVar names the environment variable with the data folder.
+const EnvVar = "EBM_DATA"
+
+// Set names a data set and its files.
+type Set struct {
+	Name    string
+	Mirrors []string // base URLs tried in order
+	Files   map[string]string
+}
+
+// File names, and the SHA-256 of their decompressed contents.
+const (
+	TrainImages = "train-images-idx3-ubyte"
+	TrainLabels = "train-labels-idx1-ubyte"
+	TestImages  = "t10k-images-idx3-ubyte"
+	TestLabels  = "t10k-labels-idx1-ubyte"
+)
+
+// MNIST is LeCun and Cortes's handwritten digits.
+var MNIST = Set{
+	Name: "mnist",
+	Mirrors: []string{
+		"https://ossci-datasets.s3.amazonaws.com/mnist/",
+		"https://storage.googleapis.com/cvdf-datasets/mnist/",
+	},
+	Files: map[string]string{
+		TrainImages: "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+		TrainLabels: "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+		TestImages:  "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+		TestLabels:  "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+	},
+}
+
+// FashionMNIST is Zalando's clothing images in the same format.
+var FashionMNIST = Set{
+	Name:    "fashion-mnist",
+	Mirrors: []string{"http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"},
+	Files: map[string]string{
+		TrainImages: "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+		TrainLabels: "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+		TestImages:  "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+		TestLabels:  "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+	},
+}
+
+// Dataset is a whole split in memory: pixels scaled to [-1,1].
+type Dataset struct {
+	N, Rows, Cols int
+	Images        []float32 // N x Rows*Cols
+	Labels        []uint8
+}
+
+// Dim is the number of pixels in one image.
+func (d *Dataset) Dim() int { return d.Rows * d.Cols }
+
+// Image returns image i.
+func (d *Dataset) Image(i int) []float32 { return d.Images[i*d.Dim() : (i+1)*d.Dim()] }
+
+// Subset returns the first n examples (sharing memory).
+func (d *Dataset) Subset(n int) *Dataset {
+	n = min(n, d.N)
+	return &Dataset{N: n, Rows: d.Rows, Cols: d.Cols, Images: d.Images[:n*d.Dim()], Labels: d.Labels[:n]}
+}
+
+// FormatError describes an IDX file that does not parse.
+type FormatError struct {
+	File, Problem string
+}
+
+func (e *FormatError) Error() string { return fmt.Sprintf("mnist: %s: %s", e.File, e.Problem) }
+
+const (
+	magicLabels = 0x00000801
+	magicImages = 0x00000803
+	maxItems    = 1 << 24
+)
+
+// ParseIDX decodes an IDX file's bytes (already decompressed): images
+// (magic 0x803, N x rows x cols bytes) or labels (magic 0x801, N bytes). The
+// header is checked against the data length before anything is allocated.
+func ParseIDX(name string, b []byte) (dims []int, data []byte, err error) {
+	if len(b) < 8 {
+		return nil, nil, &FormatError{name, fmt.Sprintf("%d bytes is too short for an IDX header", len(b))}
+	}
+	magic := binary.BigEndian.Uint32(b)
+	var nd int
+	switch magic {
+	case magicLabels:
+		nd = 1
+	case magicImages:
+		nd = 3
+	default:
+		return nil, nil, &FormatError{name, fmt.Sprintf("magic number 0x%08x: want 0x%08x (labels) or 0x%08x (images)", magic, magicLabels, magicImages)}
+	}
+	hdr := 4 + 4*nd
+	if len(b) < hdr {
+		return nil, nil, &FormatError{name, fmt.Sprintf("%d bytes is too short for a %d-dimensional header", len(b), nd)}
+	}
+	total := 1
+	for i := range nd {
+		d := binary.BigEndian.Uint32(b[4+4*i:])
+		if d == 0 || d > maxItems {
+			return nil, nil, &FormatError{name, fmt.Sprintf("dimension %d = %d: out of range", i, d)}
+		}
+		dims = append(dims, int(d))
+		total *= int(d)
+		if total > 1<<31 {
+			return nil, nil, &FormatError{name, fmt.Sprintf("dimensions %v: more than 2^31 values", dims)}
+		}
+	}
+	if got := len(b) - hdr; got != total {
+		return nil, nil, &FormatError{name, fmt.Sprintf("dimensions %v need %d data bytes, file has %d (truncated or padded)", dims, total, got)}
+	}
+	return dims, b[hdr:], nil
+}
+
+// readFile returns the decompressed bytes of dir/name or dir/name.gz.
+func readFile(dir, name string) (string, []byte, error) {
+	for _, p := range []string{filepath.Join(dir, name+".gz"), filepath.Join(dir, name)} {
+		f, err := os.Open(p)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return p, nil, err
+		}
+		defer f.Close()
+		var r io.Reader = bufio.NewReader(f)
+		head, _ := r.(*bufio.Reader).Peek(2)
+		if bytes.Equal(head, []byte{0x1f, 0x8b}) {
+			gz, err := gzip.NewReader(r)
+			if err != nil {
+				return p, nil, &FormatError{p, "bad gzip header: " + err.Error()}
+			}
+			r = gz
+		}
+		b, err := io.ReadAll(io.LimitReader(r, 1<<30))
+		if err != nil {
+			return p, nil, &FormatError{p, "reading: " + err.Error()}
+		}
+		return p, b, nil
+	}
+	return filepath.Join(dir, name+".gz"), nil, os.ErrNotExist
+}
+
+// verify checks the SHA-256 of the decompressed bytes.
+func verify(path string, b []byte, want string) error {
+	sum := sha256.Sum256(b)
+	if got := hex.EncodeToString(sum[:]); got != want {
+		return &FormatError{path, fmt.Sprintf("SHA-256 of the decompressed data is %s, want %s (corrupt or a different file)", got, want)}
+	}
+	return nil
+}
+
+// Load reads one split ("train" or "test") of set from dir. Missing files
+// are downloaded when download is true and a mirror answers.
+func Load(set Set, dir, split string, download bool) (*Dataset, error) {
+	imgName, lblName := TrainImages, TrainLabels
+	switch split {
+	case "train":
+	case "test":
+		imgName, lblName = TestImages, TestLabels
+	default:
+		return nil, fmt.Errorf("mnist: split %q: want train or test", split)
+	}
+	if dir == "" {
+		return nil, fmt.Errorf("mnist: no data folder given: pass --data_dir or set %s", EnvVar)
+	}
+	read := func(name string) ([]int, []byte, error) {
+		path, b, err := readFile(dir, name)
+		if errors.Is(err, os.ErrNotExist) {
+			if !download {
+				return nil, nil, missingError(set, dir, name)
+			}
+			if b, err = fetch(set, dir, name); err != nil {
+				return nil, nil, err
+			}
+			path = filepath.Join(dir, name+".gz")
+		} else if err != nil {
+			return nil, nil, fmt.Errorf("mnist: %s: %w", path, err)
+		}
+		if err := verify(path, b, set.Files[name]); err != nil {
+			return nil, nil, err
+		}
+		return ParseIDX(path, b)
+	}
+	idims, pix, err := read(imgName)
+	if err != nil {
+		return nil, err
+	}
+	ldims, lbl, err := read(lblName)
+	if err != nil {
+		return nil, err
+	}
+	if len(idims) != 3 || len(ldims) != 1 {
+		return nil, fmt.Errorf("mnist: %s: %s holds %d-d data and %s %d-d: expected images and labels", dir, imgName, len(idims), lblName, len(ldims))
+	}
+	if idims[0] != ldims[0] {
+		return nil, fmt.Errorf("mnist: %s: %d images but %d labels", dir, idims[0], ldims[0])
+	}
+	d := &Dataset{N: idims[0], Rows: idims[1], Cols: idims[2], Images: make([]float32, len(pix)), Labels: lbl}
+	for i, p := range pix {
+		d.Images[i] = float32(p)/127.5 - 1
+	}
+	for i, l := range lbl {
+		if l > 9 {
+			return nil, &FormatError{filepath.Join(dir, lblName), fmt.Sprintf("label %d at index %d: want 0-9", l, i)}
+		}
+	}
+	return d, nil
+}
+
+func missingError(set Set, dir, name string) error {
+	return fmt.Errorf("mnist: %s not found in %s: put the four %s IDX files (.gz or raw) there, or allow downloading", name+".gz", dir, set.Name)
+}
+
+// Batches yields minibatch index sets over n examples in an order shuffled by
+// rng; the last partial batch is dropped when dropLast is true.
+func Batches(n, size int, rng *rand.Rand, dropLast bool) [][]int {
+	perm := rng.Perm(n)
+	var out [][]int
+	for lo := 0; lo < n; lo += size {
+		hi := min(n, lo+size)
+		if hi-lo < size && dropLast {
+			break
+		}
+		out = append(out, perm[lo:hi])
+	}
+	return out
+}

@@ -1,0 +1,216 @@
+package train
+
+import (
+	"bufio"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/ebm-project/ebm/nn"
+)
+
+// Checkpoint file layout: the magic, a little-endian uint32 length and a
+// JSON header (config, layer sizes, progress, optimiser step count), then
+// float32 little-endian arrays: parameters, Adam's first and second
+// moments, and the replay buffer (samples, then labels as float32).
+const ckptMagic = "EBMCKPT1"
+
+type ckptHeader struct {
+	Config   Config   `json:"config"`
+	Sizes    []int    `json:"sizes"`
+	Progress Progress `json:"progress"`
+	AdamT    int      `json:"adam_t"`
+	Buffer   int      `json:"buffer_slots"`
+}
+
+// SaveCheckpoint writes t to path atomically: a temporary file in the same
+// folder, fsync, rename over path, fsync of the folder. A crash or an error
+// leaves the previous checkpoint intact.
+func SaveCheckpoint(path string, t *Trainer) error {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	tmp := f.Name()
+	fail := func(err error) error {
+		f.Close()
+		os.Remove(tmp)
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	w := bufio.NewWriterSize(f, 1<<20)
+	h := ckptHeader{Config: t.Cfg, Sizes: t.Model.Sizes, Progress: t.P, AdamT: t.Opt.T}
+	if t.Buffer != nil {
+		h.Buffer = t.Buffer.Size()
+	}
+	if err := writeHeader(w, h); err != nil {
+		return fail(err)
+	}
+	arrays := slices.Concat(t.Model.Params(), t.Opt.M, t.Opt.V)
+	if t.Buffer != nil {
+		labels := make([]float32, len(t.Buffer.Labels))
+		for i, l := range t.Buffer.Labels {
+			labels[i] = float32(l)
+		}
+		arrays = append(arrays, t.Buffer.Data, labels)
+	}
+	for _, a := range arrays {
+		if err := binary.Write(w, binary.LittleEndian, a); err != nil {
+			return fail(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		return fail(err)
+	}
+	if err := f.Sync(); err != nil {
+		return fail(err)
+	}
+	if err := f.Close(); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("checkpoint %s: %w", path, err)
+	}
+	if d, err := os.Open(dir); err == nil {
+		d.Sync()
+		d.Close()
+	}
+	return nil
+}
+
+func writeHeader(w io.Writer, h ckptHeader) error {
+	js, err := json.Marshal(h)
+	if err != nil {
+		return err
+	}
+	if _, err := io.WriteString(w, ckptMagic); err != nil {
+		return err
+	}
+	if err := binary.Write(w, binary.LittleEndian, uint32(len(js))); err != nil {
+		return err
+	}
+	_, err = w.Write(js)
+	return err
+}
+
+// Checkpoint is a loaded checkpoint.
+type Checkpoint struct {
+	Config   Config
+	Progress Progress
+	Model    *nn.MLP
+	adamT    int
+	moments  [][]float32 // M then V
+	buffer   []float32
+	labels   []float32
+}
+
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
+func LoadCheckpoint(path string) (*Checkpoint, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("checkpoint: %w", err)
+	}
+	defer f.Close()
+	r := bufio.NewReaderSize(f, 1<<20)
+	bad := func(what string, args ...any) error {
+		return fmt.Errorf("checkpoint %s: %s", path, fmt.Sprintf(what, args...))
+	}
+	magic := make([]byte, len(ckptMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != ckptMagic {
+		return nil, bad("not an ebm checkpoint (bad magic)")
+	}
+	var n uint32
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<24 {
+		return nil, bad("bad header length")
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(r, js); err != nil {
+		return nil, bad("truncated header")
+	}
+	var h ckptHeader
+	if err := json.Unmarshal(js, &h); err != nil {
+		return nil, bad("header: %v", err)
+	}
+	m, err := nn.New(h.Sizes, nil)
+	if err != nil {
+		return nil, bad("%v", err)
+	}
+	c := &Checkpoint{Config: h.Config, Progress: h.Progress, Model: m, adamT: h.AdamT}
+	read := func(dst []float32) error {
+		if err := binary.Read(r, binary.LittleEndian, dst); err != nil {
+			return bad("truncated data: %v", err)
+		}
+		for _, v := range dst {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return bad("non-finite value in the data")
+			}
+		}
+		return nil
+	}
+	for _, p := range m.Params() {
+		if err := read(p); err != nil {
+			return nil, err
+		}
+	}
+	m.Sync()
+	for range 2 {
+		for _, p := range m.Params() {
+			mom := make([]float32, len(p))
+			if err := read(mom); err != nil {
+				return nil, err
+			}
+			c.moments = append(c.moments, mom)
+		}
+	}
+	if h.Buffer > 0 {
+		c.buffer = make([]float32, h.Buffer*m.In())
+		c.labels = make([]float32, h.Buffer)
+		if err := read(c.buffer); err != nil {
+			return nil, err
+		}
+		if err := read(c.labels); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
+		return nil, bad("trailing data after the arrays")
+	}
+	return c, nil
+}
+
+// Restore puts the checkpoint's model, optimiser, buffer and progress into
+// t, which must have been built with the same layer sizes.
+func (c *Checkpoint) Restore(t *Trainer) error {
+	if !slices.Equal(c.Model.Sizes, t.Model.Sizes) {
+		return fmt.Errorf("checkpoint has layer sizes %v, this run %v", c.Model.Sizes, t.Model.Sizes)
+	}
+	for i, p := range t.Model.Params() {
+		copy(p, c.Model.Params()[i])
+	}
+	t.Model.Sync()
+	np := len(t.Model.Params())
+	for i := range np {
+		copy(t.Opt.M[i], c.moments[i])
+		copy(t.Opt.V[i], c.moments[np+i])
+	}
+	t.Opt.T = c.adamT
+	if (t.Buffer == nil) != (c.buffer == nil) || (t.Buffer != nil && len(t.Buffer.Data) != len(c.buffer)) {
+		return fmt.Errorf("checkpoint buffer (%d values) does not match this run's buffer size", len(c.buffer))
+	}
+	if t.Buffer != nil {
+		copy(t.Buffer.Data, c.buffer)
+		for i, l := range c.labels {
+			t.Buffer.Labels[i] = int(l)
+		}
+	}
+	t.P = c.Progress
+	return nil
+}

@@ -1,0 +1,134 @@
+// Package train trains a joint energy-based model (JEM): one MLP f whose
+// softmax classifies, p(y|x) = softmax f(x), and whose log-sum-exp is a
+// negative energy, E(x) = -logsumexp_y f(x)[y], E(x,y) = -f(x)[y]. The loss
+//
+//	CE(f(x_real), y) + mean E(x_real) - mean E(x_sample) + lambda*mean(E_real^2 + E_sample^2)
+//
+// lowers the energy of data and raises that of Langevin samples.
+package train
+
+import (
+	"fmt"
+	"math"
+)
+
+// Config is everything that defines a run. Field tags are the JSON keys of
+// the run's config.json and mirror the command-line flags.
+type Config struct {
+	Epochs        int     `json:"epochs"`
+	BatchSize     int     `json:"batch_size"`
+	LangevinSteps int     `json:"langevin_steps"`
+	LangevinAlpha float64 `json:"langevin_alpha"`
+	LangevinSigma float64 `json:"langevin_sigma"`
+	LR            float64 `json:"lr"`
+	Hidden        []int   `json:"hidden"`
+	BufferSize    int     `json:"buffer_size"`   // 0: every chain starts from noise
+	BufferReinit  float64 `json:"buffer_reinit"` // share of buffer chains restarted from noise
+	EnergyReg     float64 `json:"energy_reg"`    // lambda of the E^2 regulariser
+	ClipNorm      float64 `json:"clip_norm"`     // 0: no gradient clipping
+	Clamp         bool    `json:"clamp"`         // clamp samples to [-1,1]
+	Seed          uint64  `json:"seed"`
+	Workers       int     `json:"workers"`
+	SampleEvery   int     `json:"sample_every"`
+	TrainLimit    int     `json:"train_limit"` // use the first N training images (0: all)
+	TestLimit     int     `json:"test_limit"`  // use the first N test images (0: all)
+	DataDir       string  `json:"data_dir"`
+	OutDir        string  `json:"out_dir"`
+	LogFile       string  `json:"log_file"`
+	Download      bool    `json:"download"`
+}
+
+// Default is the configuration `ebm train` uses without flags.
+//
+// The original script documented alpha/sigma 0.1/0.01 and shipped 0.5/0.05.
+// With E(x) = -logsumexp f(x) the gradient step must be large enough to
+// move pixels in [-1,1] within a few dozen steps: we use JEM's step size 1
+// with noise 0.01 and a replay buffer, which keeps chains long-running at
+// 20 steps per iteration (see README).
+func Default() Config {
+	return Config{
+		Epochs:        15,
+		BatchSize:     64,
+		LangevinSteps: 20,
+		LangevinAlpha: 1,
+		LangevinSigma: 0.01,
+		LR:            1e-3,
+		Hidden:        []int{512, 512, 512},
+		BufferSize:    10000,
+		BufferReinit:  0.05,
+		EnergyReg:     0.1,
+		ClipNorm:      0,
+		Clamp:         true,
+		Seed:          1,
+		Workers:       0,
+		SampleEvery:   5,
+		LogFile:       "ebm_training.log",
+		OutDir:        "runs/ebm",
+		Download:      true,
+	}
+}
+
+// Original is the original script's configuration under the corrected
+// energy sign: 50 Langevin steps from noise, alpha 0.5, sigma 0.05.
+func Original() Config {
+	c := Default()
+	c.LangevinSteps = 50
+	c.LangevinAlpha = 0.5
+	c.LangevinSigma = 0.05
+	c.BufferSize = 0
+	c.EnergyReg = 0
+	c.Clamp = false
+	return c
+}
+
+// Validate names the first bad field.
+func (c Config) Validate() error {
+	pos := []struct {
+		name string
+		v    int
+	}{{"epochs", c.Epochs}, {"batch_size", c.BatchSize}, {"langevin_steps", c.LangevinSteps}, {"sample_every", c.SampleEvery}}
+	for _, p := range pos {
+		if p.v <= 0 {
+			return fmt.Errorf("--%s = %d: must be positive", p.name, p.v)
+		}
+	}
+	nonneg := []struct {
+		name string
+		v    float64
+	}{{"langevin_alpha", c.LangevinAlpha}, {"langevin_sigma", c.LangevinSigma}, {"buffer_reinit", c.BufferReinit},
+		{"energy_reg", c.EnergyReg}, {"clip_norm", c.ClipNorm}}
+	for _, p := range nonneg {
+		if p.v < 0 || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
+			return fmt.Errorf("--%s = %v: must be a finite number >= 0", p.name, p.v)
+		}
+	}
+	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
+		return fmt.Errorf("--lr = %v: must be a finite number > 0", c.LR)
+	}
+	if c.BufferReinit > 1 {
+		return fmt.Errorf("--buffer_reinit = %v: must be at most 1", c.BufferReinit)
+	}
+	if c.BufferSize < 0 {
+		return fmt.Errorf("--buffer_size = %d: must be >= 0 (0 starts every chain from noise)", c.BufferSize)
+	}
+	if c.Workers < 0 {
+		return fmt.Errorf("--workers = %d: must be >= 0 (0: one per core)", c.Workers)
+	}
+	if c.TrainLimit < 0 || c.TestLimit < 0 {
+		return fmt.Errorf("--train_limit = %d, --test_limit = %d: must be >= 0", c.TrainLimit, c.TestLimit)
+	}
+	for i, h := range c.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("--hidden: size %d is %d: must be positive", i, h)
+		}
+	}
+	if c.OutDir == "" {
+		return fmt.Errorf("--out_dir is empty")
+	}
+	return nil
+}
+
+// Sizes is the MLP's layer widths for images of dim pixels and 10 classes.
+func (c Config) Sizes(dim int) []int {
+	return append(append([]int{dim}, c.Hidden...), 10)
+}

@@ -1,0 +1,61 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// Energy exposes an MLP to the sampler: E(x) = -logsumexp_y f(x)[y], or
+// E(x,y) = -f(x)[y] for class-conditional chains.
+type Energy struct{ Model *nn.MLP }
+
+// Dim is the input width.
+func (e Energy) Dim() int { return e.Model.In() }
+
+// NewEvaluator allocates one worker's scratch space.
+func (e Energy) NewEvaluator(n int) langevin.Evaluator {
+	return &evaluator{ws: e.Model.NewWorkspace(n), dl: make([]float32, n*e.Model.Out()), out: e.Model.Out()}
+}
+
+type evaluator struct {
+	ws  *nn.Workspace
+	dl  []float32
+	out int
+}
+
+// EnergyGrad: dE(x)/dlogits = -softmax(f(x)); dE(x,y)/dlogits = -onehot(y).
+func (ev *evaluator) EnergyGrad(x []float32, y []int, e, grad []float32) error {
+	n := len(e)
+	logits, err := ev.ws.Forward(x, n)
+	if err != nil {
+		return err
+	}
+	dl := ev.dl[:n*ev.out]
+	for i := range n {
+		z := logits[i*ev.out : (i+1)*ev.out]
+		d := dl[i*ev.out : (i+1)*ev.out]
+		if y == nil {
+			lse := nn.Softmax(d, z)
+			for j := range d {
+				d[j] = -d[j]
+			}
+			e[i] = float32(-lse)
+		} else {
+			clear(d)
+			d[y[i]] = -1
+			e[i] = -z[y[i]]
+		}
+		if math.IsNaN(float64(e[i])) || math.IsInf(float64(e[i]), 0) {
+			return fmt.Errorf("train: energy of chain %d is %v: the model has diverged", i, e[i])
+		}
+	}
+	dx, err := ev.ws.InputGrad(dl)
+	if err != nil {
+		return err
+	}
+	copy(grad, dx)
+	return nil
+}

@@ -1,0 +1,212 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/ebm-project/ebm/kernels"
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// GridSize is the number of images in every grid a run writes.
+const GridSize = 64
+
+// LoadData reads the MNIST splits cfg asks for.
+func LoadData(cfg Config) (trainSet, testSet *mnist.Dataset, err error) {
+	if trainSet, err = mnist.Load(mnist.MNIST, cfg.DataDir, "train", cfg.Download); err != nil {
+		return nil, nil, err
+	}
+	if testSet, err = mnist.Load(mnist.MNIST, cfg.DataDir, "test", cfg.Download); err != nil {
+		return nil, nil, err
+	}
+	if cfg.TrainLimit > 0 {
+		trainSet = trainSet.Subset(cfg.TrainLimit)
+	}
+	if cfg.TestLimit > 0 {
+		testSet = testSet.Subset(cfg.TestLimit)
+	}
+	if trainSet.N < cfg.BatchSize {
+		return nil, nil, fmt.Errorf("--batch_size = %d: larger than the %d training images", cfg.BatchSize, trainSet.N)
+	}
+	return trainSet, testSet, nil
+}
+
+// Execute runs `ebm train`: it trains per cfg (or continues the checkpoint in
+// cfg.OutDir when resume is set) and writes every artifact of the run
+// directory. progress, if not nil, receives the in-epoch progress line.
+func Execute(ctx context.Context, cfg Config, resume bool, log *slog.Logger, progress io.Writer) error {
+	paths := Paths{cfg.OutDir}
+	var ck *Checkpoint
+	if resume {
+		var err error
+		if ck, err = LoadCheckpoint(paths.Checkpoint()); err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		// The run's definition comes from the checkpoint; where to find data,
+		// how many epochs in all and how many workers may change.
+		saved := ck.Config
+		saved.Epochs, saved.Workers, saved.DataDir, saved.OutDir, saved.LogFile, saved.Download =
+			cfg.Epochs, cfg.Workers, cfg.DataDir, cfg.OutDir, cfg.LogFile, cfg.Download
+		cfg = saved
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
+		return fmt.Errorf("--out_dir %s: %w", cfg.OutDir, err)
+	}
+	trainSet, testSet, err := LoadData(cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	log.Info("config", "epochs", cfg.Epochs, "batch_size", cfg.BatchSize, "langevin_steps", cfg.LangevinSteps,
+		"langevin_alpha", cfg.LangevinAlpha, "langevin_sigma", cfg.LangevinSigma, "lr", cfg.LR, "hidden", cfg.Hidden,
+		"buffer_size", cfg.BufferSize, "buffer_reinit", cfg.BufferReinit, "energy_reg", cfg.EnergyReg,
+		"clip_norm", cfg.ClipNorm, "clamp", cfg.Clamp, "seed", cfg.Seed, "workers", cfg.Workers,
+		"sample_every", cfg.SampleEvery, "out_dir", cfg.OutDir, "resume", resume)
+	log.Info("kernels", "active", kernels.Active(), "cpu", kernels.Describe().CPU)
+	log.Info("data", "dir", cfg.DataDir, "train", trainSet.N, "test", testSet.N, "pixels", trainSet.Dim())
+
+	t, err := NewTrainer(cfg, trainSet, testSet, log)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if ck != nil {
+		if err := ck.Restore(t); err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		log.Info("resumed", "epoch", t.P.Epoch, "batch", t.P.Batch, "step", t.P.Step)
+	}
+	log.Info("model", "sizes", t.Model.Sizes, "parameters", t.Model.NumParams())
+	if err := WriteJSON(paths.Config(), cfg); err != nil {
+		return err
+	}
+	if err := WriteGrid(paths.RealGrid(), trainSet.Images, min(GridSize, trainSet.N), trainSet.Rows, trainSet.Cols, 8); err != nil {
+		return err
+	}
+
+	hooks := Hooks{
+		Checkpoint: func(t *Trainer) error { return SaveCheckpoint(paths.Checkpoint(), t) },
+		EpochEnd: func(t *Trainer, m EpochMetrics) error {
+			if err := WriteMetrics(paths.Metrics(), t.P.History); err != nil {
+				return err
+			}
+			if err := WriteLossCurve(paths.LossCurve(), t.P.History); err != nil {
+				return err
+			}
+			if m.Epoch%cfg.SampleEvery == 0 {
+				return t.writeSamples(paths.SampleGrid(m.Epoch), uint64(m.Epoch))
+			}
+			return nil
+		},
+	}
+	if progress != nil {
+		hooks.Progress = progressPrinter(progress)
+	}
+	start := time.Now()
+	err = t.Run(ctx, hooks)
+	if progress != nil {
+		fmt.Fprintln(progress)
+	}
+	if errors.Is(err, ErrInterrupted) {
+		log.Warn("interrupted: checkpoint saved; continue with --resume", "epoch", t.P.Epoch, "batch", t.P.Batch, "checkpoint", paths.Checkpoint())
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if err := t.writeSamples(paths.FinalGrid(), 1<<20); err != nil {
+		return err
+	}
+	last := EpochMetrics{}
+	if n := len(t.P.History); n > 0 {
+		last = t.P.History[n-1]
+	}
+	log.Info("done", "val_acc", last.ValAcc, "val_loss", last.ValLoss, "minutes", time.Since(start).Minutes(), "out_dir", cfg.OutDir)
+	return nil
+}
+
+// writeSamples writes a grid of generated images: the replay buffer's
+// chains when training keeps one (what the model's sampler has converged
+// to), otherwise fresh chains of the training length from noise.
+func (t *Trainer) writeSamples(path string, round uint64) error {
+	d := t.Train
+	n := GridSize
+	x := make([]float32, n*d.Dim())
+	if t.Buffer != nil {
+		rng := rand.New(rand.NewPCG(t.Cfg.Seed, round))
+		for i := range n {
+			k := rng.IntN(t.Buffer.Size())
+			copy(x[i*d.Dim():], t.Buffer.Data[k*d.Dim():(k+1)*d.Dim()])
+		}
+	} else if err := t.sampler.Run(x, nil, nil, true, 1<<62+round); err != nil {
+		return err
+	}
+	return WriteGrid(path, x, n, d.Rows, d.Cols, 8)
+}
+
+// progressPrinter returns a Hooks.Progress that redraws one line on a
+// terminal and prints about ten lines an epoch elsewhere.
+func progressPrinter(w io.Writer) func(epoch, done, total int, itPerSec, loss float64) {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			tty = true
+		}
+	}
+	lastDecile := -1
+	return func(epoch, done, total int, itPerSec, loss float64) {
+		eta := time.Duration(float64(total-done) / max(itPerSec, 1e-9) * float64(time.Second)).Round(time.Second)
+		line := fmt.Sprintf("epoch %d [%d/%d] %.1f it/s loss %.4f ETA %s", epoch, done, total, itPerSec, loss, eta)
+		if tty {
+			fmt.Fprintf(w, "\r%-70s", line)
+			return
+		}
+		if dec := done * 10 / total; dec != lastDecile {
+			lastDecile = dec
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+// Sample runs n chains of steps SGLD steps from uniform noise on model, with
+// the dynamics of cfg; class >= 0 samples E(x, class), otherwise E(x).
+func Sample(model *nn.MLP, cfg Config, n, steps, class, workers int, seed uint64) ([]float32, error) {
+	if n <= 0 || steps <= 0 {
+		return nil, fmt.Errorf("sample: n = %d, steps = %d: both must be positive", n, steps)
+	}
+	if class >= model.Out() {
+		return nil, fmt.Errorf("sample: --class %d: the model has %d classes", class, model.Out())
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	s, err := langevin.New(Energy{model}, langevin.Config{Steps: steps, StepSize: float32(cfg.LangevinAlpha),
+		Noise: float32(cfg.LangevinSigma), Clamp: cfg.Clamp, Seed: seed, Workers: workers})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	x := make([]float32, n*model.In())
+	var y []int
+	if class >= 0 {
+		y = make([]int, n)
+		for i := range y {
+			y[i] = class
+		}
+	}
+	return x, s.Run(x, y, nil, true, 0)
+}

@@ -1,0 +1,322 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"time"
+
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// EpochMetrics is one line of metrics.jsonl.
+type EpochMetrics struct {
+	Epoch     int     `json:"epoch"`
+	TrainLoss float64 `json:"train_loss"` // the hybrid loss, mean over the epoch's steps
+	TrainCE   float64 `json:"train_ce"`
+	EReal     float64 `json:"e_real"`   // mean E(x) of training batches
+	ESample   float64 `json:"e_sample"` // mean E(x) of Langevin samples
+	ValLoss   float64 `json:"val_loss"` // cross-entropy on the test set
+	ValAcc    float64 `json:"val_acc"`
+	Seconds   float64 `json:"seconds"`
+}
+
+// Progress is where a run stands; it is saved in checkpoints so that a
+// resumed run continues exactly.
+type Progress struct {
+	Epoch   int     `json:"epoch"`   // current epoch, 1-based
+	Batch   int     `json:"batch"`   // batches of the current epoch already done
+	Step    uint64  `json:"step"`    // optimiser steps so far
+	SumLoss float64 `json:"sum_loss"` // running sums over the current epoch
+	SumCE   float64 `json:"sum_ce"`
+	SumER   float64 `json:"sum_e_real"`
+	SumES   float64 `json:"sum_e_sample"`
+	Seconds float64 `json:"seconds"` // time spent in the current epoch before a resume
+
+	History []EpochMetrics `json:"history"`
+}
+
+// StepStats are one step's loss parts.
+type StepStats struct{ Loss, CE, EReal, ESample float64 }
+
+// Trainer holds a model and everything one training step needs,
+// allocated once.
+type Trainer struct {
+	Cfg         Config
+	Model       *nn.MLP
+	Opt         *nn.Adam
+	Buffer      *langevin.Buffer
+	Train, Test *mnist.Dataset
+	P           Progress
+	Log         *slog.Logger
+	// OnStep, if set, runs after every step (tests use it to interrupt).
+	OnStep func(*Trainer)
+
+	sampler *langevin.Sampler
+	grads   *nn.Grads
+	ws      *nn.Workspace
+	evalWS  *nn.Workspace
+	x       []float32 // 2B x dim: the real batch, then the samples
+	y       []int
+	dl      []float32
+	src     *rand.PCG
+	rng     *rand.Rand
+}
+
+// NewTrainer builds a fresh model for cfg on the given data.
+func NewTrainer(cfg Config, trainSet, testSet *mnist.Dataset, log *slog.Logger) (*Trainer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	dim := trainSet.Dim()
+	model, err := nn.New(cfg.Sizes(dim), rand.New(rand.NewPCG(cfg.Seed, 0x6d6f64656c)))
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{Cfg: cfg, Model: model, Opt: nn.NewAdam(model, cfg.LR), Train: trainSet, Test: testSet, Log: log, P: Progress{Epoch: 1}}
+	t.Opt.ClipNorm = cfg.ClipNorm
+	if cfg.BufferSize > 0 {
+		t.Buffer, err = langevin.NewBuffer(cfg.BufferSize, dim, 10, cfg.BufferReinit, rand.New(rand.NewPCG(cfg.Seed, 0x627566)))
+		if err != nil {
+			return nil, err
+		}
+	}
+	return t, t.alloc()
+}
+
+func (t *Trainer) alloc() error {
+	cfg, dim := t.Cfg, t.Model.In()
+	s, err := langevin.New(Energy{t.Model}, langevin.Config{
+		Steps: cfg.LangevinSteps, StepSize: float32(cfg.LangevinAlpha), Noise: float32(cfg.LangevinSigma),
+		Clamp: cfg.Clamp, Seed: cfg.Seed, Workers: cfg.Workers,
+	})
+	if err != nil {
+		return err
+	}
+	t.sampler = s
+	b := cfg.BatchSize
+	t.grads = t.Model.NewGrads()
+	t.ws = t.Model.NewWorkspace(2 * b)
+	t.evalWS = t.Model.NewWorkspace(256)
+	t.x = make([]float32, 2*b*dim)
+	t.y = make([]int, b)
+	t.dl = make([]float32, 2*b*t.Model.Out())
+	t.src = rand.NewPCG(0, 0)
+	t.rng = rand.New(t.src)
+	return nil
+}
+
+// Close stops the sampler's workers.
+func (t *Trainer) Close() { t.sampler.Close() }
+
+// Sampler is the trainer's Langevin sampler (its workers belong to the run).
+func (t *Trainer) Sampler() *langevin.Sampler { return t.sampler }
+
+// epochOrder is the shuffled order of one epoch, a function of (seed, epoch)
+// only, so a resumed run sees the same batches.
+func (t *Trainer) epochOrder(epoch int) [][]int {
+	rng := rand.New(rand.NewPCG(t.Cfg.Seed, uint64(epoch)<<8|0x5e))
+	return mnist.Batches(t.Train.N, t.Cfg.BatchSize, rng, true)
+}
+
+// Step runs one training step on the examples idx: SGLD samples, the
+// hybrid loss on real and sampled images in one batch, and an Adam update.
+func (t *Trainer) Step(idx []int) (StepStats, error) {
+	b, dim, out := len(idx), t.Model.In(), t.Model.Out()
+	if b != t.Cfg.BatchSize {
+		return StepStats{}, fmt.Errorf("train: batch of %d, configured %d", b, t.Cfg.BatchSize)
+	}
+	for i, k := range idx {
+		copy(t.x[i*dim:(i+1)*dim], t.Train.Image(k))
+		t.y[i] = int(t.Train.Labels[k])
+	}
+	xs := t.x[b*dim : 2*b*dim]
+	t.src.Seed(t.Cfg.Seed^0xb0ff, t.P.Step)
+	if t.Buffer != nil {
+		t.Buffer.Draw(xs, nil, t.rng)
+	}
+	if err := t.sampler.Run(xs, nil, nil, t.Buffer == nil, t.P.Step); err != nil {
+		return StepStats{}, err
+	}
+	if t.Buffer != nil {
+		t.Buffer.Store(xs)
+	}
+	logits, err := t.ws.Forward(t.x, 2*b)
+	if err != nil {
+		return StepStats{}, err
+	}
+	st := hybridLoss(logits, t.y, t.dl, out, float32(t.Cfg.EnergyReg))
+	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+		return st, fmt.Errorf("train: step %d: loss is %v: training diverged", t.P.Step, st.Loss)
+	}
+	t.grads.Zero()
+	if err := t.ws.Backward(t.dl, t.grads); err != nil {
+		return st, err
+	}
+	if _, err := t.Opt.Step(t.Model, t.grads); err != nil {
+		return st, fmt.Errorf("train: step %d: %w", t.P.Step, err)
+	}
+	t.P.Step++
+	return st, nil
+}
+
+// hybridLoss computes the loss over logits (2b x out: b real rows with
+// labels y, then b sample rows) and its gradient dl with respect to them:
+//
+//	CE(real) + mean E(real) - mean E(sample) + lambda*mean(E_real^2 + E_sample^2)
+//
+// with E = -lse. Per real row: dCE/dz = p - onehot(y), dE/dz = -p; per
+// sample row the sign of the E term flips.
+func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda float32) StepStats {
+	b := len(y)
+	inv := 1 / float32(b)
+	var st StepStats
+	for r := range 2 * b {
+		z := logits[r*out : (r+1)*out]
+		d := dl[r*out : (r+1)*out]
+		lse := nn.Softmax(d, z) // d = p for now
+		e := float32(-lse)
+		reg := 2 * lambda * e // d(lambda E^2)/dE
+		if r < b {
+			st.CE += lse - float64(z[y[r]])
+			st.EReal += float64(e)
+			// (p - onehot) + (-p) + reg*(-p)
+			for j := range d {
+				d[j] = -reg * d[j] * inv
+			}
+			d[y[r]] -= inv
+		} else {
+			st.ESample += float64(e)
+			// -(-p) + reg*(-p)
+			for j := range d {
+				d[j] = (1 - reg) * d[j] * inv
+			}
+		}
+		st.Loss += float64(lambda) * float64(e) * float64(e)
+	}
+	st.CE /= float64(b)
+	st.EReal /= float64(b)
+	st.ESample /= float64(b)
+	st.Loss = st.Loss/float64(b) + st.CE + st.EReal - st.ESample
+	return st
+}
+
+// Evaluate returns the mean cross-entropy and the accuracy on d.
+func (t *Trainer) Evaluate(d *mnist.Dataset) (loss, acc float64, err error) {
+	return Evaluate(t.Model, t.evalWS, d)
+}
+
+// Evaluate returns the mean cross-entropy and the accuracy of m on d.
+func Evaluate(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (loss, acc float64, err error) {
+	out, dim := m.Out(), m.In()
+	correct := 0
+	for lo := 0; lo < d.N; lo += ws.MaxBatch() {
+		n := min(ws.MaxBatch(), d.N-lo)
+		logits, err := ws.Forward(d.Images[lo*dim:(lo+n)*dim], n)
+		if err != nil {
+			return 0, 0, err
+		}
+		for i := range n {
+			z := logits[i*out : (i+1)*out]
+			y := int(d.Labels[lo+i])
+			loss += nn.CrossEntropy(z, y)
+			if nn.Argmax(z) == y {
+				correct++
+			}
+		}
+	}
+	return loss / float64(d.N), float64(correct) / float64(d.N), nil
+}
+
+// ErrInterrupted is returned by Run when its context was cancelled; the
+// checkpoint then holds the state after the last finished step.
+var ErrInterrupted = errors.New("train: interrupted")
+
+// Hooks let the caller write artifacts at epoch boundaries.
+type Hooks struct {
+	// Checkpoint saves the trainer (mid-epoch too, on interrupt).
+	Checkpoint func(*Trainer) error
+	// EpochEnd runs after each epoch's metrics are in P.History.
+	EpochEnd func(*Trainer, EpochMetrics) error
+	// Progress reports within an epoch: batches done, batches total,
+	// steps per second, running loss.
+	Progress func(epoch, done, total int, itPerSec, loss float64)
+}
+
+// Run trains until Cfg.Epochs are done or ctx is cancelled. On cancel it
+// finishes the current step, checkpoints and returns ErrInterrupted.
+func (t *Trainer) Run(ctx context.Context, h Hooks) error {
+	for t.P.Epoch <= t.Cfg.Epochs {
+		batches := t.epochOrder(t.P.Epoch)
+		start := time.Now()
+		lastReport := start
+		stepsSinceReport := 0
+		for ; t.P.Batch < len(batches); t.P.Batch++ {
+			if ctx.Err() != nil {
+				t.P.Seconds += time.Since(start).Seconds()
+				if h.Checkpoint != nil {
+					if err := h.Checkpoint(t); err != nil {
+						return errors.Join(ErrInterrupted, err)
+					}
+				}
+				return ErrInterrupted
+			}
+			st, err := t.Step(batches[t.P.Batch])
+			if err != nil {
+				return err
+			}
+			t.P.SumLoss += st.Loss
+			t.P.SumCE += st.CE
+			t.P.SumER += st.EReal
+			t.P.SumES += st.ESample
+			stepsSinceReport++
+			if t.OnStep != nil {
+				t.OnStep(t)
+			}
+			if h.Progress != nil {
+				if now := time.Now(); now.Sub(lastReport) > 500*time.Millisecond || t.P.Batch+1 == len(batches) {
+					h.Progress(t.P.Epoch, t.P.Batch+1, len(batches), float64(stepsSinceReport)/now.Sub(lastReport).Seconds(), t.P.SumLoss/float64(t.P.Batch+1))
+					lastReport, stepsSinceReport = now, 0
+				}
+			}
+		}
+		n := float64(max(1, len(batches)))
+		valLoss, valAcc, err := t.Evaluate(t.Test)
+		if err != nil {
+			return err
+		}
+		m := EpochMetrics{Epoch: t.P.Epoch, TrainLoss: t.P.SumLoss / n, TrainCE: t.P.SumCE / n, EReal: t.P.SumER / n,
+			ESample: t.P.SumES / n, ValLoss: valLoss, ValAcc: valAcc, Seconds: t.P.Seconds + time.Since(start).Seconds()}
+		t.P.History = append(t.P.History, m)
+		t.P.Batch, t.P.SumLoss, t.P.SumCE, t.P.SumER, t.P.SumES, t.P.Seconds = 0, 0, 0, 0, 0, 0
+		if t.Log != nil {
+			t.Log.Info("epoch", "epoch", m.Epoch, "train_loss", round4(m.TrainLoss), "train_ce", round4(m.TrainCE),
+				"e_real", round4(m.EReal), "e_sample", round4(m.ESample), "val_loss", round4(m.ValLoss),
+				"val_acc", round4(m.ValAcc), "seconds", round4(m.Seconds))
+		}
+		// The checkpoint records the start of the next epoch.
+		t.P.Epoch++
+		if h.Checkpoint != nil {
+			if err := h.Checkpoint(t); err != nil {
+				return err
+			}
+		}
+		if h.EpochEnd != nil {
+			if err := h.EpochEnd(t, m); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func round4(v float64) float64 { return math.Round(v*1e4) / 1e4 }
