@@ -77,12 +77,12 @@ type Sampler struct {
 	wg      sync.WaitGroup
 
 	// The batch of the current Run, read by the workers.
-	x       []float32
-	y       []int
-	e       []float32
-	n       int
-	round   uint64
-	init    bool
+	x     []float32
+	y     []int
+	e     []float32
+	n     int
+	round uint64
+	init  bool
 	next  atomic.Int64
 	errMu sync.Mutex
 	err   error

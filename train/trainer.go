@@ -30,9 +30,9 @@ type EpochMetrics struct {
 // Progress is where a run stands; it is saved in checkpoints so that a
 // resumed run continues exactly.
 type Progress struct {
-	Epoch   int     `json:"epoch"`   // current epoch, 1-based
-	Batch   int     `json:"batch"`   // batches of the current epoch already done
-	Step    uint64  `json:"step"`    // optimiser steps so far
+	Epoch   int     `json:"epoch"`    // current epoch, 1-based
+	Batch   int     `json:"batch"`    // batches of the current epoch already done
+	Step    uint64  `json:"step"`     // optimiser steps so far
 	SumLoss float64 `json:"sum_loss"` // running sums over the current epoch
 	SumCE   float64 `json:"sum_ce"`
 	SumER   float64 `json:"sum_e_real"`
