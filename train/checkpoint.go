@@ -44,6 +44,9 @@ func SaveCheckpoint(path string, t *Trainer) error {
 		os.Remove(tmp)
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
+	if err := f.Chmod(0o644); err != nil {
+		return fail(err)
+	}
 	w := bufio.NewWriterSize(f, 1<<20)
 	h := ckptHeader{Config: t.Cfg, Sizes: t.Model.Sizes, Progress: t.P, AdamT: t.Opt.T}
 	if t.Buffer != nil {

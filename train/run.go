@@ -61,6 +61,9 @@ func Execute(ctx context.Context, cfg Config, resume bool, log *slog.Logger, pro
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
+	if _, err := os.Stat(paths.Checkpoint()); err == nil && !resume {
+		return fmt.Errorf("--out_dir %s already holds a checkpoint: pass --resume to continue that run, or choose another --out_dir", cfg.OutDir)
+	}
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return fmt.Errorf("--out_dir %s: %w", cfg.OutDir, err)
 	}

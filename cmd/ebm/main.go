@@ -210,6 +210,8 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "PNG grid to write")
 	seed := fs.Uint64("seed", 1, "random seed")
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per core)")
+	alpha := fs.Float64("langevin_alpha", -1, "SGLD step size (default: the run's)")
+	sigma := fs.Float64("langevin_sigma", -1, "SGLD noise scale (default: the run's)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -223,6 +225,12 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	k := *steps
 	if k == 0 {
 		k = c.Config.LangevinSteps
+	}
+	if *alpha >= 0 {
+		c.Config.LangevinAlpha = *alpha
+	}
+	if *sigma >= 0 {
+		c.Config.LangevinSigma = *sigma
 	}
 	x, err := train.Sample(c.Model, c.Config, *n, k, *class, *workers, *seed)
 	if err != nil {

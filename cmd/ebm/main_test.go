@@ -1,0 +1,133 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/stretchr/testify/require"
+)
+
+func dataDir(t *testing.T) string {
+	d := os.Getenv(mnist.EnvVar)
+	if d == "" {
+		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
+	}
+	return d
+}
+
+func runCLI(args ...string) (stdout, stderr string, err error) {
+	var o, e bytes.Buffer
+	err = run(args, &o, &e)
+	return o.String(), e.String(), err
+}
+
+// A short `ebm train` writes every artifact of a run directory, and the
+// checkpoint feeds `ebm sample`.
+func TestTrainWritesEveryArtifact(t *testing.T) {
+	data := dataDir(t)
+	out := filepath.Join(t.TempDir(), "run")
+	_, stderr, err := runCLI("train", "--data_dir", data, "--out_dir", out, "--epochs", "2", "--sample_every", "1",
+		"--train_limit", "640", "--test_limit", "200", "--langevin_steps", "2", "--buffer_size", "200", "--log_file", "train.log")
+	require.NoError(t, err, stderr)
+	for _, f := range []string{"checkpoint.ebm", "metrics.jsonl", "config.json", "loss_curve.svg", "real.png",
+		"samples_epoch001.png", "samples_epoch002.png", "samples_final.png", "train.log"} {
+		require.FileExists(t, filepath.Join(out, f))
+	}
+	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, "metrics.jsonl"))), "\n")
+	require.Len(t, lines, 2)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal([]byte(lines[1]), &m))
+	for _, k := range []string{"epoch", "train_loss", "val_loss", "val_acc", "seconds"} {
+		require.Contains(t, m, k)
+	}
+	require.EqualValues(t, 2, m["epoch"])
+	log := readFile(t, filepath.Join(out, "train.log"))
+	for _, want := range []string{"msg=config", "msg=kernels", "msg=data", "msg=epoch", "val_acc=", "msg=done"} {
+		require.Contains(t, log, want)
+	}
+	require.Contains(t, stderr, "it/s", "progress line")
+	require.Contains(t, readFile(t, filepath.Join(out, "loss_curve.svg")), "<polyline")
+
+	// A second plain run must not overwrite this checkpoint.
+	before := readFile(t, filepath.Join(out, "checkpoint.ebm"))
+	_, _, err = runCLI("train", "--data_dir", data, "--out_dir", out, "--epochs", "1", "--train_limit", "640")
+	require.ErrorContains(t, err, "already holds a checkpoint")
+	require.Equal(t, before, readFile(t, filepath.Join(out, "checkpoint.ebm")))
+
+	// Resume with more epochs continues from epoch 3.
+	_, stderr, err = runCLI("train", "--data_dir", data, "--out_dir", out, "--epochs", "3", "--resume", "--log_file", "train.log")
+	require.NoError(t, err, stderr)
+	lines = strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, "metrics.jsonl"))), "\n")
+	require.Len(t, lines, 3)
+
+	grid := filepath.Join(t.TempDir(), "grid.png")
+	stdout, _, err := runCLI("sample", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--class", "3", "--n", "16", "--steps", "5", "--out", grid)
+	require.NoError(t, err)
+	require.Contains(t, stdout, "wrote 16 samples")
+	require.FileExists(t, grid)
+}
+
+func readFile(t *testing.T, p string) string {
+	b, err := os.ReadFile(p)
+	require.NoError(t, err)
+	return string(b)
+}
+
+// Bad input gives one line naming the problem and an error, never a panic.
+func TestBadInputIsOneClearLine(t *testing.T) {
+	empty := t.TempDir()
+	corrupt := t.TempDir()
+	for _, f := range []string{"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"} {
+		require.NoError(t, os.WriteFile(filepath.Join(corrupt, f), []byte{0, 0, 8, 3, 0, 0, 0, 9}, 0o644))
+	}
+	notCkpt := filepath.Join(empty, "x.ebm")
+	require.NoError(t, os.WriteFile(notCkpt, []byte("hello"), 0o644))
+	out := func() string { return filepath.Join(t.TempDir(), "run") }
+	cases := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"trian"}, `unknown command "trian"`},
+		{[]string{"train", "--epochz", "3"}, "flag provided but not defined: -epochz"},
+		{[]string{"train", "--data_dir", empty, "--epochs", "0", "--out_dir", out()}, "--epochs = 0"},
+		{[]string{"train", "--data_dir", empty, "--langevin_steps", "-5", "--out_dir", out()}, "--langevin_steps = -5"},
+		{[]string{"train", "--data_dir", empty, "--langevin_sigma", "-1", "--out_dir", out()}, "--langevin_sigma = -1"},
+		{[]string{"train", "--data_dir", empty, "--batch_size", "x"}, "invalid value"},
+		{[]string{"train", "--data_dir", empty, "--download=false", "--out_dir", out()}, "not found in " + empty},
+		{[]string{"train", "--data_dir", filepath.Join(empty, "nope"), "--download=false", "--out_dir", out()}, "not a folder"},
+		{[]string{"train", "--data_dir", corrupt, "--download=false", "--out_dir", out()}, "SHA-256"},
+		{[]string{"train", "--data_dir", empty, "--preset", "fast"}, `--preset "fast"`},
+		{[]string{"sample", "--checkpoint", notCkpt, "--out", filepath.Join(empty, "g.png")}, "not an ebm checkpoint"},
+		{[]string{"sample", "--out", "g.png"}, "--checkpoint and --out are required"},
+		{[]string{"bench", "--iters", "0"}, "--iters = 0"},
+	}
+	for _, c := range cases {
+		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
+			_, _, err := runCLI(c.args...)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), c.want)
+			require.NotContains(t, oneLine(err), "\n")
+		})
+	}
+}
+
+func TestInfoAndBench(t *testing.T) {
+	stdout, _, err := runCLI("info", "--json")
+	require.NoError(t, err)
+	var info map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &info))
+	require.Contains(t, info, "active")
+	require.Contains(t, info, "features")
+
+	stdout, _, err = runCLI("bench", "--json", "--iters", "2", "--warmup", "0", "--langevin_steps", "2", "--batch_size", "8")
+	require.NoError(t, err)
+	var res map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	require.Greater(t, res["iter_ms"].(float64), 0.0)
+	require.Greater(t, res["iters_per_s"].(float64), 0.0)
+}

@@ -1,0 +1,188 @@
+package langevin
+
+import (
+	"errors"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// quadratic is E(x) = |x - mu|^2 / (2 s^2): its Boltzmann density exp(-E)
+// is the Gaussian N(mu, s^2 I). With y set, the class shifts the mean.
+type quadratic struct {
+	dim   int
+	mu, s float64
+}
+
+func (q quadratic) Dim() int                   { return q.dim }
+func (q quadratic) NewEvaluator(int) Evaluator { return q }
+
+func (q quadratic) EnergyGrad(x []float32, y []int, e, grad []float32) error {
+	for i := range e {
+		mu := q.mu
+		if y != nil {
+			mu += float64(y[i])
+		}
+		var s float64
+		for j := range q.dim {
+			d := float64(x[i*q.dim+j]) - mu
+			s += d * d / (2 * q.s * q.s)
+			grad[i*q.dim+j] = float32(d / (q.s * q.s))
+		}
+		e[i] = float32(s)
+	}
+	return nil
+}
+
+func moments(x []float32) (mean, variance float64) {
+	for _, v := range x {
+		mean += float64(v)
+	}
+	mean /= float64(len(x))
+	for _, v := range x {
+		variance += (float64(v) - mean) * (float64(v) - mean)
+	}
+	return mean, variance / float64(len(x))
+}
+
+// With sigma^2 = 2*alpha, SGLD's stationary law is exp(-E) up to a
+// discretisation bias of order alpha: here N(mu, s^2), whose variance the
+// chains reach within 2%.
+func TestChainsReachTheGaussianOfAQuadraticEnergy(t *testing.T) {
+	const alpha = 0.01
+	q := quadratic{dim: 4, mu: 0.3, s: 0.5}
+	s, err := New(q, Config{Steps: 600, StepSize: alpha, Noise: float32(math.Sqrt(2 * alpha)), Seed: 1, Workers: 2})
+	require.NoError(t, err)
+	defer s.Close()
+	x := make([]float32, 4000*q.dim)
+	require.NoError(t, s.Run(x, nil, nil, true, 0))
+	mean, variance := moments(x)
+	// Exact stationary variance of the discretised chain: s^2 / (1 - alpha/(2 s^2)).
+	want := q.s * q.s / (1 - alpha/(2*q.s*q.s))
+	require.InDelta(t, q.mu, mean, 0.01)
+	require.InDelta(t, want, variance, 0.02*want)
+}
+
+// Class-conditional energies E(x, y) pull each chain to its class's mean.
+func TestConditionalChainsFollowTheirLabels(t *testing.T) {
+	q := quadratic{dim: 2, mu: 0, s: 0.3}
+	s, err := New(q, Config{Steps: 300, StepSize: 0.01, Noise: 0.01, Seed: 2, Workers: 1})
+	require.NoError(t, err)
+	defer s.Close()
+	x := make([]float32, 100*2)
+	y := make([]int, 100)
+	for i := range y {
+		y[i] = i % 2
+	}
+	e := make([]float32, 100)
+	require.NoError(t, s.Run(x, y, e, true, 0))
+	for i := range y {
+		require.InDelta(t, float64(y[i]), float64(x[2*i]), 0.1, "chain %d", i)
+		require.Less(t, e[i], float32(0.1))
+	}
+}
+
+// A seed fixes the samples whatever the number of workers.
+func TestSamplesAreIdenticalForAnyWorkerCount(t *testing.T) {
+	q := quadratic{dim: 3, mu: 0, s: 1}
+	run := func(workers, shard int, round uint64) []float32 {
+		s, err := New(q, Config{Steps: 20, StepSize: 0.1, Noise: 0.3, Seed: 7, Workers: workers, ShardSize: shard, Clamp: true})
+		require.NoError(t, err)
+		defer s.Close()
+		x := make([]float32, 100*3)
+		require.NoError(t, s.Run(x, nil, nil, true, round))
+		return x
+	}
+	serial := run(1, 8, 5)
+	require.Equal(t, serial, run(2, 8, 5))
+	require.Equal(t, serial, run(5, 8, 5))
+	require.NotEqual(t, serial, run(2, 8, 6), "another round draws other noise")
+	for _, v := range serial {
+		require.True(t, v >= -1 && v <= 1, "clamped to [-1,1]: %v", v)
+	}
+}
+
+func TestZeroStepsStillReportEnergies(t *testing.T) {
+	q := quadratic{dim: 1, mu: 0, s: 1}
+	s, err := New(q, Config{Steps: 0, Seed: 1, Workers: 1})
+	require.NoError(t, err)
+	defer s.Close()
+	x := []float32{2, -4}
+	e := make([]float32, 2)
+	require.NoError(t, s.Run(x, nil, e, false, 0))
+	require.Equal(t, []float32{2, -4}, x)
+	require.Equal(t, []float32{2, 8}, e)
+}
+
+type failing struct{ quadratic }
+
+func (f failing) NewEvaluator(int) Evaluator { return f }
+func (failing) EnergyGrad([]float32, []int, []float32, []float32) error {
+	return errors.New("model diverged")
+}
+
+func TestErrorsReachTheCaller(t *testing.T) {
+	s, err := New(failing{quadratic{dim: 2}}, Config{Steps: 3, Seed: 1, Workers: 2, ShardSize: 1})
+	require.NoError(t, err)
+	defer s.Close()
+	require.ErrorContains(t, s.Run(make([]float32, 20), nil, nil, true, 0), "model diverged")
+
+	q := quadratic{dim: 2, s: 1}
+	for _, c := range []Config{
+		{Steps: -1, Workers: 1}, {Steps: 1, StepSize: -1, Workers: 1},
+		{Steps: 1, Noise: float32(math.NaN()), Workers: 1}, {Steps: 1, Workers: 0},
+	} {
+		_, err := New(q, c)
+		require.Error(t, err, "%+v", c)
+	}
+	s2, err := New(q, Config{Steps: 1, Workers: 1})
+	require.NoError(t, err)
+	defer s2.Close()
+	require.ErrorContains(t, s2.Run(make([]float32, 3), nil, nil, true, 0), "whole number")
+	require.ErrorContains(t, s2.Run(make([]float32, 4), []int{1}, nil, true, 0), "labels")
+}
+
+// The sampling loop allocates nothing per call.
+func TestRunDoesNotAllocate(t *testing.T) {
+	q := quadratic{dim: 8, s: 1}
+	s, err := New(q, Config{Steps: 5, StepSize: 0.1, Noise: 0.1, Seed: 1, Workers: 2, ShardSize: 4})
+	require.NoError(t, err)
+	defer s.Close()
+	x := make([]float32, 16*8)
+	allocs := testing.AllocsPerRun(10, func() { _ = s.Run(x, nil, nil, false, 1) })
+	require.Zero(t, allocs)
+}
+
+func TestBufferDrawsStoresAndReinitialises(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	b, err := NewBuffer(50, 3, 10, 0, rng)
+	require.NoError(t, err)
+	for i := range b.Data {
+		b.Data[i] = float32(i / 3) // slot k holds k
+	}
+	x := make([]float32, 8*3)
+	y := make([]int, 8)
+	b.Draw(x, y, rng)
+	for i := range 8 {
+		k := int(x[3*i])
+		require.Equal(t, []float32{float32(k), float32(k), float32(k)}, x[3*i:3*i+3])
+		require.Equal(t, k%10, y[i])
+		x[3*i] = -5
+	}
+	b.Store(x)
+	for _, k := range b.idx {
+		require.Equal(t, float32(-5), b.Data[3*k])
+	}
+	// With Reinit = 1 every chain restarts from noise in [-1,1].
+	b.Reinit = 1
+	b.Draw(x, nil, rng)
+	for _, v := range x {
+		require.True(t, v >= -1 && v <= 1)
+	}
+	_, err = NewBuffer(0, 3, 10, 0, rng)
+	require.Error(t, err)
+	_, err = NewBuffer(5, 3, 10, 1.5, rng)
+	require.Error(t, err)
+}

@@ -1,0 +1,266 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+	"github.com/stretchr/testify/require"
+)
+
+// lossValue evaluates the hybrid loss in float64 from logits, as written:
+// CE(real) + mean E(real) - mean E(sample) + lambda*mean(E_real^2 + E_sample^2).
+func lossValue(logits []float32, y []int, out int, lambda float64) float64 {
+	b := len(y)
+	var ce, er, es, reg float64
+	for r := range 2 * b {
+		z := logits[r*out : (r+1)*out]
+		e := -nn.LogSumExp(z)
+		if r < b {
+			ce += nn.CrossEntropy(z, y[r])
+			er += e
+		} else {
+			es += e
+		}
+		reg += e * e
+	}
+	return (ce + er - es + lambda*reg) / float64(b)
+}
+
+// The gradient the trainer backpropagates is the derivative of the loss as
+// specified, and E(x) = -logsumexp f(x) carries the sign.
+func TestHybridLossGradientMatchesItsDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	const b, out, lambda = 3, 10, 0.3
+	logits := make([]float32, 2*b*out)
+	for i := range logits {
+		logits[i] = float32(rng.NormFloat64() * 2)
+	}
+	y := []int{4, 0, 9}
+	dl := make([]float32, len(logits))
+	st := hybridLoss(logits, y, dl, out, lambda)
+	require.InDelta(t, lossValue(logits, y, out, lambda), st.Loss, 1e-5)
+	require.InDelta(t, -nn.LogSumExp(logits[:out]), func() float64 {
+		one := make([]float32, 2*out)
+		return hybridLoss(logits[:2*out], y[:1], one, out, 0).EReal
+	}(), 1e-6, "E(x) = -logsumexp f(x)")
+	const h = 1e-3
+	for i := range logits {
+		orig := logits[i]
+		logits[i] = orig + h
+		up := lossValue(logits, y, out, lambda)
+		logits[i] = orig - h
+		down := lossValue(logits, y, out, lambda)
+		logits[i] = orig
+		require.InDelta(t, (up-down)/(2*h), float64(dl[i]), 2e-3, "logit %d", i)
+	}
+}
+
+// Without the regulariser, CE + E(x_real) = -f(x)[y] = E(x, y): training
+// lowers the energy of each real image under its own label.
+func TestRealTermIsTheJointEnergy(t *testing.T) {
+	z := []float32{0.5, -1, 2, 0, 0, 0, 0, 0, 0, 0.1}
+	both := append(append([]float32(nil), z...), z...)
+	dl := make([]float32, 20)
+	st := hybridLoss(both, []int{2}, dl, 10, 0)
+	require.InDelta(t, -2.0, st.CE+st.EReal, 1e-6)
+	require.InDelta(t, -1.0, float64(dl[2]), 1e-6, "dLoss/df[y] = -1")
+}
+
+var (
+	dataOnce          sync.Once
+	trainSet, testSet *mnist.Dataset
+	dataErr           error
+)
+
+// smallMNIST is the first 4000 training and 1000 test images.
+func smallMNIST(t *testing.T) (*mnist.Dataset, *mnist.Dataset) {
+	dir := os.Getenv(mnist.EnvVar)
+	if dir == "" {
+		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
+	}
+	dataOnce.Do(func() {
+		cfg := Config{DataDir: dir, TrainLimit: 4000, TestLimit: 1000, BatchSize: 64}
+		trainSet, testSet, dataErr = LoadData(cfg)
+	})
+	require.NoError(t, dataErr)
+	return trainSet, testSet
+}
+
+func quickConfig(out string) Config {
+	c := Default()
+	c.Epochs = 3
+	c.LangevinSteps = 10
+	c.BufferSize = 1000
+	c.OutDir = out
+	c.Workers = 2
+	return c
+}
+
+// A short run on 4000 images classifies over 90% of held-out digits, and
+// its Langevin samples have lower energy (higher logsumexp) than noise.
+func TestShortRunLearnsToClassifyAndGenerate(t *testing.T) {
+	tr, te := smallMNIST(t)
+	tn, err := NewTrainer(quickConfig(t.TempDir()), tr, te, nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	require.NoError(t, tn.Run(context.Background(), Hooks{}))
+	require.Len(t, tn.P.History, 3)
+	_, acc, err := tn.Evaluate(te)
+	require.NoError(t, err)
+	require.Greater(t, acc, 0.90)
+
+	meanLSE := func(x []float32, n int) float64 {
+		ws := tn.Model.NewWorkspace(n)
+		z, err := ws.Forward(x, n)
+		require.NoError(t, err)
+		var s float64
+		for i := range n {
+			s += nn.LogSumExp(z[i*10 : (i+1)*10])
+		}
+		return s / float64(n)
+	}
+	const n = 64
+	noise := make([]float32, n*784)
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := range noise {
+		noise[i] = float32(2*rng.Float64() - 1)
+	}
+	samples := append([]float32(nil), noise...)
+	s, err := langevin.New(Energy{tn.Model}, langevin.Config{Steps: 40, StepSize: 1, Noise: 0.01, Clamp: true, Seed: 9, Workers: 2})
+	require.NoError(t, err)
+	defer s.Close()
+	require.NoError(t, s.Run(samples, nil, nil, false, 0))
+	// The sign test: descending E(x) raises logsumexp f(x).
+	require.Greater(t, meanLSE(samples, n), meanLSE(noise, n)+1)
+}
+
+// Stopping mid-epoch and resuming from the checkpoint gives bit-identical
+// parameters to an uninterrupted run.
+func TestResumeContinuesExactly(t *testing.T) {
+	tr, te := smallMNIST(t)
+	tr = tr.Subset(640)
+	cfg := quickConfig(t.TempDir())
+	cfg.Epochs = 2
+	cfg.LangevinSteps = 3
+	cfg.BufferSize = 200
+
+	full, err := NewTrainer(cfg, tr, te, nil)
+	require.NoError(t, err)
+	defer full.Close()
+	require.NoError(t, full.Run(context.Background(), Hooks{}))
+
+	path := filepath.Join(cfg.OutDir, "checkpoint.ebm")
+	ctx, cancel := context.WithCancel(context.Background())
+	first, err := NewTrainer(cfg, tr, te, nil)
+	require.NoError(t, err)
+	defer first.Close()
+	first.OnStep = func(t *Trainer) {
+		if t.P.Step == 13 { // in the second epoch
+			cancel()
+		}
+	}
+	err = first.Run(ctx, Hooks{Checkpoint: func(t *Trainer) error { return SaveCheckpoint(path, t) }})
+	require.ErrorIs(t, err, ErrInterrupted)
+
+	ck, err := LoadCheckpoint(path)
+	require.NoError(t, err)
+	require.Equal(t, 2, ck.Progress.Epoch)
+	require.Equal(t, uint64(13), ck.Progress.Step)
+	second, err := NewTrainer(ck.Config, tr, te, nil)
+	require.NoError(t, err)
+	defer second.Close()
+	require.NoError(t, ck.Restore(second))
+	require.NoError(t, second.Run(context.Background(), Hooks{}))
+
+	for i, p := range full.Model.Params() {
+		require.Equal(t, p, second.Model.Params()[i], "parameter %d", i)
+	}
+	require.Equal(t, full.Buffer.Data, second.Buffer.Data)
+	require.Equal(t, full.P.History[1].TrainLoss, second.P.History[1].TrainLoss)
+}
+
+func TestCheckpointRejectsDamage(t *testing.T) {
+	tr, te := smallMNIST(t)
+	cfg := quickConfig(t.TempDir())
+	tn, err := NewTrainer(cfg, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	path := filepath.Join(cfg.OutDir, "c.ebm")
+	require.NoError(t, SaveCheckpoint(path, tn))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	for name, bad := range map[string][]byte{
+		"truncated": b[:len(b)-7],
+		"trailing":  append(append([]byte(nil), b...), 0),
+		"magic":     append([]byte("NOTACKPT"), b[8:]...),
+	} {
+		p := filepath.Join(cfg.OutDir, name)
+		require.NoError(t, os.WriteFile(p, bad, 0o644))
+		_, err := LoadCheckpoint(p)
+		require.Error(t, err, name)
+		require.Contains(t, err.Error(), p)
+	}
+
+	// Another shape is refused by Restore.
+	other := cfg
+	other.Hidden = []int{32}
+	small, err := NewTrainer(other, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	defer small.Close()
+	ck, err := LoadCheckpoint(path)
+	require.NoError(t, err)
+	require.ErrorContains(t, ck.Restore(small), "layer sizes")
+}
+
+// A step that produces a non-finite loss stops the run with an error and
+// the checkpoint on disk stays the last good one.
+func TestDivergenceKeepsTheGoodCheckpoint(t *testing.T) {
+	tr, te := smallMNIST(t)
+	cfg := quickConfig(t.TempDir())
+	cfg.Epochs = 1
+	cfg.LangevinSteps = 2
+	tn, err := NewTrainer(cfg, tr.Subset(256), te, nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	path := filepath.Join(cfg.OutDir, "checkpoint.ebm")
+	require.NoError(t, SaveCheckpoint(path, tn))
+	good, err := os.ReadFile(path)
+	require.NoError(t, err)
+
+	tn.OnStep = func(t *Trainer) { t.Model.Layers[0].W[0] = float32(math.Inf(1)); t.Model.Sync() }
+	err = tn.Run(context.Background(), Hooks{Checkpoint: func(t *Trainer) error { return SaveCheckpoint(path, t) }})
+	require.Error(t, err)
+	require.False(t, errors.Is(err, ErrInterrupted))
+	after, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Equal(t, good, after)
+}
+
+func TestConfigValidationNamesTheFlag(t *testing.T) {
+	for flag, mutate := range map[string]func(*Config){
+		"--epochs":         func(c *Config) { c.Epochs = 0 },
+		"--batch_size":     func(c *Config) { c.BatchSize = -1 },
+		"--langevin_steps": func(c *Config) { c.LangevinSteps = 0 },
+		"--langevin_sigma": func(c *Config) { c.LangevinSigma = -0.1 },
+		"--langevin_alpha": func(c *Config) { c.LangevinAlpha = math.NaN() },
+		"--lr":             func(c *Config) { c.LR = 0 },
+		"--buffer_reinit":  func(c *Config) { c.BufferReinit = 2 },
+		"--hidden":         func(c *Config) { c.Hidden = []int{3, 0} },
+	} {
+		c := Default()
+		mutate(&c)
+		require.ErrorContains(t, c.Validate(), flag)
+	}
+	require.NoError(t, Default().Validate())
+	require.NoError(t, Original().Validate())
+}
