@@ -24,8 +24,9 @@ func at(p *float32, off uintptr) *float32 { return (*float32)(unsafe.Add(unsafe.
 func sgemmKernelGeneric(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
 	for p := 0; p < kc; p++ {
-		ap := (*[4]float32)(unsafe.Pointer(a))
-		bp := (*[4]float32)(unsafe.Pointer(b))
+		// Offsets from the base, so no pointer is formed past the panels.
+		ap := (*[4]float32)(unsafe.Pointer(at(a, uintptr(p)*aStride)))
+		bp := (*[4]float32)(unsafe.Pointer(at(b, uintptr(p)*bStride)))
 		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		c00 += a0 * b0
@@ -44,8 +45,6 @@ func sgemmKernelGeneric(kc int, a *float32, aStride uintptr, b *float32, bStride
 		c31 += a3 * b1
 		c32 += a3 * b2
 		c33 += a3 * b3
-		a = at(a, aStride)
-		b = at(b, bStride)
 	}
 	acc := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
 	for i := range 4 {
