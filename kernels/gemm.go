@@ -270,6 +270,16 @@ func packA(dst, a []float32, lda int, transA bool, i0, rows, p0, kc, mr int) {
 		}
 		return
 	}
+	if rows == 8 && mr == 8 {
+		// Eight rows at once: contiguous 32-byte writes instead of strided ones.
+		row := func(i int) []float32 { return a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc] }
+		r0, r1, r2, r3, r4, r5, r6, r7 := row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)
+		for p := range r0 {
+			d := dst[p*8 : p*8+8 : p*8+8]
+			d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+		}
+		return
+	}
 	for i := range rows {
 		src := a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc]
 		for p, v := range src {

@@ -52,15 +52,18 @@ func (a *Adam) Step(m *MLP, g *Grads) (float64, error) {
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.T))
 	step := float32(a.LR / bc1)
 	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	sqrtBc2 := float32(math.Sqrt(bc2))
+	c1, c2 := 1-b1, 1-b2
+	invSqrtBc2 := float32(1 / math.Sqrt(bc2))
 	eps := float32(a.Eps)
+	sc := float32(scale)
 	for i, p := range m.Params() {
-		mom, vel, gs := a.M[i], a.V[i], g.G[i]
+		mom, vel, gs := a.M[i][:len(p)], a.V[i][:len(p)], g.G[i][:len(p)]
 		for j := range p {
-			gv := gs[j] * float32(scale)
-			mom[j] = b1*mom[j] + (1-b1)*gv
-			vel[j] = b2*vel[j] + (1-b2)*gv*gv
-			p[j] -= step * mom[j] / (float32(math.Sqrt(float64(vel[j])))/sqrtBc2 + eps)
+			gv := gs[j] * sc
+			mj := b1*mom[j] + c1*gv
+			vj := b2*vel[j] + c2*gv*gv
+			mom[j], vel[j] = mj, vj
+			p[j] -= step * mj / (float32(math.Sqrt(float64(vj)))*invSqrtBc2 + eps)
 		}
 	}
 	m.Sync()

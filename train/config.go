@@ -21,6 +21,8 @@ type Config struct {
 	LangevinAlpha float64 `json:"langevin_alpha"`
 	LangevinSigma float64 `json:"langevin_sigma"`
 	LR            float64 `json:"lr"`
+	LRSchedule    string  `json:"lr_schedule"`  // "cosine" (to 5% of lr at the end) or "constant"
+	WarmupSteps   int     `json:"warmup_steps"` // linear learning-rate warmup
 	Hidden        []int   `json:"hidden"`
 	BufferSize    int     `json:"buffer_size"`   // 0: every chain starts from noise
 	BufferReinit  float64 `json:"buffer_reinit"` // share of buffer chains restarted from noise
@@ -53,6 +55,8 @@ func Default() Config {
 		LangevinAlpha: 1,
 		LangevinSigma: 0.01,
 		LR:            1e-3,
+		LRSchedule:    "cosine",
+		WarmupSteps:   500,
 		Hidden:        []int{512, 512, 512},
 		BufferSize:    10000,
 		BufferReinit:  0.05,
@@ -78,6 +82,8 @@ func Original() Config {
 	c.BufferSize = 0
 	c.EnergyReg = 0
 	c.Clamp = false
+	c.LRSchedule = "constant"
+	c.WarmupSteps = 0
 	return c
 }
 
@@ -108,6 +114,12 @@ func (c Config) Validate() error {
 	if c.BufferReinit > 1 {
 		return fmt.Errorf("--buffer_reinit = %v: must be at most 1", c.BufferReinit)
 	}
+	if c.LRSchedule != "cosine" && c.LRSchedule != "constant" {
+		return fmt.Errorf("--lr_schedule = %q: want cosine or constant", c.LRSchedule)
+	}
+	if c.WarmupSteps < 0 {
+		return fmt.Errorf("--warmup_steps = %d: must be >= 0", c.WarmupSteps)
+	}
 	if c.BufferSize < 0 {
 		return fmt.Errorf("--buffer_size = %d: must be >= 0 (0 starts every chain from noise)", c.BufferSize)
 	}
@@ -126,6 +138,20 @@ func (c Config) Validate() error {
 		return fmt.Errorf("--out_dir is empty")
 	}
 	return nil
+}
+
+// LRAt is the learning rate of step (0-based) out of total: linear warmup,
+// then constant or cosine decay to 5% of LR.
+func (c Config) LRAt(step, total int) float64 {
+	lr := c.LR
+	if step < c.WarmupSteps {
+		lr *= float64(step+1) / float64(c.WarmupSteps)
+	}
+	if c.LRSchedule == "cosine" && total > 0 {
+		frac := min(1, float64(step)/float64(total))
+		lr *= 0.05 + 0.95*0.5*(1+math.Cos(math.Pi*frac))
+	}
+	return lr
 }
 
 // Sizes is the MLP's layer widths for images of dim pixels and 10 classes.

@@ -75,7 +75,7 @@ func Execute(ctx context.Context, cfg Config, resume bool, log *slog.Logger, pro
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	log.Info("config", "epochs", cfg.Epochs, "batch_size", cfg.BatchSize, "langevin_steps", cfg.LangevinSteps,
-		"langevin_alpha", cfg.LangevinAlpha, "langevin_sigma", cfg.LangevinSigma, "lr", cfg.LR, "hidden", cfg.Hidden,
+		"langevin_alpha", cfg.LangevinAlpha, "langevin_sigma", cfg.LangevinSigma, "lr", cfg.LR, "lr_schedule", cfg.LRSchedule, "warmup_steps", cfg.WarmupSteps, "hidden", cfg.Hidden,
 		"buffer_size", cfg.BufferSize, "buffer_reinit", cfg.BufferReinit, "energy_reg", cfg.EnergyReg,
 		"clip_norm", cfg.ClipNorm, "clamp", cfg.Clamp, "seed", cfg.Seed, "workers", cfg.Workers,
 		"sample_every", cfg.SampleEvery, "out_dir", cfg.OutDir, "resume", resume)

@@ -162,12 +162,16 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	if err := t.ws.Backward(t.dl, t.grads); err != nil {
 		return st, err
 	}
+	t.Opt.LR = t.Cfg.LRAt(int(t.P.Step), t.totalSteps())
 	if _, err := t.Opt.Step(t.Model, t.grads); err != nil {
 		return st, fmt.Errorf("train: step %d: %w", t.P.Step, err)
 	}
 	t.P.Step++
 	return st, nil
 }
+
+// totalSteps is the number of optimiser steps of the whole run.
+func (t *Trainer) totalSteps() int { return t.Cfg.Epochs * (t.Train.N / t.Cfg.BatchSize) }
 
 // hybridLoss computes the loss over logits (2b x out: b real rows with
 // labels y, then b sample rows) and its gradient dl with respect to them:

@@ -14,6 +14,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"syscall"
@@ -149,6 +150,8 @@ func cmdTrain(args []string, stderr io.Writer) error {
 	fs.Float64Var(&cfg.LangevinAlpha, "langevin_alpha", cfg.LangevinAlpha, "SGLD step size alpha: x -= alpha*grad E(x)")
 	fs.Float64Var(&cfg.LangevinSigma, "langevin_sigma", cfg.LangevinSigma, "SGLD noise scale sigma")
 	fs.Float64Var(&cfg.LR, "lr", cfg.LR, "Adam learning rate")
+	fs.StringVar(&cfg.LRSchedule, "lr_schedule", cfg.LRSchedule, "learning-rate schedule: cosine (decays to 5% of --lr) or constant")
+	fs.IntVar(&cfg.WarmupSteps, "warmup_steps", cfg.WarmupSteps, "steps of linear learning-rate warmup")
 	fs.StringVar(&cfg.LogFile, "log_file", cfg.LogFile, "log file, relative to --out_dir unless absolute")
 	fs.StringVar(&cfg.DataDir, "data_dir", os.Getenv(mnist.EnvVar), "folder with the MNIST IDX files (default $"+mnist.EnvVar+")")
 	fs.StringVar(&cfg.OutDir, "out_dir", cfg.OutDir, "run directory: checkpoint, metrics, images")
@@ -279,6 +282,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "Langevin workers (0: one per core)")
 	steps := fs.Int("langevin_steps", 50, "Langevin steps per iteration")
 	batch := fs.Int("batch_size", 64, "batch size")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -311,6 +315,17 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	for it := range *iters + *warmup {
 		if it == *warmup {
 			start = time.Now()
+			if *cpuprofile != "" {
+				f, err := os.Create(*cpuprofile)
+				if err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer f.Close()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("--cpuprofile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
 		}
 		for i := range idx {
 			idx[i] = it*cfg.BatchSize + i

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Training-iteration speed of the original configuration (batch 64, 50
+# Langevin steps from noise), ebm beside PyTorch on the same cores, in one
+# run. Needs: apt-get install python3-torch.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+py=/usr/bin/python3
+go build -o /tmp/ebm-bench ./cmd/ebm
+ours=$(/tmp/ebm-bench bench --json --iters 40)
+torch=$($py bench/torch_iteration.py "$(nproc)")
+echo "ebm:     $ours"
+echo "pytorch: $torch"
+$py - "$ours" "$torch" <<'PY'
+import json, sys
+o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+print(f"\nms per iteration: ebm {o['iter_ms']:.1f} ({o['kernels']}, {o['workers']} workers); "
+      f"PyTorch {t['torch']} original loop {t['original_iter_ms']:.1f}, tuned loop {t['tuned_iter_ms']:.1f}")
+print(f"speed-up: {t['original_iter_ms'] / o['iter_ms']:.2f}x over the original loop, "
+      f"{t['tuned_iter_ms'] / o['iter_ms']:.2f}x over the tuned loop")
+PY
