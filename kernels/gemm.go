@@ -301,9 +301,19 @@ func packB(dst, b []float32, ldb int, transB bool, p0, kc, j0, cols, nr int) {
 		}
 		return
 	}
-	for j := range cols {
-		src := b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kc]
-		for p, v := range src {
+	// Four columns of op(B) (rows of B) at a time, so each packed row gets a
+	// 16-byte contiguous write.
+	row := func(j int) []float32 { return b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kc] }
+	j := 0
+	for ; j+4 <= cols; j += 4 {
+		r0, r1, r2, r3 := row(j), row(j+1), row(j+2), row(j+3)
+		for p := range r0 {
+			d := dst[p*nr+j : p*nr+j+4 : p*nr+j+4]
+			d[0], d[1], d[2], d[3] = r0[p], r1[p], r2[p], r3[p]
+		}
+	}
+	for ; j < cols; j++ {
+		for p, v := range row(j) {
 			dst[p*nr+j] = v
 		}
 	}

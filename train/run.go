@@ -2,13 +2,18 @@ package train
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"math/rand/v2"
 	"os"
+	"reflect"
 	"runtime"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/ebm-project/ebm/kernels"
@@ -40,10 +45,56 @@ func LoadData(cfg Config) (trainSet, testSet *mnist.Dataset, err error) {
 	return trainSet, testSet, nil
 }
 
+// resumable lists the settings a resumed run may change: where things are,
+// how long to train, how many workers (results do not depend on them) and
+// how often to draw samples. Everything else defines the run.
+var resumable = map[string]bool{"epochs": true, "workers": true, "data_dir": true, "out_dir": true,
+	"log_file": true, "download": true, "sample_every": true}
+
+// resumeConfig merges the flags set on the command line (explicit, by JSON
+// key) into the checkpoint's configuration, refusing changes to the run's
+// definition.
+func resumeConfig(saved, given Config, explicit map[string]bool) (Config, error) {
+	toMap := func(c Config) (map[string]any, error) {
+		js, err := json.Marshal(c)
+		if err != nil {
+			return nil, err
+		}
+		var m map[string]any
+		return m, json.Unmarshal(js, &m)
+	}
+	sm, err := toMap(saved)
+	if err != nil {
+		return saved, err
+	}
+	gm, err := toMap(given)
+	if err != nil {
+		return saved, err
+	}
+	for key := range explicit {
+		if _, ok := gm[key]; !ok {
+			return saved, fmt.Errorf("--%s cannot be combined with --resume: the run's settings come from its checkpoint", key)
+		}
+		if resumable[key] {
+			sm[key] = gm[key]
+		} else if !reflect.DeepEqual(sm[key], gm[key]) {
+			return saved, fmt.Errorf("--%s %v differs from the checkpoint's %v: a resumed run keeps its settings (only %s may change)",
+				key, gm[key], sm[key], strings.Join(slices.Sorted(maps.Keys(resumable)), ", "))
+		}
+	}
+	js, err := json.Marshal(sm)
+	if err != nil {
+		return saved, err
+	}
+	var out Config
+	return out, json.Unmarshal(js, &out)
+}
+
 // Execute runs `ebm train`: it trains per cfg (or continues the checkpoint in
-// cfg.OutDir when resume is set) and writes every artifact of the run
-// directory. progress, if not nil, receives the in-epoch progress line.
-func Execute(ctx context.Context, cfg Config, resume bool, log *slog.Logger, progress io.Writer) error {
+// cfg.OutDir when resume is set; explicit names the flags given on the
+// command line) and writes every artifact of the run directory. progress,
+// if not nil, receives the in-epoch progress line.
+func Execute(ctx context.Context, cfg Config, resume bool, explicit map[string]bool, log *slog.Logger, progress io.Writer) error {
 	paths := Paths{cfg.OutDir}
 	var ck *Checkpoint
 	if resume {
@@ -51,12 +102,9 @@ func Execute(ctx context.Context, cfg Config, resume bool, log *slog.Logger, pro
 		if ck, err = LoadCheckpoint(paths.Checkpoint()); err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}
-		// The run's definition comes from the checkpoint; where to find data,
-		// how many epochs in all and how many workers may change.
-		saved := ck.Config
-		saved.Epochs, saved.Workers, saved.DataDir, saved.OutDir, saved.LogFile, saved.Download =
-			cfg.Epochs, cfg.Workers, cfg.DataDir, cfg.OutDir, cfg.LogFile, cfg.Download
-		cfg = saved
+		if cfg, err = resumeConfig(ck.Config, cfg, explicit); err != nil {
+			return err
+		}
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

@@ -100,6 +100,8 @@ func quickConfig(out string) Config {
 	c.Epochs = 3
 	c.LangevinSteps = 10
 	c.BufferSize = 1000
+	c.WarmupSteps = 20
+	c.LRSchedule = "constant"
 	c.OutDir = out
 	c.Workers = 2
 	return c
@@ -109,11 +111,20 @@ func quickConfig(out string) Config {
 // its Langevin samples have lower energy (higher logsumexp) than noise.
 func TestShortRunLearnsToClassifyAndGenerate(t *testing.T) {
 	tr, te := smallMNIST(t)
-	tn, err := NewTrainer(quickConfig(t.TempDir()), tr, te, nil)
+	cfg := quickConfig(t.TempDir())
+	cfg.Epochs = 9
+	cfg.BatchSize = 32
+	tn, err := NewTrainer(cfg, tr, te, nil)
 	require.NoError(t, err)
 	defer tn.Close()
 	require.NoError(t, tn.Run(context.Background(), Hooks{}))
-	require.Len(t, tn.P.History, 3)
+	require.Len(t, tn.P.History, 9)
+	t.Logf("accuracy per epoch: %v", func() (a []float64) {
+		for _, m := range tn.P.History {
+			a = append(a, m.ValAcc)
+		}
+		return a
+	}())
 	_, acc, err := tn.Evaluate(te)
 	require.NoError(t, err)
 	require.Greater(t, acc, 0.90)

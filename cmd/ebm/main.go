@@ -201,7 +201,13 @@ func cmdTrain(args []string, stderr io.Writer) error {
 	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(stderr, nil), slog.NewTextHandler(lf, nil)))
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	return train.Execute(ctx, cfg, *resume, log, stderr)
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "resume" {
+			explicit[f.Name] = true
+		}
+	})
+	return train.Execute(ctx, cfg, *resume, explicit, log, stderr)
 }
 
 func cmdSample(args []string, stdout, stderr io.Writer) error {

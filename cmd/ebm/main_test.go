@@ -59,6 +59,12 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 	require.ErrorContains(t, err, "already holds a checkpoint")
 	require.Equal(t, before, readFile(t, filepath.Join(out, "checkpoint.ebm")))
 
+	// A resumed run keeps its definition.
+	_, _, err = runCLI("train", "--data_dir", data, "--out_dir", out, "--resume", "--lr", "0.5")
+	require.ErrorContains(t, err, "--lr 0.5 differs from the checkpoint's 0.001")
+	_, _, err = runCLI("train", "--data_dir", data, "--out_dir", out, "--resume", "--preset", "original")
+	require.ErrorContains(t, err, "--preset cannot be combined with --resume")
+
 	// Resume with more epochs continues from epoch 3.
 	_, stderr, err = runCLI("train", "--data_dir", data, "--out_dir", out, "--epochs", "3", "--resume", "--log_file", "train.log")
 	require.NoError(t, err, stderr)
