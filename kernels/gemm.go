@@ -301,10 +301,17 @@ func packB(dst, b []float32, ldb int, transB bool, p0, kc, j0, cols, nr int) {
 		}
 		return
 	}
-	// Four columns of op(B) (rows of B) at a time, so each packed row gets a
-	// 16-byte contiguous write.
+	// Eight (then four) columns of op(B), i.e. rows of B, at a time, so each
+	// packed row gets a contiguous write.
 	row := func(j int) []float32 { return b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kc] }
 	j := 0
+	for ; j+8 <= cols; j += 8 {
+		r0, r1, r2, r3, r4, r5, r6, r7 := row(j), row(j+1), row(j+2), row(j+3), row(j+4), row(j+5), row(j+6), row(j+7)
+		for p := range r0 {
+			d := dst[p*nr+j : p*nr+j+8 : p*nr+j+8]
+			d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p], r6[p], r7[p]
+		}
+	}
 	for ; j+4 <= cols; j += 4 {
 		r0, r1, r2, r3 := row(j), row(j+1), row(j+2), row(j+3)
 		for p := range r0 {

@@ -3,6 +3,7 @@ package langevin
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // Buffer is a persistent replay buffer of samples (as in JEM): each training
@@ -12,6 +13,7 @@ type Buffer struct {
 	Dim    int
 	Data   []float32 // Size x Dim
 	Labels []int     // class of each slot, for class-conditional sampling
+	Age    []int     // Langevin steps each slot's chain has run since it last started from noise
 	Reinit float64   // probability that a drawn slot restarts from noise
 	idx    []int
 }
@@ -25,7 +27,7 @@ func NewBuffer(size, dim, classes int, reinit float64, rng *rand.Rand) (*Buffer,
 	if reinit < 0 || reinit > 1 {
 		return nil, fmt.Errorf("langevin: buffer reinit = %v: must be in [0,1]", reinit)
 	}
-	b := &Buffer{Dim: dim, Data: make([]float32, size*dim), Labels: make([]int, size), Reinit: reinit}
+	b := &Buffer{Dim: dim, Data: make([]float32, size*dim), Labels: make([]int, size), Age: make([]int, size), Reinit: reinit}
 	for i := range b.Data {
 		b.Data[i] = float32(2*rng.Float64() - 1)
 	}
@@ -55,6 +57,7 @@ func (b *Buffer) Draw(x []float32, y []int, rng *rand.Rand) {
 			for j := range dst {
 				dst[j] = float32(2*rng.Float64() - 1)
 			}
+			b.Age[k] = 0
 		} else {
 			copy(dst, b.Data[k*b.Dim:(k+1)*b.Dim])
 		}
@@ -64,9 +67,22 @@ func (b *Buffer) Draw(x []float32, y []int, rng *rand.Rand) {
 	}
 }
 
-// Store writes x back into the slots of the last Draw.
-func (b *Buffer) Store(x []float32) {
+// Store writes x back into the slots of the last Draw, whose chains have
+// run steps more Langevin steps.
+func (b *Buffer) Store(x []float32, steps int) {
 	for i, k := range b.idx {
 		copy(b.Data[k*b.Dim:(k+1)*b.Dim], x[i*b.Dim:(i+1)*b.Dim])
+		b.Age[k] += steps
 	}
+}
+
+// Oldest returns up to n slot indices whose chains have run the most steps,
+// oldest first (ties by slot index).
+func (b *Buffer) Oldest(n int) []int {
+	idx := make([]int, b.Size())
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortStableFunc(idx, func(x, y int) int { return b.Age[y] - b.Age[x] })
+	return idx[:min(n, len(idx))]
 }

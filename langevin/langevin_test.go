@@ -171,15 +171,20 @@ func TestBufferDrawsStoresAndReinitialises(t *testing.T) {
 		require.Equal(t, k%10, y[i])
 		x[3*i] = -5
 	}
-	b.Store(x)
+	b.Store(x, 7)
 	for _, k := range b.idx {
 		require.Equal(t, float32(-5), b.Data[3*k])
+		require.GreaterOrEqual(t, b.Age[k], 7)
 	}
+	require.GreaterOrEqual(t, b.Age[b.Oldest(1)[0]], 7)
 	// With Reinit = 1 every chain restarts from noise in [-1,1].
 	b.Reinit = 1
 	b.Draw(x, nil, rng)
 	for _, v := range x {
 		require.True(t, v >= -1 && v <= 1)
+	}
+	for _, k := range b.idx {
+		require.Zero(t, b.Age[k], "a restarted chain has age 0")
 	}
 	_, err = NewBuffer(0, 3, 10, 0, rng)
 	require.Error(t, err)

@@ -18,7 +18,8 @@ import (
 // Checkpoint file layout: the magic, a little-endian uint32 length and a
 // JSON header (config, layer sizes, progress, optimiser step count), then
 // float32 little-endian arrays: parameters, Adam's first and second
-// moments, and the replay buffer (samples, then labels as float32).
+// moments, and the replay buffer (samples, then labels and chain ages as
+// float32).
 const ckptMagic = "EBMCKPT1"
 
 type ckptHeader struct {
@@ -58,10 +59,12 @@ func SaveCheckpoint(path string, t *Trainer) error {
 	arrays := slices.Concat(t.Model.Params(), t.Opt.M, t.Opt.V)
 	if t.Buffer != nil {
 		labels := make([]float32, len(t.Buffer.Labels))
+		ages := make([]float32, len(t.Buffer.Age))
 		for i, l := range t.Buffer.Labels {
 			labels[i] = float32(l)
+			ages[i] = float32(t.Buffer.Age[i])
 		}
-		arrays = append(arrays, t.Buffer.Data, labels)
+		arrays = append(arrays, t.Buffer.Data, labels, ages)
 	}
 	for _, a := range arrays {
 		if err := binary.Write(w, binary.LittleEndian, a); err != nil {
@@ -113,6 +116,7 @@ type Checkpoint struct {
 	moments  [][]float32 // M then V
 	buffer   []float32
 	labels   []float32
+	ages     []float32
 }
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
@@ -176,11 +180,11 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if h.Buffer > 0 {
 		c.buffer = make([]float32, h.Buffer*m.In())
 		c.labels = make([]float32, h.Buffer)
-		if err := read(c.buffer); err != nil {
-			return nil, err
-		}
-		if err := read(c.labels); err != nil {
-			return nil, err
+		c.ages = make([]float32, h.Buffer)
+		for _, a := range [][]float32{c.buffer, c.labels, c.ages} {
+			if err := read(a); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
@@ -212,6 +216,7 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 		copy(t.Buffer.Data, c.buffer)
 		for i, l := range c.labels {
 			t.Buffer.Labels[i] = int(l)
+			t.Buffer.Age[i] = int(c.ages[i])
 		}
 	}
 	t.P = c.Progress

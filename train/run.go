@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"maps"
-	"math/rand/v2"
 	"os"
 	"reflect"
 	"runtime"
@@ -190,17 +189,15 @@ func Execute(ctx context.Context, cfg Config, resume bool, explicit map[string]b
 	return nil
 }
 
-// writeSamples writes a grid of generated images: the replay buffer's
-// chains when training keeps one (what the model's sampler has converged
-// to), otherwise fresh chains of the training length from noise.
+// writeSamples writes a grid of generated images: with a replay buffer, the
+// 64 chains that have run longest since they started from noise (what the
+// sampler converges to); otherwise fresh chains of the training length.
 func (t *Trainer) writeSamples(path string, round uint64) error {
 	d := t.Train
 	n := GridSize
 	x := make([]float32, n*d.Dim())
 	if t.Buffer != nil {
-		rng := rand.New(rand.NewPCG(t.Cfg.Seed, round))
-		for i := range n {
-			k := rng.IntN(t.Buffer.Size())
+		for i, k := range t.Buffer.Oldest(n) {
 			copy(x[i*d.Dim():], t.Buffer.Data[k*d.Dim():(k+1)*d.Dim()])
 		}
 	} else if err := t.sampler.Run(x, nil, nil, true, 1<<62+round); err != nil {

@@ -148,7 +148,7 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		return StepStats{}, err
 	}
 	if t.Buffer != nil {
-		t.Buffer.Store(xs)
+		t.Buffer.Store(xs, t.Cfg.LangevinSteps)
 	}
 	logits, err := t.ws.Forward(t.x, 2*b)
 	if err != nil {
