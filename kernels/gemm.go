@@ -17,6 +17,10 @@ const (
 	maxMR = 8
 	maxNR = 32
 
+	// dotMaxN: products with at most this many columns and a row-major
+	// op(A) take the dot-product path when the implementation has one.
+	dotMaxN = 16
+
 	// directMaxM: up to this many rows of C, a row-major op(B) is read in
 	// place instead of packed. With few rows each B element is used only
 	// m times, and packing it would cost as much as the product itself.
@@ -185,6 +189,10 @@ func gemmWith(im *impl, transA, transB bool, m, n, k int, alpha float32, a []flo
 	}
 	ws := workspaces.Get().(*workspace)
 	defer workspaces.Put(ws)
+	if im.dot != nil && !transA && n <= dotMaxN && 4*k <= len(ws.b) {
+		gemmDot(im, ws, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	mr, nr := im.mr, im.nr
 	directB := !transB && m <= directMaxM
 	for jc := 0; jc < n; jc += ncBlock {
@@ -237,6 +245,54 @@ func gemmWith(im *impl, transA, transB bool, m, n, k int, alpha float32, a []flo
 								}
 							}
 						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmDot computes C in 2x4 tiles of dot products between rows of A and
+// rows of op(B)^T. op(B)^T is B itself when transB is set (read in place
+// for whole groups of four rows); otherwise a group is gathered into ws.b.
+func gemmDot(im *impl, ws *workspace, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	for j0 := 0; j0 < n; j0 += 4 {
+		cols := min(4, n-j0)
+		bt, ldbt := ws.b[:4*k], k
+		if transB && cols == 4 {
+			bt, ldbt = b[j0*ldb:], ldb
+		} else {
+			clear(bt)
+			for j := range cols {
+				row := bt[j*k : (j+1)*k]
+				if transB {
+					copy(row, b[(j0+j)*ldb:(j0+j)*ldb+k])
+				} else {
+					for p := range row {
+						row[p] = b[p*ldb+j0+j]
+					}
+				}
+			}
+		}
+		for i := 0; i < m; i += 2 {
+			rows := min(2, m-i)
+			step := uintptr(lda * 4)
+			if rows == 1 {
+				step = 0 // the kernel reads row i twice; the second result is dropped
+			}
+			if rows == 2 && cols == 4 {
+				im.dot(k, &a[i*lda], step, &bt[0], uintptr(ldbt*4), &c[i*ldc+j0], uintptr(ldc*4), alpha, beta)
+				continue
+			}
+			tmp := ws.tmp[:8]
+			im.dot(k, &a[i*lda], step, &bt[0], uintptr(ldbt*4), &tmp[0], 16, alpha, 0)
+			for r := range rows {
+				row := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols]
+				for j := range row {
+					if beta == 0 {
+						row[j] = tmp[4*r+j]
+					} else {
+						row[j] = tmp[4*r+j] + beta*row[j]
 					}
 				}
 			}

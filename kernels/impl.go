@@ -26,6 +26,10 @@ type impl struct {
 
 	mr, nr int // register tile of the micro-kernel
 	kernel microKernel
+	// dot, if set, computes a 2x4 tile of C from two rows of A and four
+	// rows of B^T, all contiguous in k (row strides in bytes): the path for
+	// products with few columns.
+	dot    microKernel
 	eluFwd func(y, x []float32, alpha float32)
 	eluBwd func(dx, dy, y []float32, alpha float32)
 }

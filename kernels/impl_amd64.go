@@ -34,6 +34,7 @@ var avx512Impl = register(&impl{
 	missing:  func() string { return missingFeatures(cpuid.AVX512F) },
 	mr:       8, nr: 32,
 	kernel: sgemmKernelAVX512,
+	dot:    sdotKernelAVX512,
 	eluFwd: func(y, x []float32, alpha float32) { eluForwardAVX512(&y[0], &x[0], len(x), alpha) },
 	eluBwd: func(dx, dy, y []float32, alpha float32) { eluBackwardAVX512(&dx[0], &dy[0], &y[0], len(y), alpha) },
 })
@@ -43,6 +44,9 @@ func sgemmKernelAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride ui
 
 //go:noescape
 func sgemmKernelAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sdotKernelAVX512(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
 //go:noescape
 func eluForwardAVX2(y, x *float32, n int, alpha float32)

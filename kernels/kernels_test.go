@@ -432,3 +432,20 @@ func FuzzElu(f *testing.F) {
 		}
 	})
 }
+
+// Narrow products (n <= dotMaxN, op(A) row-major) take the dot-product path
+// where an implementation has one: every n, odd m, k around the vector width.
+func TestSgemmNarrowProducts(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, im *impl) {
+		rng := rand.New(rand.NewPCG(11, 12))
+		for n := 1; n <= dotMaxN+1; n++ {
+			for _, m := range []int{1, 2, 3, 5} {
+				for _, k := range []int{1, 15, 16, 17, 33, 300} {
+					for _, tB := range []bool{false, true} {
+						runGemmCase(t, im, gemmCase{false, tB, m, n, k, 0.5, float32(n%3) * 0.5, (m + k) % 3}, rng)
+					}
+				}
+			}
+		}
+	})
+}

@@ -25,6 +25,7 @@ func main() {
 	flag.Parse()
 	files := map[string]func(*bytes.Buffer){
 		"sgemm_avx512_amd64.s": sgemmAVX512,
+		"sdot_avx512_amd64.s":  sdotAVX512,
 		"sgemm_avx2_amd64.s":   sgemmAVX2,
 		"elu_avx512_amd64.s":   eluAVX512,
 		"elu_avx2_amd64.s":     eluAVX2,
@@ -571,4 +572,84 @@ bloop:
 	zero(3)
 	fma(3, 1, 2) // dx = dy*t
 	b.WriteString("\tVST1.P [V3.S4], 16(R0)\n\tSUBS $1, R2, R2\n\tBNE bloop\nbdone:\n\tRET\n")
+}
+
+// sdotAVX512 writes the small-n kernel: a 2x4 tile of C as dot products of
+// two rows of A with four rows of B^T, both contiguous in k. It serves
+// products with few columns (an MLP's 10-class output layer), where packing
+// A for the broadcast kernel would cost more than the product.
+func sdotAVX512(b *bytes.Buffer) {
+	b.WriteString(`// SGEMM small-n kernel, AVX-512F. Tile 2x4: C[i][j] = alpha*dot(A row i, Bt row j)
+// + beta*C[i][j], rows contiguous in k, 16 floats a step, the k tail under
+// mask K1. Accumulators Z0-Z7 (row i, column j in Z(4i+j)); A rows in Z8-Z9;
+// Bt rows in Z10-Z13; Z14 and X15/X12 (alpha, beta) in the reduction.
+// Requires: AVX512F.
+
+//go:build !purego
+
+#include "textflag.h"
+
+// func sdotKernelAVX512(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
+TEXT ·sdotKernelAVX512(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	LEAQ (SI)(R8*1), R9
+	MOVQ bt+24(FP), DI
+	MOVQ ldbt+32(FP), R10
+	LEAQ (DI)(R10*1), R11
+	LEAQ (R11)(R10*1), R12
+	LEAQ (R12)(R10*1), R13
+`)
+	for r := 0; r < 8; r++ {
+		fmt.Fprintf(b, "\tVPXORD Z%d, Z%d, Z%d\n", r, r, r)
+	}
+	b.WriteString("\tXORQ AX, AX\n\tMOVQ CX, BX\n\tSHRQ $4, BX\n\tJZ tail\nloop:\n")
+	body := func(mask string) {
+		fmt.Fprintf(b, "\tVMOVUPS%s (SI)(AX*1), %sZ8\n", mask, kreg(mask))
+		fmt.Fprintf(b, "\tVMOVUPS%s (R9)(AX*1), %sZ9\n", mask, kreg(mask))
+		for j, base := range []string{"DI", "R11", "R12", "R13"} {
+			fmt.Fprintf(b, "\tVMOVUPS%s (%s)(AX*1), %sZ%d\n", mask, base, kreg(mask), 10+j)
+			fmt.Fprintf(b, "\tVFMADD231PS Z%d, Z8, Z%d\n", 10+j, j)
+			fmt.Fprintf(b, "\tVFMADD231PS Z%d, Z9, Z%d\n", 10+j, 4+j)
+		}
+	}
+	body("")
+	b.WriteString("\tADDQ $64, AX\n\tDECQ BX\n\tJNZ loop\ntail:\n\tANDQ $15, CX\n\tJZ reduce\n")
+	b.WriteString("\tMOVL $1, DX\n\tSHLL CX, DX\n\tDECL DX\n\tKMOVW DX, K1\n")
+	body(".Z")
+	b.WriteString("reduce:\n")
+	for r := 0; r < 8; r++ {
+		fmt.Fprintf(b, "\tVEXTRACTF64X4 $1, Z%d, Y14\n\tVADDPS Y14, Y%d, Y%d\n", r, r, r)
+		fmt.Fprintf(b, "\tVEXTRACTF128 $1, Y%d, X14\n\tVADDPS X14, X%d, X%d\n", r, r, r)
+		fmt.Fprintf(b, "\tVHADDPS X%d, X%d, X%d\n\tVHADDPS X%d, X%d, X%d\n", r, r, r, r, r, r)
+	}
+	b.WriteString("\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R8\n\tVMOVSS alpha+56(FP), X15\n\tVMOVSS beta+60(FP), X12\n")
+	b.WriteString("\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n\tJZ nobeta\n")
+	for pass := 0; pass < 2; pass++ {
+		if pass == 1 {
+			b.WriteString("nobeta:\n\tMOVQ c+40(FP), DX\n")
+		}
+		for i := 0; i < 2; i++ {
+			for j := 0; j < 4; j++ {
+				r := 4*i + j
+				fmt.Fprintf(b, "\tVMULSS X15, X%d, X%d\n", r, r)
+				if pass == 0 {
+					fmt.Fprintf(b, "\tVFMADD231SS %d(DX), X12, X%d\n", 4*j, r)
+				}
+				fmt.Fprintf(b, "\tVMOVSS X%d, %d(DX)\n", r, 4*j)
+			}
+			if i == 0 {
+				b.WriteString("\tADDQ R8, DX\n")
+			}
+		}
+		b.WriteString("\tVZEROUPPER\n\tRET\n")
+	}
+}
+
+func kreg(mask string) string {
+	if mask == "" {
+		return ""
+	}
+	return "K1, "
 }
