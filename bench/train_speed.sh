@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 py=/usr/bin/python3
 go build -o /tmp/ebm-bench ./cmd/ebm
 ours=$(/tmp/ebm-bench bench --json --iters 40)
-torch=$($py bench/torch_iteration.py "$(nproc)")
+# PyTorch's intra-op threads already use the cores: OpenBLAS must not start
+# its own on top (that oversubscription triples PyTorch's time here), and it
+# may use its AVX-512 kernels.
+torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 $py bench/torch_iteration.py "$(nproc)")
 echo "ebm:     $ours"
 echo "pytorch: $torch"
 $py - "$ours" "$torch" <<'PY'

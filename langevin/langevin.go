@@ -83,6 +83,7 @@ type Sampler struct {
 	n     int
 	round uint64
 	init  bool
+	mask  []bool // per dimension: false keeps the value fixed (nil: all move)
 	next  atomic.Int64
 	errMu sync.Mutex
 	err   error
@@ -211,6 +212,10 @@ func (w *worker) run() {
 				s.fail(err)
 				return
 			}
+			if s.mask != nil {
+				w.maskedUpdate(x, g)
+				continue
+			}
 			for i := range x {
 				v := x[i] - cfg.StepSize*g[i] + cfg.Noise*float32(w.rng.NormFloat64())
 				if cfg.Clamp {
@@ -229,6 +234,34 @@ func (w *worker) run() {
 			copy(s.e[lo:hi], e)
 		}
 	}
+}
+
+// maskedUpdate is the SGLD update on the dimensions the mask frees.
+func (w *worker) maskedUpdate(x, g []float32) {
+	cfg, dim := w.s.cfg, w.s.dim
+	for r := 0; r < len(x); r += dim {
+		for j, free := range w.s.mask {
+			if !free {
+				continue
+			}
+			v := x[r+j] - cfg.StepSize*g[r+j] + cfg.Noise*float32(w.rng.NormFloat64())
+			if cfg.Clamp {
+				v = min(max(v, -1), 1)
+			}
+			x[r+j] = v
+		}
+	}
+}
+
+// SetMask restricts later runs to the dimensions where mask is true (for
+// inpainting: the hidden pixels); the others keep their values. nil frees
+// every dimension.
+func (s *Sampler) SetMask(mask []bool) error {
+	if mask != nil && len(mask) != s.dim {
+		return fmt.Errorf("langevin: mask of %d for samples of %d", len(mask), s.dim)
+	}
+	s.mask = mask
+	return nil
 }
 
 func (s *Sampler) fail(err error) {

@@ -191,3 +191,24 @@ func TestBufferDrawsStoresAndReinitialises(t *testing.T) {
 	_, err = NewBuffer(5, 3, 10, 1.5, rng)
 	require.Error(t, err)
 }
+
+// With a mask, only the freed dimensions move.
+func TestMaskedRunMovesOnlyFreeDimensions(t *testing.T) {
+	q := quadratic{dim: 4, mu: 0.5, s: 0.2}
+	s, err := New(q, Config{Steps: 200, StepSize: 0.01, Noise: 0.01, Seed: 3, Workers: 2})
+	require.NoError(t, err)
+	defer s.Close()
+	require.Error(t, s.SetMask([]bool{true}))
+	require.NoError(t, s.SetMask([]bool{false, true, false, true}))
+	x := make([]float32, 10*4)
+	for i := range x {
+		x[i] = -0.7
+	}
+	require.NoError(t, s.Run(x, nil, nil, false, 0))
+	for i := 0; i < len(x); i += 4 {
+		require.Equal(t, float32(-0.7), x[i])
+		require.Equal(t, float32(-0.7), x[i+2])
+		require.InDelta(t, 0.5, float64(x[i+1]), 0.1)
+		require.InDelta(t, 0.5, float64(x[i+3]), 0.1)
+	}
+}

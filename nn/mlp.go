@@ -180,6 +180,12 @@ func (ws *Workspace) Forward(x []float32, n int) ([]float32, error) {
 	return ws.acts[len(m.Layers)-1][:n*m.Out()], nil
 }
 
+// Activation returns layer l's output (post-ELU for hidden layers) from the
+// last Forward: n x Sizes[l+1], owned by the workspace.
+func (ws *Workspace) Activation(l int) []float32 {
+	return ws.acts[l][:ws.n*ws.m.Layers[l].Out]
+}
+
 // Logits returns the logits of the last Forward.
 func (ws *Workspace) Logits() []float32 { return ws.acts[len(ws.m.Layers)-1][:ws.n*ws.m.Out()] }
 

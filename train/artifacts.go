@@ -16,8 +16,17 @@ import (
 // WriteGrid saves n images of rows x cols pixels in [-1,1] as a PNG grid,
 // ncol images a row, with a 2-pixel border between them.
 func WriteGrid(path string, pix []float32, n, rows, cols, ncol int) error {
-	if n == 0 {
-		return fmt.Errorf("grid %s: no images", path)
+	b, err := GridPNG(pix, n, rows, cols, ncol)
+	if err != nil {
+		return fmt.Errorf("grid %s: %w", path, err)
+	}
+	return writeAtomic(path, b)
+}
+
+// GridImage lays out n images as WriteGrid does.
+func GridImage(pix []float32, n, rows, cols, ncol int) (*image.Gray, error) {
+	if n == 0 || len(pix) < n*rows*cols {
+		return nil, fmt.Errorf("%d values for %d images of %dx%d", len(pix), n, rows, cols)
 	}
 	ncol = min(ncol, n)
 	nrow := (n + ncol - 1) / ncol
@@ -40,12 +49,24 @@ func WriteGrid(path string, pix []float32, n, rows, cols, ncol int) error {
 			}
 		}
 	}
+	return img, nil
+}
+
+// GridPNG encodes GridImage as PNG.
+func GridPNG(pix []float32, n, rows, cols, ncol int) ([]byte, error) {
+	img, err := GridImage(pix, n, rows, cols, ncol)
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {
-		return fmt.Errorf("grid %s: %w", path, err)
+		return nil, err
 	}
-	return writeAtomic(path, buf.Bytes())
+	return buf.Bytes(), nil
 }
+
+// WriteFileAtomic writes via a temporary file and rename.
+func WriteFileAtomic(path string, b []byte) error { return writeAtomic(path, b) }
 
 // writeAtomic writes via a temporary file and rename.
 func writeAtomic(path string, b []byte) error {

@@ -20,7 +20,11 @@ import (
 // float32 little-endian arrays: parameters, Adam's first and second
 // moments, and the replay buffer (samples, then labels and chain ages as
 // float32).
-const ckptMagic = "EBMCKPT1"
+//
+// Version 1 files (before chain ages were kept) still load, with ages 0.
+const ckptMagic = "EBMCKPT2"
+
+const ckptMagicV1 = "EBMCKPT1"
 
 type ckptHeader struct {
 	Config   Config   `json:"config"`
@@ -131,9 +135,10 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return fmt.Errorf("checkpoint %s: %s", path, fmt.Sprintf(what, args...))
 	}
 	magic := make([]byte, len(ckptMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != ckptMagic {
+	if _, err := io.ReadFull(r, magic); err != nil || (string(magic) != ckptMagic && string(magic) != ckptMagicV1) {
 		return nil, bad("not an ebm checkpoint (bad magic)")
 	}
+	v1 := string(magic) == ckptMagicV1
 	var n uint32
 	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<24 {
 		return nil, bad("bad header length")
@@ -181,7 +186,11 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		c.buffer = make([]float32, h.Buffer*m.In())
 		c.labels = make([]float32, h.Buffer)
 		c.ages = make([]float32, h.Buffer)
-		for _, a := range [][]float32{c.buffer, c.labels, c.ages} {
+		arrays := [][]float32{c.buffer, c.labels, c.ages}
+		if v1 {
+			arrays = arrays[:2]
+		}
+		for _, a := range arrays {
 			if err := read(a); err != nil {
 				return nil, err
 			}
@@ -221,4 +230,13 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 	}
 	t.P = c.Progress
 	return nil
+}
+
+// BufferSamples returns the replay buffer's samples (slots x pixels) and
+// their number; nil, 0 when the run kept no buffer.
+func (c *Checkpoint) BufferSamples() ([]float32, int) {
+	if c.buffer == nil {
+		return nil, 0
+	}
+	return c.buffer, len(c.labels)
 }

@@ -30,6 +30,9 @@ const usage = `ebm: joint energy-based models on MNIST, trained with Langevin dy
 Commands:
   ebm train  [flags]   train a model (ebm train -h lists the flags)
   ebm sample --checkpoint F [--class y] [--n 64] [--steps K] --out grid.png
+  ebm eval   --checkpoint F --json out.json [--report out.html]
+  ebm inpaint --checkpoint F --out grid.png
+  ebm classifier --out F   train the fixed judge classifier that eval uses
   ebm info             CPU features and the kernels chosen
   ebm bench [--json]   time training iterations of the original configuration
 `
@@ -63,13 +66,19 @@ func run(args []string, stdout, stderr io.Writer) error {
 		return cmdSample(args[1:], stdout, stderr)
 	case "info":
 		return cmdInfo(args[1:], stdout, stderr)
+	case "eval":
+		return cmdEval(args[1:], stdout, stderr)
+	case "inpaint":
+		return cmdInpaint(args[1:], stdout, stderr)
+	case "classifier":
+		return cmdClassifier(args[1:], stdout, stderr)
 	case "bench":
 		return cmdBench(args[1:], stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (want train, sample, info or bench)", args[0])
+	return fmt.Errorf("unknown command %q (want train, sample, eval, inpaint, classifier, info or bench)", args[0])
 }
 
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {

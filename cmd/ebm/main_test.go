@@ -76,6 +76,20 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, stdout, "wrote 16 samples")
 	require.FileExists(t, grid)
+
+	ev := t.TempDir()
+	stdout, stderr, err = runCLI("eval", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--data_dir", data,
+		"--json", filepath.Join(ev, "eval.json"), "--report", filepath.Join(ev, "report.html"),
+		"--samples", "20", "--steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
+	require.NoError(t, err, stderr)
+	require.Contains(t, stdout, "fid")
+	require.Contains(t, readFile(t, filepath.Join(ev, "eval.json")), `"ood_auroc"`)
+	require.Contains(t, readFile(t, filepath.Join(ev, "report.html")), "<html>")
+	stdout, _, err = runCLI("inpaint", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--data_dir", data,
+		"--out", filepath.Join(ev, "inpaint.png"), "--n", "16", "--steps", "2")
+	require.NoError(t, err)
+	require.Contains(t, stdout, "inpaint_accuracy")
+	require.FileExists(t, filepath.Join(ev, "inpaint.png"))
 }
 
 func readFile(t *testing.T, p string) string {
@@ -111,6 +125,9 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{[]string{"sample", "--checkpoint", notCkpt, "--out", filepath.Join(empty, "g.png")}, "not an ebm checkpoint"},
 		{[]string{"sample", "--out", "g.png"}, "--checkpoint and --out are required"},
 		{[]string{"bench", "--iters", "0"}, "--iters = 0"},
+		{[]string{"eval", "--checkpoint", notCkpt}, "--checkpoint and --json are required"},
+		{[]string{"eval", "--checkpoint", notCkpt, "--json", filepath.Join(empty, "e.json")}, "not an ebm checkpoint"},
+		{[]string{"inpaint", "--checkpoint", notCkpt, "--out", "x.png", "--steps", "0"}, "--steps = 0"},
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {

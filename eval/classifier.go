@@ -1,0 +1,207 @@
+package eval
+
+import (
+	"bytes"
+	"crypto/sha256"
+	_ "embed"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// The fixed classifier judges generated images (FID features, conditional
+// accuracy, class coverage, inpainting). It is a plain MLP trained with
+// cross-entropy only by `ebm classifier` (ClassifierRecipe), and its weights
+// are committed and embedded, so every evaluation uses the same judge.
+var (
+	//go:embed fixed_classifier.bin
+	fixedClassifier []byte
+)
+
+// FixedClassifierSHA256 is the SHA-256 of fixed_classifier.bin.
+const FixedClassifierSHA256 = "6468a58ddbf0bc8d9285cf1e053472187d06d3622195a7ce7d6e979b5109f23e"
+
+// ClassifierRecipe fixes how the judge is trained.
+var ClassifierRecipe = struct {
+	Sizes     []int
+	Epochs    int
+	BatchSize int
+	LR        float64
+	Seed      uint64
+}{Sizes: []int{784, 256, 128, 10}, Epochs: 10, BatchSize: 128, LR: 1e-3, Seed: 20261129}
+
+// FeatureLayer is the layer whose output is the FID feature (the 128-wide
+// last hidden layer).
+const FeatureLayer = 1
+
+const clfMagic = "EBMCLF1\n"
+
+// ClassifierInfo is the header of a classifier file.
+type ClassifierInfo struct {
+	Sizes   []int   `json:"sizes"`
+	Epochs  int     `json:"epochs"`
+	Seed    uint64  `json:"seed"`
+	TestAcc float64 `json:"test_acc"`
+	Kernels string  `json:"kernels"`
+}
+
+// TrainClassifier trains the judge per ClassifierRecipe and returns it with
+// its test accuracy.
+func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64)) (*nn.MLP, float64, error) {
+	r := ClassifierRecipe
+	m, err := nn.New(r.Sizes, rand.New(rand.NewPCG(r.Seed, 1)))
+	if err != nil {
+		return nil, 0, err
+	}
+	opt := nn.NewAdam(m, r.LR)
+	g := m.NewGrads()
+	ws := m.NewWorkspace(r.BatchSize)
+	x := make([]float32, r.BatchSize*train.Dim())
+	dl := make([]float32, r.BatchSize*10)
+	evalWS := m.NewWorkspace(500)
+	var acc float64
+	for epoch := 1; epoch <= r.Epochs; epoch++ {
+		for _, idx := range mnist.Batches(train.N, r.BatchSize, rand.New(rand.NewPCG(r.Seed, uint64(epoch))), true) {
+			for i, k := range idx {
+				copy(x[i*train.Dim():], train.Image(k))
+			}
+			logits, err := ws.Forward(x, len(idx))
+			if err != nil {
+				return nil, 0, err
+			}
+			for i, k := range idx {
+				d := dl[i*10 : (i+1)*10]
+				nn.Softmax(d, logits[i*10:(i+1)*10])
+				d[train.Labels[k]] -= 1
+				for j := range d {
+					d[j] /= float32(len(idx))
+				}
+			}
+			g.Zero()
+			if err := ws.Backward(dl, g); err != nil {
+				return nil, 0, err
+			}
+			if _, err := opt.Step(m, g); err != nil {
+				return nil, 0, err
+			}
+		}
+		if acc, err = accuracy(m, evalWS, test); err != nil {
+			return nil, 0, err
+		}
+		if log != nil {
+			log(epoch, acc)
+		}
+	}
+	return m, acc, nil
+}
+
+func accuracy(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
+	pred, err := Predict(m, ws, d.Images, d.N)
+	if err != nil {
+		return 0, err
+	}
+	correct := 0
+	for i, p := range pred {
+		if p == int(d.Labels[i]) {
+			correct++
+		}
+	}
+	return float64(correct) / float64(d.N), nil
+}
+
+// Predict returns the argmax class of each of the n images in x.
+func Predict(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]int, error) {
+	out := make([]int, n)
+	dim := m.In()
+	for lo := 0; lo < n; lo += ws.MaxBatch() {
+		b := min(ws.MaxBatch(), n-lo)
+		z, err := ws.Forward(x[lo*dim:(lo+b)*dim], b)
+		if err != nil {
+			return nil, err
+		}
+		for i := range b {
+			out[lo+i] = nn.Argmax(z[i*10 : (i+1)*10])
+		}
+	}
+	return out, nil
+}
+
+// Features returns the FeatureLayer activations of the n images in x.
+func Features(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]float32, int, error) {
+	dim, fd := m.In(), m.Sizes[FeatureLayer+1]
+	out := make([]float32, n*fd)
+	for lo := 0; lo < n; lo += ws.MaxBatch() {
+		b := min(ws.MaxBatch(), n-lo)
+		if _, err := ws.Forward(x[lo*dim:(lo+b)*dim], b); err != nil {
+			return nil, 0, err
+		}
+		copy(out[lo*fd:], ws.Activation(FeatureLayer))
+	}
+	return out, fd, nil
+}
+
+// EncodeClassifier serialises a classifier with its header.
+func EncodeClassifier(m *nn.MLP, info ClassifierInfo) ([]byte, error) {
+	var b bytes.Buffer
+	js, err := json.Marshal(info)
+	if err != nil {
+		return nil, err
+	}
+	b.WriteString(clfMagic)
+	binary.Write(&b, binary.LittleEndian, uint32(len(js)))
+	b.Write(js)
+	for _, p := range m.Params() {
+		binary.Write(&b, binary.LittleEndian, p)
+	}
+	return b.Bytes(), nil
+}
+
+// DecodeClassifier reads what EncodeClassifier wrote.
+func DecodeClassifier(data []byte) (*nn.MLP, ClassifierInfo, error) {
+	var info ClassifierInfo
+	r := bytes.NewReader(data)
+	magic := make([]byte, len(clfMagic))
+	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != clfMagic {
+		return nil, info, fmt.Errorf("eval: not a classifier file (bad magic)")
+	}
+	var n uint32
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<20 {
+		return nil, info, fmt.Errorf("eval: classifier: bad header length")
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(r, js); err != nil {
+		return nil, info, fmt.Errorf("eval: classifier: truncated header")
+	}
+	if err := json.Unmarshal(js, &info); err != nil {
+		return nil, info, fmt.Errorf("eval: classifier header: %w", err)
+	}
+	m, err := nn.New(info.Sizes, nil)
+	if err != nil {
+		return nil, info, err
+	}
+	for _, p := range m.Params() {
+		if err := binary.Read(r, binary.LittleEndian, p); err != nil {
+			return nil, info, fmt.Errorf("eval: classifier: truncated weights")
+		}
+	}
+	if r.Len() != 0 {
+		return nil, info, fmt.Errorf("eval: classifier: %d trailing bytes", r.Len())
+	}
+	m.Sync()
+	return m, info, nil
+}
+
+// FixedClassifier returns the embedded judge after checking its SHA-256.
+func FixedClassifier() (*nn.MLP, ClassifierInfo, error) {
+	sum := sha256.Sum256(fixedClassifier)
+	if got := hex.EncodeToString(sum[:]); got != FixedClassifierSHA256 {
+		return nil, ClassifierInfo{}, fmt.Errorf("eval: embedded fixed classifier has SHA-256 %s, want %s (rebuild it with `ebm classifier`)", got, FixedClassifierSHA256)
+	}
+	return DecodeClassifier(fixedClassifier)
+}

@@ -1,0 +1,103 @@
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+	"github.com/stretchr/testify/require"
+)
+
+func loadData(t *testing.T, fashion bool) Data {
+	dir := os.Getenv(mnist.EnvVar)
+	if dir == "" {
+		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
+	}
+	var d Data
+	var err error
+	d.Train, err = mnist.Load(mnist.MNIST, dir, "train", false)
+	require.NoError(t, err)
+	d.Test, err = mnist.Load(mnist.MNIST, dir, "test", false)
+	require.NoError(t, err)
+	if fashion {
+		if fd := filepath.Join(filepath.Dir(filepath.Clean(dir)), "fashion-mnist"); fileExists(fd) {
+			d.Fashion, err = mnist.Load(mnist.FashionMNIST, fd, "test", false)
+			require.NoError(t, err)
+			d.Fashion = d.Fashion.Subset(300)
+		}
+	}
+	return d
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// The committed judge is the one its hash names, and it classifies the
+// MNIST test set as its header says.
+func TestFixedClassifierIsIntact(t *testing.T) {
+	m, info, err := FixedClassifier()
+	require.NoError(t, err)
+	require.Equal(t, ClassifierRecipe.Sizes, m.Sizes)
+	require.Greater(t, info.TestAcc, 0.97)
+	d := loadData(t, false)
+	acc, err := accuracy(m, m.NewWorkspace(500), d.Test)
+	require.NoError(t, err)
+	require.InDelta(t, info.TestAcc, acc, 0.002, "kernels may round differently; the accuracy may not move")
+
+	b, err := EncodeClassifier(m, info)
+	require.NoError(t, err)
+	m2, info2, err := DecodeClassifier(b)
+	require.NoError(t, err)
+	require.Equal(t, info, info2)
+	require.Equal(t, m.Params(), m2.Params())
+	_, _, err = DecodeClassifier(b[:len(b)-1])
+	require.Error(t, err)
+}
+
+// Evaluating a tiny checkpoint fills every key of the JSON and renders the
+// report page.
+func TestEvaluateWritesEveryKey(t *testing.T) {
+	d := loadData(t, true)
+	cfg := train.Default()
+	cfg.Epochs, cfg.LangevinSteps, cfg.BufferSize, cfg.Hidden, cfg.Workers = 1, 2, 100, []int{32}, 2
+	cfg.OutDir = t.TempDir()
+	tn, err := train.NewTrainer(cfg, d.Train.Subset(640), d.Test.Subset(200), nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	require.NoError(t, tn.Run(context.Background(), train.Hooks{}))
+	path := filepath.Join(cfg.OutDir, "c.ebm")
+	require.NoError(t, train.SaveCheckpoint(path, tn))
+	ck, err := train.LoadCheckpoint(path)
+	require.NoError(t, err)
+
+	d.Test = d.Test.Subset(300)
+	rep, err := Evaluate(ck, d, Options{Samples: 40, Steps: 3, StepSize: 10, Noise: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1})
+	require.NoError(t, err)
+	js, err := rep.JSON()
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(js, &m))
+	for _, k := range []string{"accuracy", "nll", "ece", "fid", "fid_floor", "cond_accuracy", "class_coverage", "inpaint_accuracy"} {
+		require.Contains(t, m, k)
+	}
+	sets := []string{"uniform", "gaussian", "inverted"}
+	if d.Fashion != nil {
+		sets = append(sets, "fashion")
+	}
+	ood := m["ood_auroc"].(map[string]any)
+	for _, set := range sets {
+		for _, score := range []string{"logpx", "maxsoftmax", "gradnorm"} {
+			v := ood[set].(map[string]any)[score].(float64)
+			require.True(t, v >= 0 && v <= 1, "%s/%s = %v", set, score, v)
+		}
+	}
+	page, err := rep.HTML(path, ck.Model.Sizes)
+	require.NoError(t, err)
+	for _, want := range []string{"Reliability diagram", "data:image/gif;base64,", "Out-of-distribution", "<svg"} {
+		require.True(t, strings.Contains(string(page), want), want)
+	}
+}
