@@ -229,6 +229,10 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 		}
 	}
 	t.P = c.Progress
+	if t.P.LRScale == 0 { // written before rollbacks existed
+		t.P.LRScale = 1
+	}
+	t.snap = nil
 	return nil
 }
 

@@ -32,8 +32,11 @@ type Config struct {
 	Seed          uint64  `json:"seed"`
 	Workers       int     `json:"workers"`
 	SampleEvery   int     `json:"sample_every"`
-	TrainLimit    int     `json:"train_limit"` // use the first N training images (0: all)
-	TestLimit     int     `json:"test_limit"`  // use the first N test images (0: all)
+	GuardEnergy   float64 `json:"guard_energy"`   // roll back when |mean E| of a batch exceeds this (0: off)
+	GuardAccDrop  float64 `json:"guard_acc_drop"` // roll back when validation accuracy falls this far below its best (0: off)
+	MaxRollbacks  int     `json:"max_rollbacks"`  // divergences recovered from before the run stops
+	TrainLimit    int     `json:"train_limit"`    // use the first N training images (0: all)
+	TestLimit     int     `json:"test_limit"`     // use the first N test images (0: all)
 	DataDir       string  `json:"data_dir"`
 	OutDir        string  `json:"out_dir"`
 	LogFile       string  `json:"log_file"`
@@ -66,6 +69,9 @@ func Default() Config {
 		Seed:          1,
 		Workers:       0,
 		SampleEvery:   5,
+		GuardEnergy:   1000,
+		GuardAccDrop:  0.2,
+		MaxRollbacks:  3,
 		LogFile:       "ebm_training.log",
 		OutDir:        "runs/ebm",
 		Download:      true,
@@ -85,6 +91,39 @@ func Original() Config {
 	c.LRSchedule = "constant"
 	c.WarmupSteps = 0
 	return c
+}
+
+// JEM is JEM's published recipe (Grathwohl et al.) as the reference run A of
+// the evaluation issue used it: replay buffer of 10,000 with 5% restarts,
+// SGLD step 1 and noise 0.01 for 20 steps, Adam at 1e-4 for 8 epochs, no
+// energy regulariser, no clamping, constant learning rate after a warmup.
+func JEM() Config {
+	c := Default()
+	c.Epochs = 8
+	c.LangevinSteps = 20
+	c.LangevinAlpha = 1
+	c.LangevinSigma = 0.01
+	c.LR = 1e-4
+	c.BufferSize = 10000
+	c.BufferReinit = 0.05
+	c.EnergyReg = 0
+	c.Clamp = false
+	c.LRSchedule = "constant"
+	c.WarmupSteps = 1000
+	return c
+}
+
+// Preset returns a named starting configuration.
+func Preset(name string) (Config, error) {
+	switch name {
+	case "default":
+		return Default(), nil
+	case "original":
+		return Original(), nil
+	case "jem":
+		return JEM(), nil
+	}
+	return Config{}, fmt.Errorf("--preset %q: want default, original or jem", name)
 }
 
 // Validate names the first bad field.
@@ -122,6 +161,9 @@ func (c Config) Validate() error {
 	}
 	if c.BufferSize < 0 {
 		return fmt.Errorf("--buffer_size = %d: must be >= 0 (0 starts every chain from noise)", c.BufferSize)
+	}
+	if c.GuardEnergy < 0 || c.GuardAccDrop < 0 || c.MaxRollbacks < 0 {
+		return fmt.Errorf("--guard_energy = %v, --guard_acc_drop = %v, --max_rollbacks = %d: must be >= 0", c.GuardEnergy, c.GuardAccDrop, c.MaxRollbacks)
 	}
 	if c.Workers < 0 {
 		return fmt.Errorf("--workers = %d: must be >= 0 (0: one per core)", c.Workers)

@@ -20,6 +20,16 @@ func (e Energy) NewEvaluator(n int) langevin.Evaluator {
 	return &evaluator{ws: e.Model.NewWorkspace(n), dl: make([]float32, n*e.Model.Out()), out: e.Model.Out()}
 }
 
+// NonFinite reports a chain whose energy is NaN or infinite.
+type NonFinite struct {
+	Chain  int
+	Energy float32
+}
+
+func (e *NonFinite) Error() string {
+	return fmt.Sprintf("train: energy of chain %d is %v: the model has diverged", e.Chain, e.Energy)
+}
+
 type evaluator struct {
 	ws  *nn.Workspace
 	dl  []float32
@@ -49,7 +59,7 @@ func (ev *evaluator) EnergyGrad(x []float32, y []int, e, grad []float32) error {
 			e[i] = -z[y[i]]
 		}
 		if math.IsNaN(float64(e[i])) || math.IsInf(float64(e[i]), 0) {
-			return fmt.Errorf("train: energy of chain %d is %v: the model has diverged", i, e[i])
+			return &NonFinite{Chain: i, Energy: e[i]}
 		}
 	}
 	dx, err := ev.ws.InputGrad(dl)

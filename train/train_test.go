@@ -2,7 +2,6 @@ package train
 
 import (
 	"context"
-	"errors"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -233,9 +232,9 @@ func TestCheckpointRejectsDamage(t *testing.T) {
 	require.ErrorContains(t, ck.Restore(small), "layer sizes")
 }
 
-// A step that produces a non-finite loss stops the run with an error and
+// A run that keeps diverging stops with an error after its rollbacks, and
 // the checkpoint on disk stays the last good one.
-func TestDivergenceKeepsTheGoodCheckpoint(t *testing.T) {
+func TestPersistentDivergenceStopsAndKeepsTheGoodCheckpoint(t *testing.T) {
 	tr, te := smallMNIST(t)
 	cfg := quickConfig(t.TempDir())
 	cfg.Epochs = 1
@@ -250,11 +249,52 @@ func TestDivergenceKeepsTheGoodCheckpoint(t *testing.T) {
 
 	tn.OnStep = func(t *Trainer) { t.Model.Layers[0].W[0] = float32(math.Inf(1)); t.Model.Sync() }
 	err = tn.Run(context.Background(), Hooks{Checkpoint: func(t *Trainer) error { return SaveCheckpoint(path, t) }})
-	require.Error(t, err)
-	require.False(t, errors.Is(err, ErrInterrupted))
+	require.ErrorContains(t, err, "giving up after 3 rollbacks")
+	var div *Diverged
+	require.ErrorAs(t, err, &div)
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, good, after)
+}
+
+// One blow-up mid-run is rolled back to the start of the epoch, with half
+// the learning rate and a fresh buffer, and training finishes.
+func TestDivergenceRollsBackAndRecovers(t *testing.T) {
+	tr, te := smallMNIST(t)
+	cfg := quickConfig(t.TempDir())
+	cfg.Epochs = 2
+	cfg.LangevinSteps = 2
+	cfg.BufferSize = 100
+	tn, err := NewTrainer(cfg, tr.Subset(320), te.Subset(200), nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	injected := false
+	tn.OnStep = func(t *Trainer) {
+		if t.P.Epoch == 2 && t.P.Batch == 2 && !injected {
+			injected = true
+			for i := range t.Model.Layers[2].B {
+				t.Model.Layers[2].B[i] = 1e6 * float32(i%2*2-1) // energies far beyond the guard
+			}
+		}
+	}
+	require.NoError(t, tn.Run(context.Background(), Hooks{}))
+	require.True(t, injected)
+	require.Equal(t, 1, tn.P.Rollbacks)
+	require.Equal(t, 0.5, tn.P.LRScale)
+	require.Len(t, tn.P.History, 2)
+	for _, p := range tn.Model.Params() {
+		for _, v := range p {
+			require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0))
+		}
+	}
+
+	cfg.MaxRollbacks = 0
+	tn2, err := NewTrainer(cfg, tr.Subset(320), te.Subset(200), nil)
+	require.NoError(t, err)
+	defer tn2.Close()
+	injected = false
+	tn2.OnStep = tn.OnStep
+	require.ErrorContains(t, tn2.Run(context.Background(), Hooks{}), "giving up after 0 rollbacks")
 }
 
 func TestConfigValidationNamesTheFlag(t *testing.T) {
@@ -272,6 +312,11 @@ func TestConfigValidationNamesTheFlag(t *testing.T) {
 		mutate(&c)
 		require.ErrorContains(t, c.Validate(), flag)
 	}
-	require.NoError(t, Default().Validate())
-	require.NoError(t, Original().Validate())
+	for _, name := range []string{"default", "original", "jem"} {
+		c, err := Preset(name)
+		require.NoError(t, err)
+		require.NoError(t, c.Validate(), name)
+	}
+	_, err := Preset("fast")
+	require.Error(t, err)
 }

@@ -39,6 +39,10 @@ type Progress struct {
 	SumES   float64 `json:"sum_e_sample"`
 	Seconds float64 `json:"seconds"` // time spent in the current epoch before a resume
 
+	BestAcc   float64 `json:"best_acc"`  // best validation accuracy so far
+	Rollbacks int     `json:"rollbacks"` // divergences recovered from
+	LRScale   float64 `json:"lr_scale"`  // learning-rate factor, halved at each rollback
+
 	History []EpochMetrics `json:"history"`
 }
 
@@ -59,6 +63,7 @@ type Trainer struct {
 	OnStep func(*Trainer)
 
 	sampler *langevin.Sampler
+	snap    *snapshot
 	grads   *nn.Grads
 	ws      *nn.Workspace
 	evalWS  *nn.Workspace
@@ -82,7 +87,7 @@ func NewTrainer(cfg Config, trainSet, testSet *mnist.Dataset, log *slog.Logger) 
 	if err != nil {
 		return nil, err
 	}
-	t := &Trainer{Cfg: cfg, Model: model, Opt: nn.NewAdam(model, cfg.LR), Train: trainSet, Test: testSet, Log: log, P: Progress{Epoch: 1}}
+	t := &Trainer{Cfg: cfg, Model: model, Opt: nn.NewAdam(model, cfg.LR), Train: trainSet, Test: testSet, Log: log, P: Progress{Epoch: 1, LRScale: 1}}
 	t.Opt.ClipNorm = cfg.ClipNorm
 	if cfg.BufferSize > 0 {
 		t.Buffer, err = langevin.NewBuffer(cfg.BufferSize, dim, 10, cfg.BufferReinit, rand.New(rand.NewPCG(cfg.Seed, 0x627566)))
@@ -145,6 +150,10 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		t.Buffer.Draw(xs, nil, t.rng)
 	}
 	if err := t.sampler.Run(xs, nil, nil, t.Buffer == nil, t.P.Step); err != nil {
+		var nf *NonFinite
+		if errors.As(err, &nf) {
+			return StepStats{}, &Diverged{Step: t.P.Step, Reason: err.Error()}
+		}
 		return StepStats{}, err
 	}
 	if t.Buffer != nil {
@@ -156,15 +165,15 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	}
 	st := hybridLoss(logits, t.y, t.dl, out, float32(t.Cfg.EnergyReg))
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
-		return st, fmt.Errorf("train: step %d: loss is %v: training diverged", t.P.Step, st.Loss)
+		return st, &Diverged{Step: t.P.Step, Reason: fmt.Sprintf("loss is %v", st.Loss)}
 	}
 	t.grads.Zero()
 	if err := t.ws.Backward(t.dl, t.grads); err != nil {
 		return st, err
 	}
-	t.Opt.LR = t.Cfg.LRAt(int(t.P.Step), t.totalSteps())
+	t.Opt.LR = t.Cfg.LRAt(int(t.P.Step), t.totalSteps()) * t.P.LRScale
 	if _, err := t.Opt.Step(t.Model, t.grads); err != nil {
-		return st, fmt.Errorf("train: step %d: %w", t.P.Step, err)
+		return st, &Diverged{Step: t.P.Step, Reason: err.Error()}
 	}
 	t.P.Step++
 	return st, nil
@@ -257,50 +266,27 @@ type Hooks struct {
 }
 
 // Run trains until Cfg.Epochs are done or ctx is cancelled. On cancel it
-// finishes the current step, checkpoints and returns ErrInterrupted.
+// finishes the current step, checkpoints and returns ErrInterrupted. A
+// divergence (see Diverged) rolls back to the last good epoch with half the
+// learning rate and a fresh replay buffer, at most Cfg.MaxRollbacks times.
 func (t *Trainer) Run(ctx context.Context, h Hooks) error {
+	if t.snap == nil {
+		t.takeSnapshot()
+	}
 	for t.P.Epoch <= t.Cfg.Epochs {
-		batches := t.epochOrder(t.P.Epoch)
-		start := time.Now()
-		lastReport := start
-		stepsSinceReport := 0
-		for ; t.P.Batch < len(batches); t.P.Batch++ {
-			if ctx.Err() != nil {
-				t.P.Seconds += time.Since(start).Seconds()
-				if h.Checkpoint != nil {
-					if err := h.Checkpoint(t); err != nil {
-						return errors.Join(ErrInterrupted, err)
-					}
-				}
-				return ErrInterrupted
-			}
-			st, err := t.Step(batches[t.P.Batch])
-			if err != nil {
+		m, err := t.runEpoch(ctx, h)
+		var div *Diverged
+		if errors.As(err, &div) {
+			if err := t.rollback(div); err != nil {
 				return err
 			}
-			t.P.SumLoss += st.Loss
-			t.P.SumCE += st.CE
-			t.P.SumER += st.EReal
-			t.P.SumES += st.ESample
-			stepsSinceReport++
-			if t.OnStep != nil {
-				t.OnStep(t)
-			}
-			if h.Progress != nil {
-				if now := time.Now(); now.Sub(lastReport) > 500*time.Millisecond || t.P.Batch+1 == len(batches) {
-					h.Progress(t.P.Epoch, t.P.Batch+1, len(batches), float64(stepsSinceReport)/now.Sub(lastReport).Seconds(), t.P.SumLoss/float64(t.P.Batch+1))
-					lastReport, stepsSinceReport = now, 0
-				}
-			}
+			continue
 		}
-		n := float64(max(1, len(batches)))
-		valLoss, valAcc, err := t.Evaluate(t.Test)
 		if err != nil {
 			return err
 		}
-		m := EpochMetrics{Epoch: t.P.Epoch, TrainLoss: t.P.SumLoss / n, TrainCE: t.P.SumCE / n, EReal: t.P.SumER / n,
-			ESample: t.P.SumES / n, ValLoss: valLoss, ValAcc: valAcc, Seconds: t.P.Seconds + time.Since(start).Seconds()}
 		t.P.History = append(t.P.History, m)
+		t.P.BestAcc = max(t.P.BestAcc, m.ValAcc)
 		t.P.Batch, t.P.SumLoss, t.P.SumCE, t.P.SumER, t.P.SumES, t.P.Seconds = 0, 0, 0, 0, 0, 0
 		if t.Log != nil {
 			t.Log.Info("epoch", "epoch", m.Epoch, "train_loss", round4(m.TrainLoss), "train_ce", round4(m.TrainCE),
@@ -309,6 +295,7 @@ func (t *Trainer) Run(ctx context.Context, h Hooks) error {
 		}
 		// The checkpoint records the start of the next epoch.
 		t.P.Epoch++
+		t.takeSnapshot()
 		if h.Checkpoint != nil {
 			if err := h.Checkpoint(t); err != nil {
 				return err
@@ -320,6 +307,126 @@ func (t *Trainer) Run(ctx context.Context, h Hooks) error {
 			}
 		}
 	}
+	return nil
+}
+
+// runEpoch trains the rest of the current epoch and validates it.
+func (t *Trainer) runEpoch(ctx context.Context, h Hooks) (EpochMetrics, error) {
+	batches := t.epochOrder(t.P.Epoch)
+	start := time.Now()
+	lastReport := start
+	stepsSinceReport := 0
+	for ; t.P.Batch < len(batches); t.P.Batch++ {
+		if ctx.Err() != nil {
+			t.P.Seconds += time.Since(start).Seconds()
+			if h.Checkpoint != nil {
+				if err := h.Checkpoint(t); err != nil {
+					return EpochMetrics{}, errors.Join(ErrInterrupted, err)
+				}
+			}
+			return EpochMetrics{}, ErrInterrupted
+		}
+		st, err := t.Step(batches[t.P.Batch])
+		if err != nil {
+			return EpochMetrics{}, err
+		}
+		if g := t.Cfg.GuardEnergy; g > 0 && (math.Abs(st.EReal) > g || math.Abs(st.ESample) > g) {
+			return EpochMetrics{}, &Diverged{Step: t.P.Step, Reason: fmt.Sprintf("mean energies %.4g (data) and %.4g (samples) beyond --guard_energy %g", st.EReal, st.ESample, g)}
+		}
+		t.P.SumLoss += st.Loss
+		t.P.SumCE += st.CE
+		t.P.SumER += st.EReal
+		t.P.SumES += st.ESample
+		stepsSinceReport++
+		if t.OnStep != nil {
+			t.OnStep(t)
+		}
+		if h.Progress != nil {
+			if now := time.Now(); now.Sub(lastReport) > 500*time.Millisecond || t.P.Batch+1 == len(batches) {
+				h.Progress(t.P.Epoch, t.P.Batch+1, len(batches), float64(stepsSinceReport)/now.Sub(lastReport).Seconds(), t.P.SumLoss/float64(t.P.Batch+1))
+				lastReport, stepsSinceReport = now, 0
+			}
+		}
+	}
+	n := float64(max(1, len(batches)))
+	valLoss, valAcc, err := t.Evaluate(t.Test)
+	if err != nil {
+		return EpochMetrics{}, err
+	}
+	if d := t.Cfg.GuardAccDrop; d > 0 && valAcc < t.P.BestAcc-d {
+		return EpochMetrics{}, &Diverged{Step: t.P.Step, Reason: fmt.Sprintf("validation accuracy fell to %.4f from a best of %.4f (--guard_acc_drop %g)", valAcc, t.P.BestAcc, d)}
+	}
+	return EpochMetrics{Epoch: t.P.Epoch, TrainLoss: t.P.SumLoss / n, TrainCE: t.P.SumCE / n, EReal: t.P.SumER / n,
+		ESample: t.P.SumES / n, ValLoss: valLoss, ValAcc: valAcc, Seconds: t.P.Seconds + time.Since(start).Seconds()}, nil
+}
+
+// Diverged reports a training step or epoch that left the stable regime:
+// a non-finite loss or gradient, exploding energies or collapsing accuracy.
+type Diverged struct {
+	Step   uint64
+	Reason string
+}
+
+func (d *Diverged) Error() string {
+	return fmt.Sprintf("train: diverged at step %d: %s", d.Step, d.Reason)
+}
+
+// snapshot is the state at the start of the current epoch.
+type snapshot struct {
+	params, m, v [][]float32
+	adamT        int
+	buffer       []float32
+	ages         []int
+	p            Progress
+}
+
+func (t *Trainer) takeSnapshot() {
+	clone := func(src [][]float32) [][]float32 {
+		out := make([][]float32, len(src))
+		for i, s := range src {
+			out[i] = append([]float32(nil), s...)
+		}
+		return out
+	}
+	s := &snapshot{params: clone(t.Model.Params()), m: clone(t.Opt.M), v: clone(t.Opt.V), adamT: t.Opt.T, p: t.P}
+	s.p.History = append([]EpochMetrics(nil), t.P.History...)
+	if t.Buffer != nil {
+		s.buffer = append([]float32(nil), t.Buffer.Data...)
+		s.ages = append([]int(nil), t.Buffer.Age...)
+	}
+	t.snap = s
+}
+
+// rollback restores the last snapshot, halves the learning rate and restarts
+// the replay buffer from noise; it fails once Cfg.MaxRollbacks are used up.
+func (t *Trainer) rollback(div *Diverged) error {
+	if t.P.Rollbacks >= t.Cfg.MaxRollbacks {
+		return fmt.Errorf("%w; giving up after %d rollbacks (--max_rollbacks %d)", div, t.P.Rollbacks, t.Cfg.MaxRollbacks)
+	}
+	rollbacks, scale := t.P.Rollbacks+1, t.P.LRScale/2
+	s := t.snap
+	for i, p := range t.Model.Params() {
+		copy(p, s.params[i])
+		copy(t.Opt.M[i], s.m[i])
+		copy(t.Opt.V[i], s.v[i])
+	}
+	t.Model.Sync()
+	t.Opt.T = s.adamT
+	t.P = s.p
+	t.P.History = append([]EpochMetrics(nil), s.p.History...)
+	t.P.Rollbacks, t.P.LRScale = rollbacks, scale
+	if t.Buffer != nil {
+		rng := rand.New(rand.NewPCG(t.Cfg.Seed, 0xbad0+uint64(rollbacks)))
+		for i := range t.Buffer.Data {
+			t.Buffer.Data[i] = float32(2*rng.Float64() - 1)
+		}
+		clear(t.Buffer.Age)
+	}
+	if t.Log != nil {
+		t.Log.Warn("divergence: rolled back", "reason", div.Reason, "at_step", div.Step, "back_to_epoch", t.P.Epoch,
+			"back_to_step", t.P.Step, "lr_scale", scale, "rollback", rollbacks, "max_rollbacks", t.Cfg.MaxRollbacks)
+	}
+	t.takeSnapshot()
 	return nil
 }
 

@@ -137,7 +137,7 @@ func (l intList) Set(s string) error {
 func cmdTrain(args []string, stderr io.Writer) error {
 	cfg := train.Default()
 	fs := newFlags("train", stderr)
-	preset := fs.String("preset", "default", "starting configuration: default or original (the original script's: 50 steps from noise, alpha 0.5, sigma 0.05); other flags override it")
+	preset := fs.String("preset", "default", "starting configuration: default, original (the original script's: 50 steps from noise, alpha 0.5, sigma 0.05) or jem (JEM's published recipe); other flags override it")
 	// The preset must be known before the other flags apply on top of it.
 	for i, a := range args {
 		if v, ok := strings.CutPrefix(strings.TrimLeft(a, "-"), "preset="); ok {
@@ -146,12 +146,9 @@ func cmdTrain(args []string, stderr io.Writer) error {
 			*preset = args[i+1]
 		}
 	}
-	switch *preset {
-	case "default":
-	case "original":
-		cfg = train.Original()
-	default:
-		return fmt.Errorf("--preset %q: want default or original", *preset)
+	cfg, err := train.Preset(*preset)
+	if err != nil {
+		return err
 	}
 	fs.IntVar(&cfg.Epochs, "epochs", cfg.Epochs, "training epochs")
 	fs.IntVar(&cfg.BatchSize, "batch_size", cfg.BatchSize, "examples per step (and Langevin chains per step)")
@@ -176,6 +173,9 @@ func cmdTrain(args []string, stderr io.Writer) error {
 	fs.Float64Var(&cfg.EnergyReg, "energy_reg", cfg.EnergyReg, "lambda of the lambda*(E_real^2 + E_sample^2) regulariser")
 	fs.Float64Var(&cfg.ClipNorm, "clip_norm", cfg.ClipNorm, "clip the gradient norm to this (0: off)")
 	fs.BoolVar(&cfg.Clamp, "clamp", cfg.Clamp, "clamp samples to [-1,1] after each Langevin step")
+	fs.Float64Var(&cfg.GuardEnergy, "guard_energy", cfg.GuardEnergy, "divergence guard: roll back when a batch's mean |E| exceeds this (0: off)")
+	fs.Float64Var(&cfg.GuardAccDrop, "guard_acc_drop", cfg.GuardAccDrop, "divergence guard: roll back when validation accuracy falls this far below its best (0: off)")
+	fs.IntVar(&cfg.MaxRollbacks, "max_rollbacks", cfg.MaxRollbacks, "divergences to recover from (roll back, halve the lr, restart the buffer) before stopping")
 	fs.Var(intList{&cfg.Hidden}, "hidden", "hidden layer widths, comma-separated")
 	fs.IntVar(&cfg.TrainLimit, "train_limit", 0, "use only the first N training images (0: all)")
 	fs.IntVar(&cfg.TestLimit, "test_limit", 0, "use only the first N test images (0: all)")
