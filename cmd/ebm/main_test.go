@@ -1,16 +1,29 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/stretchr/testify/require"
 )
+
+// TestMain lets tests run this binary's main as a child process.
+func TestMain(m *testing.M) {
+	if os.Getenv("EBM_TEST_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
 
 func dataDir(t *testing.T) string {
 	d := os.Getenv(mnist.EnvVar)
@@ -153,4 +166,53 @@ func TestInfoAndBench(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
 	require.Greater(t, res["iter_ms"].(float64), 0.0)
 	require.Greater(t, res["iters_per_s"].(float64), 0.0)
+}
+
+// SIGTERM during training finishes the step, writes the checkpoint and
+// exits non-zero; --resume then completes the run.
+func TestSIGTERMCheckpointsAndResumes(t *testing.T) {
+	data := dataDir(t)
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--data_dir", data, "--out_dir", out, "--epochs", "2", "--train_limit", "3200",
+		"--test_limit", "200", "--langevin_steps", "5", "--buffer_size", "500"}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), "EBM_TEST_MAIN=1")
+	pipe, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	training := make(chan struct{})
+	logged := make(chan string)
+	go func() {
+		var all strings.Builder
+		started := false
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			all.WriteString(sc.Text() + "\n")
+			if strings.Contains(sc.Text(), "it/s") && !started {
+				close(training)
+				started = true
+			}
+		}
+		logged <- all.String()
+	}()
+	// Stop the run once it reports progress.
+	select {
+	case <-training:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no progress line within a minute")
+	}
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	stderr := <-logged
+	err = cmd.Wait()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, stderr)
+	require.Equal(t, 130, exit.ExitCode())
+	require.Contains(t, stderr, "interrupted: checkpoint saved")
+	require.FileExists(t, filepath.Join(out, "checkpoint.ebm"))
+
+	_, errOut, err := runCLI(append(args, "--resume")...)
+	require.NoError(t, err, errOut)
+	require.Contains(t, errOut, "msg=resumed")
+	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, "metrics.jsonl"))), "\n")
+	require.Len(t, lines, 2)
 }
