@@ -22,5 +22,8 @@ OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=$threads $py bench/blas_peers.py 
 echo "OpenBLAS, Haswell (AVX2) kernels, 1 thread ..." >&2
 OPENBLAS_CORETYPE=Haswell OPENBLAS_NUM_THREADS=1 $py bench/blas_peers.py openblas-haswell-1t >> "$out/peers.jsonl"
 echo "gonum blas32 ..." >&2
-(cd bench && go run ./gonum) >> "$out/peers.jsonl"
+(cd bench && go build -o "$out/gonum" ./gonum)
+"$out/gonum" gonum >> "$out/peers.jsonl"
+echo "gonum blas32, GOMAXPROCS=1 ..." >&2
+GOMAXPROCS=1 "$out/gonum" gonum-1t >> "$out/peers.jsonl"
 $py bench/sgemm_table.py "$out/go.txt" "$out/peers.jsonl"

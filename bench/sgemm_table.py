@@ -37,6 +37,8 @@ cols = [
     ("ratio", None),
     ("gonum", lambda f, s: peers.get(("gonum", f, s))),
     ("avx512 2g/gonum", None),
+    ("gonum 1t", lambda f, s: peers.get(("gonum-1t", f, s))),
+    ("avx512 1t/gonum 1t", None),
 ]
 print("GFLOP/s, float32, row-major; 2g = split over 2 goroutines, 1t = one thread; ratio = ours / peer\n")
 print("| form | m x k x n | " + " | ".join(c[0] for c in cols) + " |")
@@ -48,6 +50,8 @@ for form, shape in shapes:
             a, b = prev[-2], prev[-1]
             if name.endswith("/gonum"):
                 a, b = ours.get(("avx512", "par", form, shape)), prev[-1]
+            if name.endswith("/gonum 1t"):
+                a, b = ours.get(("avx512", "1t", form, shape)), prev[-1]
             row.append(f"{a / b:.2f}" if a and b else "-")
         else:
             v = get(form, shape)

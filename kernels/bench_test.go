@@ -55,23 +55,12 @@ func benchGemm(b *testing.B, im *impl, workers int, form string, m, k, n int) {
 }
 
 // BenchmarkSgemm is single-threaded: what a Langevin worker gets.
-func BenchmarkSgemm(b *testing.B) {
-	for _, im := range registry {
-		b.Run(im.name, func(b *testing.B) {
-			if why := im.missing(); why != "" {
-				b.Skip(why)
-			}
-			for _, s := range benchShapes {
-				b.Run(fmt.Sprintf("%s/%dx%dx%d", s.form, s.m, s.k, s.n), func(b *testing.B) {
-					benchGemm(b, im, 1, s.form, s.m, s.k, s.n)
-				})
-			}
-		})
-	}
-}
+func BenchmarkSgemm(b *testing.B) { benchAll(b, 1) }
 
 // BenchmarkSgemmParallel splits each product across GOMAXPROCS goroutines.
-func BenchmarkSgemmParallel(b *testing.B) {
+func BenchmarkSgemmParallel(b *testing.B) { benchAll(b, runtime.GOMAXPROCS(0)) }
+
+func benchAll(b *testing.B, workers int) {
 	for _, im := range registry {
 		b.Run(im.name, func(b *testing.B) {
 			if why := im.missing(); why != "" {
@@ -79,7 +68,7 @@ func BenchmarkSgemmParallel(b *testing.B) {
 			}
 			for _, s := range benchShapes {
 				b.Run(fmt.Sprintf("%s/%dx%dx%d", s.form, s.m, s.k, s.n), func(b *testing.B) {
-					benchGemm(b, im, runtime.GOMAXPROCS(0), s.form, s.m, s.k, s.n)
+					benchGemm(b, im, workers, s.form, s.m, s.k, s.n)
 				})
 			}
 		})

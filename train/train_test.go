@@ -320,3 +320,27 @@ func TestConfigValidationNamesTheFlag(t *testing.T) {
 	_, err := Preset("fast")
 	require.Error(t, err)
 }
+
+// Training steps, Langevin sampling included, give bit-identical models
+// with one worker or several.
+func TestTrainingIsIdenticalForAnyWorkerCount(t *testing.T) {
+	tr, te := smallMNIST(t)
+	run := func(workers int) *Trainer {
+		cfg := quickConfig(t.TempDir())
+		cfg.Workers = workers
+		cfg.LangevinSteps = 3
+		cfg.BufferSize = 0 // chains from noise: the sampler decides everything
+		tn, err := NewTrainer(cfg, tr, te, nil)
+		require.NoError(t, err)
+		t.Cleanup(tn.Close)
+		for _, idx := range tn.epochOrder(1)[:4] {
+			_, err := tn.Step(idx)
+			require.NoError(t, err)
+		}
+		return tn
+	}
+	serial, parallel := run(1), run(3)
+	for i, p := range serial.Model.Params() {
+		require.Equal(t, p, parallel.Model.Params()[i], "parameter %d", i)
+	}
+}
