@@ -326,6 +326,15 @@ func packA(dst, a []float32, lda int, transA bool, i0, rows, p0, kc, mr int) {
 		}
 		return
 	}
+	if rows == 6 && mr == 6 {
+		row := func(i int) []float32 { return a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc] }
+		r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
+		for p := range r0 {
+			d := dst[p*6 : p*6+6 : p*6+6]
+			d[0], d[1], d[2], d[3], d[4], d[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
+		}
+		return
+	}
 	if rows == 8 && mr == 8 {
 		// Eight rows at once: contiguous 32-byte writes instead of strided ones.
 		row := func(i int) []float32 { return a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc] }
