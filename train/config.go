@@ -28,6 +28,7 @@ type Config struct {
 	BufferReinit  float64 `json:"buffer_reinit"` // share of buffer chains restarted from noise
 	EnergyReg     float64 `json:"energy_reg"`    // lambda of the E^2 regulariser
 	ClipNorm      float64 `json:"clip_norm"`     // 0: no gradient clipping
+	DataNoise     float64 `json:"data_noise"`    // std of Gaussian noise added to real images
 	Clamp         bool    `json:"clamp"`         // clamp samples to [-1,1]
 	Seed          uint64  `json:"seed"`
 	Workers       int     `json:"workers"`
@@ -141,7 +142,7 @@ func (c Config) Validate() error {
 		name string
 		v    float64
 	}{{"langevin_alpha", c.LangevinAlpha}, {"langevin_sigma", c.LangevinSigma}, {"buffer_reinit", c.BufferReinit},
-		{"energy_reg", c.EnergyReg}, {"clip_norm", c.ClipNorm}}
+		{"energy_reg", c.EnergyReg}, {"clip_norm", c.ClipNorm}, {"data_noise", c.DataNoise}}
 	for _, p := range nonneg {
 		if p.v < 0 || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
 			return fmt.Errorf("--%s = %v: must be a finite number >= 0", p.name, p.v)

@@ -146,6 +146,13 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	}
 	xs := t.x[b*dim : 2*b*dim]
 	t.src.Seed(t.Cfg.Seed^0xb0ff, t.P.Step)
+	if sd := float32(t.Cfg.DataNoise); sd > 0 {
+		// JEM's data noise: real images seen through a little Gaussian blur
+		// of pixel values smooth the energy around the data.
+		for i := range t.x[:b*dim] {
+			t.x[i] += sd * float32(t.rng.NormFloat64())
+		}
+	}
 	if t.Buffer != nil {
 		t.Buffer.Draw(xs, nil, t.rng)
 	}
