@@ -344,3 +344,26 @@ func TestTrainingIsIdenticalForAnyWorkerCount(t *testing.T) {
 		require.Equal(t, p, parallel.Model.Params()[i], "parameter %d", i)
 	}
 }
+
+// The training step, sampling included, allocates nothing once warm.
+func TestStepDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector (sync.Pool drops objects)")
+	}
+	tr, te := smallMNIST(t)
+	cfg := quickConfig(t.TempDir())
+	cfg.LangevinSteps = 2
+	cfg.DataNoise = 0.03
+	tn, err := NewTrainer(cfg, tr, te, nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	batches := tn.epochOrder(1)
+	var stepErr error
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := tn.Step(batches[tn.P.Step]); err != nil {
+			stepErr = err
+		}
+	})
+	require.NoError(t, stepErr)
+	require.Zero(t, allocs)
+}
