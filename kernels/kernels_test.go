@@ -449,3 +449,16 @@ func TestSgemmNarrowProducts(t *testing.T) {
 		}
 	})
 }
+
+// Narrow transposed-A products (the weight gradient of a 10-class layer)
+// run as C^T = B^T*A: every n up to the threshold, m around the chunk.
+func TestSgemmNarrowTransposedA(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, im *impl) {
+		rng := rand.New(rand.NewPCG(15, 16))
+		for _, n := range []int{1, 2, 7, 10, dotMaxN, dotMaxN + 1} {
+			for _, m := range []int{2*im.nr - 1, 2 * im.nr, 100, swapChunk + 3} {
+				runGemmCase(t, im, gemmCase{true, false, m, n, 33, 1, float32(n%2) * 0.5, 1}, rng)
+			}
+		}
+	})
+}
