@@ -11,6 +11,7 @@ var avx2Impl = register(&impl{
 	missing:  func() string { return missingFeatures(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) },
 	mr:       6, nr: 16,
 	kernel: sgemmKernelAVX2,
+	dot:    sdotKernelAVX2,
 	eluFwd: func(y, x []float32, alpha float32) {
 		n := len(x) &^ 7
 		if n > 0 {
@@ -44,6 +45,9 @@ func sgemmKernelAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride ui
 
 //go:noescape
 func sgemmKernelAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+//go:noescape
+func sdotKernelAVX2(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
 //go:noescape
 func sdotKernelAVX512(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)

@@ -26,6 +26,7 @@ func main() {
 	files := map[string]func(*bytes.Buffer){
 		"sgemm_avx512_amd64.s": sgemmAVX512,
 		"sdot_avx512_amd64.s":  sdotAVX512,
+		"sdot_avx2_amd64.s":    sdotAVX2,
 		"sgemm_avx2_amd64.s":   sgemmAVX2,
 		"elu_avx512_amd64.s":   eluAVX512,
 		"elu_avx2_amd64.s":     eluAVX2,
@@ -652,4 +653,93 @@ func kreg(mask string) string {
 		return ""
 	}
 	return "K1, "
+}
+
+// sdotAVX2 is sdotAVX512 for AVX2: 8 floats a step, the k tail loaded with
+// VMASKMOVPS under a mask taken from a table (no K registers here).
+func sdotAVX2(b *bytes.Buffer) {
+	b.WriteString(`// SGEMM small-n kernel, AVX2+FMA. Tile 2x4: C[i][j] = alpha*dot(A row i, Bt row j)
+// + beta*C[i][j], rows contiguous in k, 8 floats a step, the k tail through
+// VMASKMOVPS with the mask in Y15. Accumulators Y0-Y7 (row i, column j in
+// Y(4i+j)); A rows in Y8-Y9; Bt rows in Y10-Y13; Y14 and X15/X12 (alpha,
+// beta) in the reduction. Requires: AVX, AVX2, FMA3.
+
+//go:build !purego
+
+#include "textflag.h"
+
+// Eight all-ones lanes then eight zero lanes: 32-4r bytes in, the first r
+// lanes are set.
+DATA dotmask<>+0(SB)/8, $-1
+DATA dotmask<>+8(SB)/8, $-1
+DATA dotmask<>+16(SB)/8, $-1
+DATA dotmask<>+24(SB)/8, $-1
+DATA dotmask<>+32(SB)/8, $0
+DATA dotmask<>+40(SB)/8, $0
+DATA dotmask<>+48(SB)/8, $0
+DATA dotmask<>+56(SB)/8, $0
+GLOBL dotmask<>(SB), RODATA|NOPTR, $64
+
+// func sdotKernelAVX2(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
+TEXT ·sdotKernelAVX2(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ lda+16(FP), R8
+	LEAQ (SI)(R8*1), R9
+	MOVQ bt+24(FP), DI
+	MOVQ ldbt+32(FP), R10
+	LEAQ (DI)(R10*1), R11
+	LEAQ (R11)(R10*1), R12
+	LEAQ (R12)(R10*1), R13
+`)
+	for r := 0; r < 8; r++ {
+		fmt.Fprintf(b, "\tVXORPS Y%d, Y%d, Y%d\n", r, r, r)
+	}
+	b.WriteString("\tXORQ AX, AX\n\tMOVQ CX, BX\n\tSHRQ $3, BX\n\tJZ tail\nloop:\n")
+	body := func(masked bool) {
+		load := func(base string, dst int) {
+			if masked {
+				fmt.Fprintf(b, "\tVMASKMOVPS (%s)(AX*1), Y15, Y%d\n", base, dst)
+			} else {
+				fmt.Fprintf(b, "\tVMOVUPS (%s)(AX*1), Y%d\n", base, dst)
+			}
+		}
+		load("SI", 8)
+		load("R9", 9)
+		for j, base := range []string{"DI", "R11", "R12", "R13"} {
+			load(base, 10+j)
+			fmt.Fprintf(b, "\tVFMADD231PS Y%d, Y8, Y%d\n", 10+j, j)
+			fmt.Fprintf(b, "\tVFMADD231PS Y%d, Y9, Y%d\n", 10+j, 4+j)
+		}
+	}
+	body(false)
+	b.WriteString("\tADDQ $32, AX\n\tDECQ BX\n\tJNZ loop\ntail:\n\tANDQ $7, CX\n\tJZ reduce\n")
+	b.WriteString("\tSHLQ $2, CX\n\tNEGQ CX\n\tLEAQ dotmask<>+32(SB), DX\n\tADDQ CX, DX\n\tVMOVDQU (DX), Y15\n")
+	body(true)
+	b.WriteString("reduce:\n")
+	for r := 0; r < 8; r++ {
+		fmt.Fprintf(b, "\tVEXTRACTF128 $1, Y%d, X14\n\tVADDPS X14, X%d, X%d\n", r, r, r)
+		fmt.Fprintf(b, "\tVHADDPS X%d, X%d, X%d\n\tVHADDPS X%d, X%d, X%d\n", r, r, r, r, r, r)
+	}
+	b.WriteString("\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R8\n\tVMOVSS alpha+56(FP), X15\n\tVMOVSS beta+60(FP), X12\n")
+	b.WriteString("\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n\tJZ nobeta\n")
+	for pass := 0; pass < 2; pass++ {
+		if pass == 1 {
+			b.WriteString("nobeta:\n\tMOVQ c+40(FP), DX\n")
+		}
+		for i := 0; i < 2; i++ {
+			for j := 0; j < 4; j++ {
+				r := 4*i + j
+				fmt.Fprintf(b, "\tVMULSS X15, X%d, X%d\n", r, r)
+				if pass == 0 {
+					fmt.Fprintf(b, "\tVFMADD231SS %d(DX), X12, X%d\n", 4*j, r)
+				}
+				fmt.Fprintf(b, "\tVMOVSS X%d, %d(DX)\n", r, 4*j)
+			}
+			if i == 0 {
+				b.WriteString("\tADDQ R8, DX\n")
+			}
+		}
+		b.WriteString("\tVZEROUPPER\n\tRET\n")
+	}
 }
