@@ -625,27 +625,7 @@ TEXT ·sdotKernelAVX512(SB), NOSPLIT, $0-64
 		fmt.Fprintf(b, "\tVEXTRACTF128 $1, Y%d, X14\n\tVADDPS X14, X%d, X%d\n", r, r, r)
 		fmt.Fprintf(b, "\tVHADDPS X%d, X%d, X%d\n\tVHADDPS X%d, X%d, X%d\n", r, r, r, r, r, r)
 	}
-	b.WriteString("\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R8\n\tVMOVSS alpha+56(FP), X15\n\tVMOVSS beta+60(FP), X12\n")
-	b.WriteString("\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n\tJZ nobeta\n")
-	for pass := 0; pass < 2; pass++ {
-		if pass == 1 {
-			b.WriteString("nobeta:\n\tMOVQ c+40(FP), DX\n")
-		}
-		for i := 0; i < 2; i++ {
-			for j := 0; j < 4; j++ {
-				r := 4*i + j
-				fmt.Fprintf(b, "\tVMULSS X15, X%d, X%d\n", r, r)
-				if pass == 0 {
-					fmt.Fprintf(b, "\tVFMADD231SS %d(DX), X12, X%d\n", 4*j, r)
-				}
-				fmt.Fprintf(b, "\tVMOVSS X%d, %d(DX)\n", r, 4*j)
-			}
-			if i == 0 {
-				b.WriteString("\tADDQ R8, DX\n")
-			}
-		}
-		b.WriteString("\tVZEROUPPER\n\tRET\n")
-	}
+	sdotEpilogue(b)
 }
 
 func kreg(mask string) string {
@@ -721,6 +701,12 @@ TEXT ·sdotKernelAVX2(SB), NOSPLIT, $0-64
 		fmt.Fprintf(b, "\tVEXTRACTF128 $1, Y%d, X14\n\tVADDPS X14, X%d, X%d\n", r, r, r)
 		fmt.Fprintf(b, "\tVHADDPS X%d, X%d, X%d\n\tVHADDPS X%d, X%d, X%d\n", r, r, r, r, r, r)
 	}
+	sdotEpilogue(b)
+}
+
+// sdotEpilogue stores the eight reduced sums in X0-X7 as the 2x4 tile:
+// alpha*sum (+ beta*C unless beta is 0), shared by both dot kernels.
+func sdotEpilogue(b *bytes.Buffer) {
 	b.WriteString("\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R8\n\tVMOVSS alpha+56(FP), X15\n\tVMOVSS beta+60(FP), X12\n")
 	b.WriteString("\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n\tJZ nobeta\n")
 	for pass := 0; pass < 2; pass++ {
