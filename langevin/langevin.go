@@ -117,9 +117,6 @@ func New(energy Energy, cfg Config) (*Sampler, error) {
 	return s, nil
 }
 
-// Config returns the sampler's settings.
-func (s *Sampler) Config() Config { return s.cfg }
-
 // SetDynamics changes steps, step size and noise for later calls.
 func (s *Sampler) SetDynamics(steps int, stepSize, noise float32) error {
 	c := s.cfg

@@ -186,9 +186,6 @@ func (ws *Workspace) Activation(l int) []float32 {
 	return ws.acts[l][:ws.n*ws.m.Layers[l].Out]
 }
 
-// Logits returns the logits of the last Forward.
-func (ws *Workspace) Logits() []float32 { return ws.acts[len(ws.m.Layers)-1][:ws.n*ws.m.Out()] }
-
 // backward propagates dLogits (n x Out) down to the first layer's
 // pre-activation. With g non-nil it accumulates parameter gradients; with
 // wantDx it also computes the input gradient into ws.dx.

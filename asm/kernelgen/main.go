@@ -590,18 +590,8 @@ func sdotAVX512(b *bytes.Buffer) {
 
 #include "textflag.h"
 
-// func sdotKernelAVX512(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
-TEXT ·sdotKernelAVX512(SB), NOSPLIT, $0-64
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R8
-	LEAQ (SI)(R8*1), R9
-	MOVQ bt+24(FP), DI
-	MOVQ ldbt+32(FP), R10
-	LEAQ (DI)(R10*1), R11
-	LEAQ (R11)(R10*1), R12
-	LEAQ (R12)(R10*1), R13
 `)
+	sdotPrologue(b, "sdotKernelAVX512")
 	for r := 0; r < 8; r++ {
 		fmt.Fprintf(b, "\tVPXORD Z%d, Z%d, Z%d\n", r, r, r)
 	}
@@ -660,18 +650,8 @@ DATA dotmask<>+48(SB)/8, $0
 DATA dotmask<>+56(SB)/8, $0
 GLOBL dotmask<>(SB), RODATA|NOPTR, $64
 
-// func sdotKernelAVX2(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
-TEXT ·sdotKernelAVX2(SB), NOSPLIT, $0-64
-	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ lda+16(FP), R8
-	LEAQ (SI)(R8*1), R9
-	MOVQ bt+24(FP), DI
-	MOVQ ldbt+32(FP), R10
-	LEAQ (DI)(R10*1), R11
-	LEAQ (R11)(R10*1), R12
-	LEAQ (R12)(R10*1), R13
 `)
+	sdotPrologue(b, "sdotKernelAVX2")
 	for r := 0; r < 8; r++ {
 		fmt.Fprintf(b, "\tVXORPS Y%d, Y%d, Y%d\n", r, r, r)
 	}
@@ -728,4 +708,13 @@ func sdotEpilogue(b *bytes.Buffer) {
 		}
 		b.WriteString("\tVZEROUPPER\n\tRET\n")
 	}
+}
+
+// sdotPrologue opens a dot kernel: two A rows in SI/R9, four Bt rows in
+// DI/R11/R12/R13, k in CX.
+func sdotPrologue(b *bytes.Buffer, name string) {
+	fmt.Fprintf(b, "// func %s(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)\n", name)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	b.WriteString("\tMOVQ k+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ lda+16(FP), R8\n\tLEAQ (SI)(R8*1), R9\n")
+	b.WriteString("\tMOVQ bt+24(FP), DI\n\tMOVQ ldbt+32(FP), R10\n\tLEAQ (DI)(R10*1), R11\n\tLEAQ (R11)(R10*1), R12\n\tLEAQ (R12)(R10*1), R13\n")
 }
