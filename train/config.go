@@ -26,6 +26,7 @@ type Config struct {
 	Hidden        []int   `json:"hidden"`
 	BufferSize    int     `json:"buffer_size"`   // 0: every chain starts from noise
 	BufferReinit  float64 `json:"buffer_reinit"` // share of buffer chains restarted from noise
+	ClassCond     bool    `json:"class_cond"`    // training chains sample p(x|y) with E(x,y), y balanced over classes
 	EnergyReg     float64 `json:"energy_reg"`    // lambda of the E^2 regulariser
 	ClipNorm      float64 `json:"clip_norm"`     // 0: no gradient clipping
 	DataNoise     float64 `json:"data_noise"`    // std of Gaussian noise added to real images

@@ -351,19 +351,61 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector (sync.Pool drops objects)")
 	}
 	tr, te := smallMNIST(t)
+	for _, classCond := range []bool{false, true} {
+		cfg := quickConfig(t.TempDir())
+		cfg.LangevinSteps = 2
+		cfg.DataNoise = 0.03
+		cfg.ClassCond = classCond
+		tn, err := NewTrainer(cfg, tr, te, nil)
+		require.NoError(t, err)
+		batches := tn.epochOrder(1)
+		var stepErr error
+		allocs := testing.AllocsPerRun(5, func() {
+			if _, err := tn.Step(batches[tn.P.Step]); err != nil {
+				stepErr = err
+			}
+		})
+		tn.Close()
+		require.NoError(t, stepErr)
+		require.Zero(t, allocs, "class_cond %v", classCond)
+	}
+}
+
+// With class_cond, the step's chains descend E(x,y) = -f(x)[y]: from noise
+// they take the real batch's labels, and the samples the loss sees are
+// exactly those of a conditional sampler run with those labels.
+func TestClassConditionalChainsFollowTheirLabels(t *testing.T) {
+	tr, te := smallMNIST(t)
 	cfg := quickConfig(t.TempDir())
-	cfg.LangevinSteps = 2
-	cfg.DataNoise = 0.03
+	cfg.LangevinSteps = 4
+	cfg.BufferSize = 0
+	cfg.ClassCond = true
 	tn, err := NewTrainer(cfg, tr, te, nil)
 	require.NoError(t, err)
 	defer tn.Close()
-	batches := tn.epochOrder(1)
-	var stepErr error
-	allocs := testing.AllocsPerRun(5, func() {
-		if _, err := tn.Step(batches[tn.P.Step]); err != nil {
-			stepErr = err
-		}
-	})
-	require.NoError(t, stepErr)
-	require.Zero(t, allocs)
+	// A twin trainer of the same seed holds the model the chains saw.
+	twin, err := NewTrainer(cfg, tr, te, nil)
+	require.NoError(t, err)
+	defer twin.Close()
+	before := twin.Model
+	idx := tn.epochOrder(1)[0]
+	_, err = tn.Step(idx)
+	require.NoError(t, err)
+	b, dim := cfg.BatchSize, tr.Dim()
+	got := tn.x[b*dim : 2*b*dim]
+
+	labels := make([]int, b)
+	for i, k := range idx {
+		labels[i] = int(tr.Labels[k])
+	}
+	s, err := langevin.New(Energy{before}, langevin.Config{Steps: cfg.LangevinSteps, StepSize: float32(cfg.LangevinAlpha),
+		Noise: float32(cfg.LangevinSigma), Clamp: cfg.Clamp, Seed: cfg.Seed, Workers: 1})
+	require.NoError(t, err)
+	defer s.Close()
+	want := make([]float32, b*dim)
+	require.NoError(t, s.Run(want, labels, nil, true, 0))
+	require.Equal(t, want, got)
+	uncond := make([]float32, b*dim)
+	require.NoError(t, s.Run(uncond, nil, nil, true, 0))
+	require.NotEqual(t, uncond, got, "the labels must change the chains")
 }

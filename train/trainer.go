@@ -69,6 +69,7 @@ type Trainer struct {
 	evalWS  *nn.Workspace
 	x       []float32 // 2B x dim: the real batch, then the samples
 	y       []int
+	ys      []int // labels of class-conditional chains
 	dl      []float32
 	src     *rand.PCG
 	rng     *rand.Rand
@@ -114,6 +115,9 @@ func (t *Trainer) alloc() error {
 	t.evalWS = t.Model.NewWorkspace(256)
 	t.x = make([]float32, 2*b*dim)
 	t.y = make([]int, b)
+	if cfg.ClassCond {
+		t.ys = make([]int, b)
+	}
 	t.dl = make([]float32, 2*b*t.Model.Out())
 	t.src = rand.NewPCG(0, 0)
 	t.rng = rand.New(t.src)
@@ -153,10 +157,14 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 			t.x[i] += sd * float32(t.rng.NormFloat64())
 		}
 	}
-	if t.Buffer != nil {
-		t.Buffer.Draw(xs, nil, t.rng)
+	if t.ys != nil && t.Buffer == nil {
+		// Chains from noise take the batch's labels: classes as in the data.
+		copy(t.ys, t.y)
 	}
-	if err := t.sampler.Run(xs, nil, nil, t.Buffer == nil, t.P.Step); err != nil {
+	if t.Buffer != nil {
+		t.Buffer.Draw(xs, t.ys, t.rng)
+	}
+	if err := t.sampler.Run(xs, t.ys, nil, t.Buffer == nil, t.P.Step); err != nil {
 		var nf *NonFinite
 		if errors.As(err, &nf) {
 			return StepStats{}, &Diverged{Step: t.P.Step, Reason: err.Error()}

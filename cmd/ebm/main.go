@@ -170,6 +170,7 @@ func cmdTrain(args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.SampleEvery, "sample_every", cfg.SampleEvery, "write a grid of samples every N epochs")
 	fs.IntVar(&cfg.BufferSize, "buffer_size", cfg.BufferSize, "replay buffer slots (0: every chain starts from noise)")
 	fs.Float64Var(&cfg.BufferReinit, "buffer_reinit", cfg.BufferReinit, "share of buffer chains restarted from noise each step")
+	fs.BoolVar(&cfg.ClassCond, "class_cond", cfg.ClassCond, "training chains sample p(x|y) from E(x,y) = -f(x)[y], classes balanced (the buffer's slot labels)")
 	fs.Float64Var(&cfg.EnergyReg, "energy_reg", cfg.EnergyReg, "lambda of the lambda*(E_real^2 + E_sample^2) regulariser")
 	fs.Float64Var(&cfg.ClipNorm, "clip_norm", cfg.ClipNorm, "clip the gradient norm to this (0: off)")
 	fs.Float64Var(&cfg.DataNoise, "data_noise", cfg.DataNoise, "standard deviation of Gaussian noise added to real images (0: off)")
