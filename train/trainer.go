@@ -69,7 +69,7 @@ type Trainer struct {
 	evalWS  *nn.Workspace
 	x       []float32 // 2B x dim: the real batch, then the samples
 	y       []int
-	ys      []int // labels of class-conditional chains
+	ys      []int // labels of the drawn buffer slots, for class-conditional chains
 	dl      []float32
 	src     *rand.PCG
 	rng     *rand.Rand
@@ -115,7 +115,7 @@ func (t *Trainer) alloc() error {
 	t.evalWS = t.Model.NewWorkspace(256)
 	t.x = make([]float32, 2*b*dim)
 	t.y = make([]int, b)
-	if cfg.ClassCond {
+	if cfg.ClassCond && cfg.BufferSize > 0 {
 		t.ys = make([]int, b)
 	}
 	t.dl = make([]float32, 2*b*t.Model.Out())
@@ -151,20 +151,20 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	xs := t.x[b*dim : 2*b*dim]
 	t.src.Seed(t.Cfg.Seed^0xb0ff, t.P.Step)
 	if sd := float32(t.Cfg.DataNoise); sd > 0 {
-		// JEM's data noise: real images seen through a little Gaussian blur
-		// of pixel values smooth the energy around the data.
+		// JEM's data noise: real images seen with a little Gaussian pixel
+		// noise smooth the energy around the data.
 		for i := range t.x[:b*dim] {
 			t.x[i] += sd * float32(t.rng.NormFloat64())
 		}
 	}
-	if t.ys != nil && t.Buffer == nil {
-		// Chains from noise take the batch's labels: classes as in the data.
-		copy(t.ys, t.y)
+	labels := t.ys // nil: unconditional chains
+	if t.Cfg.ClassCond && t.Buffer == nil {
+		labels = t.y // chains from noise take the batch's labels
 	}
 	if t.Buffer != nil {
-		t.Buffer.Draw(xs, t.ys, t.rng)
+		t.Buffer.Draw(xs, labels, t.rng)
 	}
-	if err := t.sampler.Run(xs, t.ys, nil, t.Buffer == nil, t.P.Step); err != nil {
+	if err := t.sampler.Run(xs, labels, nil, t.Buffer == nil, t.P.Step); err != nil {
 		var nf *NonFinite
 		if errors.As(err, &nf) {
 			return StepStats{}, &Diverged{Step: t.P.Step, Reason: err.Error()}
