@@ -39,9 +39,10 @@ Commands:
 
 func main() {
 	if err := run(os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if !errors.Is(err, flag.ErrHelp) {
-			fmt.Fprintln(os.Stderr, "ebm: "+oneLine(err))
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0) // the usage was asked for and printed
 		}
+		fmt.Fprintln(os.Stderr, "ebm: "+oneLine(err))
 		if errors.Is(err, train.ErrInterrupted) {
 			os.Exit(130)
 		}
@@ -81,22 +82,29 @@ func run(args []string, stdout, stderr io.Writer) error {
 	return fmt.Errorf("unknown command %q (want train, sample, eval, inpaint, classifier, info or bench)", args[0])
 }
 
-func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+// flagSet is one command's flags and where its help goes.
+type flagSet struct {
+	*flag.FlagSet
+	cmd    string
+	stderr io.Writer
+}
+
+// newFlags silences the flag package, which would print its message and the
+// whole usage on any error: parse reports one line, and the usage on -h only.
+func newFlags(name string, stderr io.Writer) *flagSet {
 	fs := flag.NewFlagSet("ebm "+name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	fs.Usage = func() {
-		fs.SetOutput(stderr)
-		fmt.Fprintf(stderr, "usage: ebm %s [flags]\n", name)
-		fs.PrintDefaults()
-	}
-	return fs
+	fs.Usage = func() {}
+	return &flagSet{fs, name, stderr}
 }
 
 // parse reports a bad flag in one line, or the usage on -h.
-func parse(fs *flag.FlagSet, args []string) error {
+func parse(fs *flagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			fs.Usage()
+			fmt.Fprintf(fs.stderr, "usage: ebm %s [flags]\n", fs.cmd)
+			fs.SetOutput(fs.stderr)
+			fs.PrintDefaults()
 			return err
 		}
 		return fmt.Errorf("%s: %v", fs.Name(), err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"flag"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,12 +145,21 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.args, " "), func(t *testing.T) {
-			_, _, err := runCLI(c.args...)
+			_, stderr, err := runCLI(c.args...)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), c.want)
 			require.NotContains(t, oneLine(err), "\n")
+			require.NotContains(t, stderr, "usage:", "a mistake is one line, not the whole usage")
 		})
 	}
+}
+
+// -h prints the command's usage once.
+func TestHelpPrintsTheUsageOnce(t *testing.T) {
+	_, stderr, err := runCLI("train", "-h")
+	require.ErrorIs(t, err, flag.ErrHelp)
+	require.Equal(t, 1, strings.Count(stderr, "usage: ebm train [flags]"))
+	require.Contains(t, stderr, "-class_cond")
 }
 
 func TestInfoAndBench(t *testing.T) {
