@@ -3,7 +3,6 @@ package langevin
 import (
 	"fmt"
 	"math/rand/v2"
-	"slices"
 )
 
 // Buffer is a persistent replay buffer of samples (as in JEM): each training
@@ -74,15 +73,4 @@ func (b *Buffer) Store(x []float32, steps int) {
 		copy(b.Data[k*b.Dim:(k+1)*b.Dim], x[i*b.Dim:(i+1)*b.Dim])
 		b.Age[k] += steps
 	}
-}
-
-// Oldest returns up to n slot indices whose chains have run the most steps,
-// oldest first (ties by slot index).
-func (b *Buffer) Oldest(n int) []int {
-	idx := make([]int, b.Size())
-	for i := range idx {
-		idx[i] = i
-	}
-	slices.SortStableFunc(idx, func(x, y int) int { return b.Age[y] - b.Age[x] })
-	return idx[:min(n, len(idx))]
 }

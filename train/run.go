@@ -189,15 +189,19 @@ func Execute(ctx context.Context, cfg Config, resume bool, explicit map[string]b
 	return nil
 }
 
-// writeSamples writes a grid of generated images: with a replay buffer, the
-// 64 chains that have run longest since they started from noise (what the
-// sampler converges to); otherwise fresh chains of the training length.
+// writeSamples writes a grid of generated images: with a replay buffer, 64
+// evenly spaced slots (slots are filled in random order, so this is a fair
+// sample of what training sees; the longest-running chains alone drift
+// towards 1s and misrepresent it); otherwise fresh chains of the training
+// length.
 func (t *Trainer) writeSamples(path string, round uint64) error {
 	d := t.Train
 	n := GridSize
 	x := make([]float32, n*d.Dim())
 	if t.Buffer != nil {
-		for i, k := range t.Buffer.Oldest(n) {
+		n = min(n, t.Buffer.Size())
+		for i := range n {
+			k := i * t.Buffer.Size() / n
 			copy(x[i*d.Dim():], t.Buffer.Data[k*d.Dim():(k+1)*d.Dim()])
 		}
 	} else if err := t.sampler.Run(x, nil, nil, true, 1<<62+round); err != nil {
