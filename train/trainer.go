@@ -390,9 +390,7 @@ func (d *Diverged) Error() string {
 type snapshot struct {
 	params, m, v [][]float32
 	adamT        int
-	buffer       []float32
-	ages         []int
-	p            Progress
+	p            Progress // the buffer is not kept: a rollback restarts it from noise
 }
 
 func (t *Trainer) takeSnapshot() {
@@ -405,10 +403,6 @@ func (t *Trainer) takeSnapshot() {
 	}
 	s := &snapshot{params: clone(t.Model.Params()), m: clone(t.Opt.M), v: clone(t.Opt.V), adamT: t.Opt.T, p: t.P}
 	s.p.History = append([]EpochMetrics(nil), t.P.History...)
-	if t.Buffer != nil {
-		s.buffer = append([]float32(nil), t.Buffer.Data...)
-		s.ages = append([]int(nil), t.Buffer.Age...)
-	}
 	t.snap = s
 }
 
