@@ -131,6 +131,17 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	for _, k := range []string{"accuracy", "nll", "ece", "fid", "fid_floor", "cond_accuracy", "class_coverage", "inpaint_accuracy"} {
 		require.Contains(t, m, k)
 	}
+	// Per-class figures add up to the totals.
+	require.Len(t, rep.ClassCounts, 10)
+	total, mean := 0, 0.0
+	for c := range 10 {
+		total += rep.ClassCounts[c]
+		mean += rep.CondPerClass[c] / 10
+	}
+	require.Equal(t, 40, total)
+	require.InDelta(t, rep.CondAccuracy, mean, 1e-12)
+	require.Contains(t, m, "class_counts")
+	require.Contains(t, m, "cond_accuracy_per_class")
 	sets := []string{"uniform", "gaussian", "inverted"}
 	if d.Fashion != nil {
 		sets = append(sets, "fashion")
@@ -144,7 +155,7 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	}
 	page, err := rep.HTML(path, ck.Model.Sizes)
 	require.NoError(t, err)
-	for _, want := range []string{"Reliability diagram", "data:image/gif;base64,", "Out-of-distribution", "<svg"} {
+	for _, want := range []string{"Reliability diagram", "conditional chains of this class", "data:image/gif;base64,", "Out-of-distribution", "<svg"} {
 		require.True(t, strings.Contains(string(page), want), want)
 	}
 }

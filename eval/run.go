@@ -39,6 +39,8 @@ type Report struct {
 	FIDBuffer       *float64                      `json:"fid_buffer,omitempty"`
 	CondAccuracy    float64                       `json:"cond_accuracy"`
 	ClassCoverage   float64                       `json:"class_coverage"`
+	ClassCounts     []int                         `json:"class_counts"`            // the judge's labels of the unconditional samples, per class
+	CondPerClass    []float64                     `json:"cond_accuracy_per_class"` // cond_accuracy of each class's chains
 	InpaintAccuracy float64                       `json:"inpaint_accuracy"`
 	OODAUROC        map[string]map[string]float64 `json:"ood_auroc"`
 	Reliability     []Bin                         `json:"reliability"`
@@ -155,6 +157,10 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.ClassCoverage = Coverage(pred, 10)
+	rep.ClassCounts = make([]int, 10)
+	for _, p := range pred {
+		rep.ClassCounts[p]++
+	}
 	testFeat, fd, err := Features(judge, jws, data.Test.Images, data.Test.N)
 	if err != nil {
 		return nil, err
@@ -203,12 +209,17 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
+	rep.CondPerClass = make([]float64, 10)
 	for i, p := range pc {
 		if p == yc[i] {
 			rep.CondAccuracy++
+			rep.CondPerClass[yc[i]]++
 		}
 	}
 	rep.CondAccuracy /= float64(len(yc))
+	for c := range rep.CondPerClass {
+		rep.CondPerClass[c] /= float64(per)
+	}
 	for c := range 10 {
 		for j := range min(10, per) {
 			rep.ClassGrid = append(rep.ClassGrid, xc[(c*per+j)*dim:(c*per+j+1)*dim]...)
