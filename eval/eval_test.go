@@ -141,6 +141,8 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	require.Equal(t, 40, total)
 	require.InDelta(t, rep.CondAccuracy, mean, 1e-12)
 	require.Contains(t, m, "class_counts")
+	require.Contains(t, m, "class_coverage_buffer")
+	require.True(t, *rep.CoverageBuffer >= 0 && *rep.CoverageBuffer <= 1)
 	require.Contains(t, m, "cond_accuracy_per_class")
 	sets := []string{"uniform", "gaussian", "inverted"}
 	if d.Fashion != nil {

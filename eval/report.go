@@ -128,8 +128,8 @@ var page = template.Must(template.New("report").Parse(`<!doctype html>
 <figure>{{.Reliability}}<figcaption>Reliability diagram: accuracy per confidence bin; the dashed diagonal is perfect calibration.</figcaption></figure>
 <h2>Generation</h2>
 <p>{{.R.Generation.Samples}} chains from uniform noise, {{.R.Generation.Steps}} Langevin steps (alpha {{.R.Generation.StepSize}}, sigma {{.R.Generation.Noise}}).</p>
-<table><tr><th>FID (samples vs test)</th><th>FID floor (10k train vs test)</th><th>FID of the replay buffer ({{.R.Generation.BufferSamples}} chains)</th><th>conditional accuracy</th><th>class coverage</th><th>inpainting accuracy</th></tr>
-<tr><td>{{printf "%.3f" .R.FID}}</td><td>{{printf "%.3f" .R.FIDFloor}}</td><td>{{if .R.FIDBuffer}}{{printf "%.3f" .R.FIDBuffer}}{{else}}no buffer{{end}}</td><td>{{printf "%.4f" .R.CondAccuracy}}</td><td>{{printf "%.4f" .R.ClassCoverage}}</td><td>{{printf "%.4f" .R.InpaintAccuracy}}</td></tr></table>
+<table><tr><th>FID (samples vs test)</th><th>FID floor (10k train vs test)</th><th>FID of the replay buffer ({{.R.Generation.BufferSamples}} chains)</th><th>conditional accuracy</th><th>class coverage</th><th>class coverage of the replay buffer</th><th>inpainting accuracy</th></tr>
+<tr><td>{{printf "%.3f" .R.FID}}</td><td>{{printf "%.3f" .R.FIDFloor}}</td><td>{{if .R.FIDBuffer}}{{printf "%.3f" .R.FIDBuffer}}{{else}}no buffer{{end}}</td><td>{{printf "%.4f" .R.CondAccuracy}}</td><td>{{printf "%.4f" .R.ClassCoverage}}</td><td>{{if .R.CoverageBuffer}}{{printf "%.4f" .R.CoverageBuffer}}{{else}}no buffer{{end}}</td><td>{{printf "%.4f" .R.InpaintAccuracy}}</td></tr></table>
 <table><tr><th>class</th>{{range $c, $_ := .R.ClassCounts}}<th>{{$c}}</th>{{end}}</tr>
 <tr><td style="text-align:left">unconditional samples the judge reads as this class</td>{{range .R.ClassCounts}}<td>{{.}}</td>{{end}}</tr>
 <tr><td style="text-align:left">conditional chains of this class the judge reads as it</td>{{range .R.CondPerClass}}<td>{{printf "%.3f" .}}</td>{{end}}</tr></table>

@@ -37,6 +37,7 @@ type Report struct {
 	FID             float64                       `json:"fid"`
 	FIDFloor        float64                       `json:"fid_floor"`
 	FIDBuffer       *float64                      `json:"fid_buffer,omitempty"`
+	CoverageBuffer  *float64                      `json:"class_coverage_buffer,omitempty"` // class_coverage of the replay buffer's chains
 	CondAccuracy    float64                       `json:"cond_accuracy"`
 	ClassCoverage   float64                       `json:"class_coverage"`
 	ClassCounts     []int                         `json:"class_counts"`            // the judge's labels of the unconditional samples, per class
@@ -193,6 +194,12 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 			return nil, err
 		}
 		rep.FIDBuffer = &f
+		bp, err := Predict(judge, jws, buf, n)
+		if err != nil {
+			return nil, err
+		}
+		cov := Coverage(bp, 10)
+		rep.CoverageBuffer = &cov
 		rep.Generation.BufferSamples = n
 	}
 
