@@ -53,8 +53,6 @@ func TestJudgeRecipeIsReproducibleAndLearns(t *testing.T) {
 	require.Equal(t, m1.Params(), m2.Params())
 }
 
-// The committed judge is the one its hash names, and it classifies the
-// MNIST test set as its header says.
 // Shift moves every pixel by (dy, dx) and fills what comes in from outside
 // with background; shifting back restores the pixels that stayed inside.
 func TestShiftMovesPixelsAndFillsBackground(t *testing.T) {
@@ -85,6 +83,8 @@ func TestShiftMovesPixelsAndFillsBackground(t *testing.T) {
 	require.Equal(t, src, dst)
 }
 
+// The committed judge is the one its hash names, and it classifies the
+// MNIST test set as its header says.
 func TestFixedClassifierIsIntact(t *testing.T) {
 	m, info, err := FixedClassifier()
 	require.NoError(t, err)

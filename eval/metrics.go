@@ -259,22 +259,28 @@ func eigenSym(s []float64, n int) ([]float64, []float64) {
 	return vals, v
 }
 
+// Counts is the histogram of labels over classes (labels outside 0..classes-1
+// are not counted).
+func Counts(labels []int, classes int) []int {
+	counts := make([]int, max(classes, 0))
+	for _, l := range labels {
+		if l >= 0 && l < classes {
+			counts[l]++
+		}
+	}
+	return counts
+}
+
 // Coverage is the entropy of a label histogram divided by log(classes): 1
 // when every class is equally frequent, 0 when one class takes all.
 func Coverage(labels []int, classes int) float64 {
 	if len(labels) == 0 || classes < 2 {
 		return 0
 	}
-	counts := make([]float64, classes)
-	for _, l := range labels {
-		if l >= 0 && l < classes {
-			counts[l]++
-		}
-	}
 	var h float64
-	for _, c := range counts {
+	for _, c := range Counts(labels, classes) {
 		if c > 0 {
-			p := c / float64(len(labels))
+			p := float64(c) / float64(len(labels))
 			h -= p * math.Log(p)
 		}
 	}

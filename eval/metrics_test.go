@@ -103,4 +103,6 @@ func TestCoverage(t *testing.T) {
 	require.InDelta(t, 0, Coverage(make([]int, 50), 10), 1e-12)
 	half := []int{0, 1, 0, 1}
 	require.InDelta(t, math.Log(2)/math.Log(10), Coverage(half, 10), 1e-12)
+	require.Equal(t, []int{2, 2, 0}, Counts(half, 3))
+	require.Equal(t, []int{1, 0}, Counts([]int{0, -1, 2}, 2), "labels outside the classes are not counted")
 }

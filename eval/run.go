@@ -158,10 +158,7 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep.ClassCoverage = Coverage(pred, 10)
-	rep.ClassCounts = make([]int, 10)
-	for _, p := range pred {
-		rep.ClassCounts[p]++
-	}
+	rep.ClassCounts = Counts(pred, 10)
 	testFeat, fd, err := Features(judge, jws, data.Test.Images, data.Test.N)
 	if err != nil {
 		return nil, err
