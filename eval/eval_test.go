@@ -144,6 +144,10 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	require.Contains(t, m, "class_coverage_buffer")
 	require.True(t, *rep.CoverageBuffer >= 0 && *rep.CoverageBuffer <= 1)
 	require.Contains(t, m, "cond_accuracy_per_class")
+	// The default run keeps a moving average of its weights; that is what
+	// was evaluated, and the JSON says so.
+	require.Equal(t, "ema", m["weights"])
+	require.Equal(t, cfg.EMA, m["ema_decay"])
 	sets := []string{"uniform", "gaussian", "inverted"}
 	if d.Fashion != nil {
 		sets = append(sets, "fashion")
@@ -157,7 +161,7 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	}
 	page, err := rep.HTML(path, ck.Model.Sizes)
 	require.NoError(t, err)
-	for _, want := range []string{"Reliability diagram", "conditional chains of this class", "data:image/gif;base64,", "Out-of-distribution", "<svg"} {
+	for _, want := range []string{"moving average of its weights (decay 0.999)", "Reliability diagram", "conditional chains of this class", "data:image/gif;base64,", "Out-of-distribution", "<svg"} {
 		require.True(t, strings.Contains(string(page), want), want)
 	}
 }

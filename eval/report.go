@@ -121,7 +121,7 @@ var page = template.Must(template.New("report").Parse(`<!doctype html>
 <html><head><meta charset="utf-8"><title>ebm evaluation: {{.Checkpoint}}</title>
 <style>body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th{background:#f4f4f4}img{image-rendering:pixelated}figure{display:inline-block;margin:0 1.5em 1em 0;vertical-align:top}figcaption{font-size:90%;color:#555;max-width:420px}</style></head><body>
 <h1>Evaluation of {{.Checkpoint}}</h1>
-<p>Model {{.Sizes}}; judge: a fixed MLP {{.R.Judge.Sizes}} trained with cross-entropy only (test accuracy {{printf "%.4f" .R.Judge.TestAcc}}), whose last hidden layer gives the FID features.</p>
+<p>Model {{.Sizes}}, {{if eq .R.Weights "ema"}}the moving average of its weights (decay {{.R.EMADecay}}){{else}}its trained weights{{end}}; judge: a fixed MLP {{.R.Judge.Sizes}} trained with cross-entropy only (test accuracy {{printf "%.4f" .R.Judge.TestAcc}}), whose last hidden layer gives the FID features.</p>
 <h2>Classification</h2>
 <table><tr><th>accuracy</th><th>NLL</th><th>ECE (15 bins)</th></tr>
 <tr><td>{{printf "%.4f" .R.Accuracy}}</td><td>{{printf "%.4f" .R.NLL}}</td><td>{{printf "%.4f" .R.ECE}}</td></tr></table>

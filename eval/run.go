@@ -31,6 +31,10 @@ type Data struct {
 
 // Report holds every figure; the JSON keys are stable.
 type Report struct {
+	// Weights says which weights were evaluated: "ema", the moving average
+	// the run kept (--ema), or "trained", the optimiser's own.
+	Weights         string                        `json:"weights"`
+	EMADecay        float64                       `json:"ema_decay,omitempty"`
 	Accuracy        float64                       `json:"accuracy"`
 	NLL             float64                       `json:"nll"`
 	ECE             float64                       `json:"ece"`
@@ -79,7 +83,10 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 		return nil, err
 	}
 	rep := &Report{Judge: info, OODAUROC: map[string]map[string]float64{}, Energies: map[string][]float64{},
-		Generation: Generation{Samples: o.Samples, Steps: o.Steps, StepSize: o.StepSize, Noise: o.Noise}}
+		Generation: Generation{Samples: o.Samples, Steps: o.Steps, StepSize: o.StepSize, Noise: o.Noise}, Weights: "trained"}
+	if ck.Averaged {
+		rep.Weights, rep.EMADecay = "ema", ck.Config.EMA
+	}
 
 	// Classification and calibration.
 	sc, err := scoreSet(m, data.Test.Images, data.Test.N)

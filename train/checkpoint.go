@@ -18,13 +18,17 @@ import (
 // Checkpoint file layout: the magic, a little-endian uint32 length and a
 // JSON header (config, layer sizes, progress, optimiser step count), then
 // float32 little-endian arrays: parameters, Adam's first and second
-// moments, and the replay buffer (samples, then labels and chain ages as
-// float32).
+// moments, the parameters' moving average (when the header says averaged),
+// and the replay buffer (samples, then labels and chain ages as float32).
 //
-// Version 1 files (before chain ages were kept) still load, with ages 0.
-const ckptMagic = "EBMCKPT2"
+// Older files still load: version 2 has no average, version 1 also no chain
+// ages (they load as 0).
+const ckptMagic = "EBMCKPT3"
 
-const ckptMagicV1 = "EBMCKPT1"
+const (
+	ckptMagicV1 = "EBMCKPT1"
+	ckptMagicV2 = "EBMCKPT2"
+)
 
 type ckptHeader struct {
 	Config   Config   `json:"config"`
@@ -32,6 +36,8 @@ type ckptHeader struct {
 	Progress Progress `json:"progress"`
 	AdamT    int      `json:"adam_t"`
 	Buffer   int      `json:"buffer_slots"`
+	Averaged bool     `json:"averaged,omitempty"`    // the EMA's parameters follow Adam's moments
+	EMAN     int      `json:"ema_updates,omitempty"` // updates folded into the average
 }
 
 // SaveCheckpoint writes t to path atomically: a temporary file in the same
@@ -57,10 +63,16 @@ func SaveCheckpoint(path string, t *Trainer) error {
 	if t.Buffer != nil {
 		h.Buffer = t.Buffer.Size()
 	}
+	if t.EMA != nil {
+		h.Averaged, h.EMAN = true, t.EMA.N
+	}
 	if err := writeHeader(w, h); err != nil {
 		return fail(err)
 	}
 	arrays := slices.Concat(t.Model.Params(), t.Opt.M, t.Opt.V)
+	if t.EMA != nil {
+		arrays = append(arrays, t.EMA.Params()...)
+	}
 	if t.Buffer != nil {
 		labels := make([]float32, len(t.Buffer.Labels))
 		ages := make([]float32, len(t.Buffer.Age))
@@ -115,7 +127,14 @@ func writeHeader(w io.Writer, h ckptHeader) error {
 type Checkpoint struct {
 	Config   Config
 	Progress Progress
-	Model    *nn.MLP
+	// Model is the model to use: the weights' moving average when the run
+	// kept one (--ema), else the trained weights.
+	Model *nn.MLP
+	// Trained is the optimiser's current weights, from which training
+	// resumes; the same as Model when the run kept no average.
+	Trained  *nn.MLP
+	Averaged bool
+	emaN     int
 	adamT    int
 	moments  [][]float32 // M then V
 	buffer   []float32
@@ -135,7 +154,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return fmt.Errorf("checkpoint %s: %s", path, fmt.Sprintf(what, args...))
 	}
 	magic := make([]byte, len(ckptMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || (string(magic) != ckptMagic && string(magic) != ckptMagicV1) {
+	if _, err := io.ReadFull(r, magic); err != nil || !slices.Contains([]string{ckptMagic, ckptMagicV2, ckptMagicV1}, string(magic)) {
 		return nil, bad("not an ebm checkpoint (bad magic)")
 	}
 	v1 := string(magic) == ckptMagicV1
@@ -155,7 +174,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	c := &Checkpoint{Config: h.Config, Progress: h.Progress, Model: m, adamT: h.AdamT}
+	c := &Checkpoint{Config: h.Config, Progress: h.Progress, Model: m, Trained: m, Averaged: h.Averaged, emaN: h.EMAN, adamT: h.AdamT}
 	read := func(dst []float32) error {
 		if err := binary.Read(r, binary.LittleEndian, dst); err != nil {
 			return bad("truncated data: %v", err)
@@ -181,6 +200,17 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 			}
 			c.moments = append(c.moments, mom)
 		}
+	}
+	if h.Averaged {
+		if c.Model, err = nn.New(h.Sizes, nil); err != nil {
+			return nil, bad("%v", err)
+		}
+		for _, p := range c.Model.Params() {
+			if err := read(p); err != nil {
+				return nil, err
+			}
+		}
+		c.Model.Sync()
 	}
 	if h.Buffer > 0 {
 		c.buffer = make([]float32, h.Buffer*m.In())
@@ -209,9 +239,14 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 		return fmt.Errorf("checkpoint has layer sizes %v, this run %v", c.Model.Sizes, t.Model.Sizes)
 	}
 	for i, p := range t.Model.Params() {
-		copy(p, c.Model.Params()[i])
+		copy(p, c.Trained.Params()[i])
 	}
 	t.Model.Sync()
+	if t.EMA != nil {
+		// A checkpoint without an average (only one written by an older
+		// version) starts it at the trained weights.
+		t.EMA.Set(c.Model.Params(), c.emaN)
+	}
 	np := len(t.Model.Params())
 	for i := range np {
 		copy(t.Opt.M[i], c.moments[i])

@@ -185,7 +185,11 @@ func Execute(ctx context.Context, cfg Config, resume bool, explicit map[string]b
 	if n := len(t.P.History); n > 0 {
 		last = t.P.History[n-1]
 	}
-	log.Info("done", "val_acc", last.ValAcc, "val_loss", last.ValLoss, "minutes", time.Since(start).Minutes(), "out_dir", cfg.OutDir)
+	attrs := []any{"val_acc", last.ValAcc, "val_loss", last.ValLoss}
+	if t.EMA != nil {
+		attrs = append(attrs, "val_acc_ema", last.ValAccEMA, "val_loss_ema", last.ValLossEMA)
+	}
+	log.Info("done", append(attrs, "minutes", time.Since(start).Minutes(), "out_dir", cfg.OutDir)...)
 	return nil
 }
 

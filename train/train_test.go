@@ -186,6 +186,11 @@ func TestResumeContinuesExactly(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, ck.Progress.Epoch)
 	require.Equal(t, uint64(13), ck.Progress.Step)
+	// The checkpoint's Model is the moving average, Trained the weights.
+	require.True(t, ck.Averaged)
+	require.Equal(t, first.EMA.Params(), ck.Model.Params())
+	require.Equal(t, first.Model.Params(), ck.Trained.Params())
+	require.NotEqual(t, ck.Model.Params(), ck.Trained.Params())
 	second, err := NewTrainer(ck.Config, tr, te, nil)
 	require.NoError(t, err)
 	defer second.Close()
@@ -195,8 +200,10 @@ func TestResumeContinuesExactly(t *testing.T) {
 	for i, p := range full.Model.Params() {
 		require.Equal(t, p, second.Model.Params()[i], "parameter %d", i)
 	}
+	require.Equal(t, full.EMA.Params(), second.EMA.Params())
 	require.Equal(t, full.Buffer.Data, second.Buffer.Data)
 	require.Equal(t, full.P.History[1].TrainLoss, second.P.History[1].TrainLoss)
+	require.Equal(t, full.P.History[1].ValAccEMA, second.P.History[1].ValAccEMA)
 }
 
 func TestCheckpointRejectsDamage(t *testing.T) {
@@ -231,6 +238,38 @@ func TestCheckpointRejectsDamage(t *testing.T) {
 	ck, err := LoadCheckpoint(path)
 	require.NoError(t, err)
 	require.ErrorContains(t, ck.Restore(small), "layer sizes")
+}
+
+// A checkpoint of the previous format (no moving average) still loads: its
+// one model is both the one to use and the one to train on, and a run with
+// --ema resumed from it starts its average at those weights.
+func TestVersion2CheckpointLoads(t *testing.T) {
+	tr, te := smallMNIST(t)
+	cfg := quickConfig(t.TempDir())
+	cfg.EMA = 0
+	tn, err := NewTrainer(cfg, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	path := filepath.Join(cfg.OutDir, "v2.ebm")
+	require.NoError(t, SaveCheckpoint(path, tn))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	// Without an average the v3 layout is the v2 layout.
+	require.NoError(t, os.WriteFile(path, append([]byte(ckptMagicV2), b[len(ckptMagic):]...), 0o644))
+	ck, err := LoadCheckpoint(path)
+	require.NoError(t, err)
+	require.False(t, ck.Averaged)
+	require.Same(t, ck.Model, ck.Trained)
+	require.Equal(t, tn.Model.Params(), ck.Model.Params())
+
+	withEMA := cfg
+	withEMA.EMA = 0.99
+	tn2, err := NewTrainer(withEMA, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	defer tn2.Close()
+	require.NoError(t, ck.Restore(tn2))
+	require.Equal(t, tn.Model.Params(), tn2.EMA.Params())
+	require.Zero(t, tn2.EMA.N)
 }
 
 // A run that keeps diverging stops with an error after its rollbacks, and
@@ -288,6 +327,13 @@ func TestDivergenceRollsBackAndRecovers(t *testing.T) {
 			require.False(t, math.IsNaN(float64(v)) || math.IsInf(float64(v), 0))
 		}
 	}
+	// The moving average was rolled back too: the blown-up biases it
+	// absorbed before the guard fired are gone.
+	for _, p := range tn.EMA.Params() {
+		for _, v := range p {
+			require.Less(t, math.Abs(float64(v)), 100.0)
+		}
+	}
 
 	cfg.MaxRollbacks = 0
 	tn2, err := NewTrainer(cfg, tr.Subset(320), te.Subset(200), nil)
@@ -308,6 +354,7 @@ func TestConfigValidationNamesTheFlag(t *testing.T) {
 		"--lr":             func(c *Config) { c.LR = 0 },
 		"--buffer_reinit":  func(c *Config) { c.BufferReinit = 2 },
 		"--hidden":         func(c *Config) { c.Hidden = []int{3, 0} },
+		"--ema":            func(c *Config) { c.EMA = 1 },
 	} {
 		c := Default()
 		mutate(&c)

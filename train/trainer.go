@@ -24,7 +24,11 @@ type EpochMetrics struct {
 	ESample   float64 `json:"e_sample"` // mean E(x) of Langevin samples
 	ValLoss   float64 `json:"val_loss"` // cross-entropy on the test set
 	ValAcc    float64 `json:"val_acc"`
-	Seconds   float64 `json:"seconds"`
+	// The same for the weights' moving average (--ema), which evaluation
+	// and sampling use; absent without one.
+	ValLossEMA float64 `json:"val_loss_ema,omitempty"`
+	ValAccEMA  float64 `json:"val_acc_ema,omitempty"`
+	Seconds    float64 `json:"seconds"`
 }
 
 // Progress is where a run stands; it is saved in checkpoints so that a
@@ -56,6 +60,7 @@ type Trainer struct {
 	Model       *nn.MLP
 	Opt         *nn.Adam
 	Buffer      *langevin.Buffer
+	EMA         *nn.EMA // moving average of the weights; nil when Cfg.EMA is 0
 	Train, Test *mnist.Dataset
 	P           Progress
 	Log         *slog.Logger
@@ -67,6 +72,7 @@ type Trainer struct {
 	grads   *nn.Grads
 	ws      *nn.Workspace
 	evalWS  *nn.Workspace
+	emaWS   *nn.Workspace
 	x       []float32 // 2B x dim: the real batch, then the samples
 	y       []int
 	ys      []int // labels of the drawn buffer slots, for class-conditional chains
@@ -90,6 +96,11 @@ func NewTrainer(cfg Config, trainSet, testSet *mnist.Dataset, log *slog.Logger) 
 	}
 	t := &Trainer{Cfg: cfg, Model: model, Opt: nn.NewAdam(model, cfg.LR), Train: trainSet, Test: testSet, Log: log, P: Progress{Epoch: 1, LRScale: 1}}
 	t.Opt.ClipNorm = cfg.ClipNorm
+	if cfg.EMA > 0 {
+		if t.EMA, err = nn.NewEMA(model, cfg.EMA); err != nil {
+			return nil, err
+		}
+	}
 	if cfg.BufferSize > 0 {
 		t.Buffer, err = langevin.NewBuffer(cfg.BufferSize, dim, 10, cfg.BufferReinit, rand.New(rand.NewPCG(cfg.Seed, 0x627566)))
 		if err != nil {
@@ -113,6 +124,9 @@ func (t *Trainer) alloc() error {
 	t.grads = t.Model.NewGrads()
 	t.ws = t.Model.NewWorkspace(2 * b)
 	t.evalWS = t.Model.NewWorkspace(256)
+	if t.EMA != nil {
+		t.emaWS = t.EMA.Model().NewWorkspace(256)
+	}
 	t.x = make([]float32, 2*b*dim)
 	t.y = make([]int, b)
 	if cfg.ClassCond && cfg.BufferSize > 0 {
@@ -189,6 +203,9 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	t.Opt.LR = t.Cfg.LRAt(int(t.P.Step), t.totalSteps()) * t.P.LRScale
 	if _, err := t.Opt.Step(t.Model, t.grads); err != nil {
 		return st, &Diverged{Step: t.P.Step, Reason: err.Error()}
+	}
+	if t.EMA != nil {
+		t.EMA.Update(t.Model)
 	}
 	t.P.Step++
 	return st, nil
@@ -304,9 +321,12 @@ func (t *Trainer) Run(ctx context.Context, h Hooks) error {
 		t.P.BestAcc = max(t.P.BestAcc, m.ValAcc)
 		t.P.Batch, t.P.SumLoss, t.P.SumCE, t.P.SumER, t.P.SumES, t.P.Seconds = 0, 0, 0, 0, 0, 0
 		if t.Log != nil {
-			t.Log.Info("epoch", "epoch", m.Epoch, "train_loss", round4(m.TrainLoss), "train_ce", round4(m.TrainCE),
-				"e_real", round4(m.EReal), "e_sample", round4(m.ESample), "val_loss", round4(m.ValLoss),
-				"val_acc", round4(m.ValAcc), "seconds", round4(m.Seconds))
+			attrs := []any{"epoch", m.Epoch, "train_loss", round4(m.TrainLoss), "train_ce", round4(m.TrainCE),
+				"e_real", round4(m.EReal), "e_sample", round4(m.ESample), "val_loss", round4(m.ValLoss), "val_acc", round4(m.ValAcc)}
+			if t.EMA != nil {
+				attrs = append(attrs, "val_acc_ema", round4(m.ValAccEMA))
+			}
+			t.Log.Info("epoch", append(attrs, "seconds", round4(m.Seconds))...)
 		}
 		// The checkpoint records the start of the next epoch.
 		t.P.Epoch++
@@ -371,8 +391,15 @@ func (t *Trainer) runEpoch(ctx context.Context, h Hooks) (EpochMetrics, error) {
 	if d := t.Cfg.GuardAccDrop; d > 0 && valAcc < t.P.BestAcc-d {
 		return EpochMetrics{}, &Diverged{Step: t.P.Step, Reason: fmt.Sprintf("validation accuracy fell to %.4f from a best of %.4f (--guard_acc_drop %g)", valAcc, t.P.BestAcc, d)}
 	}
-	return EpochMetrics{Epoch: t.P.Epoch, TrainLoss: t.P.SumLoss / n, TrainCE: t.P.SumCE / n, EReal: t.P.SumER / n,
-		ESample: t.P.SumES / n, ValLoss: valLoss, ValAcc: valAcc, Seconds: t.P.Seconds + time.Since(start).Seconds()}, nil
+	m := EpochMetrics{Epoch: t.P.Epoch, TrainLoss: t.P.SumLoss / n, TrainCE: t.P.SumCE / n, EReal: t.P.SumER / n,
+		ESample: t.P.SumES / n, ValLoss: valLoss, ValAcc: valAcc}
+	if t.EMA != nil {
+		if m.ValLossEMA, m.ValAccEMA, err = Evaluate(t.EMA.Model(), t.emaWS, t.Test); err != nil {
+			return EpochMetrics{}, err
+		}
+	}
+	m.Seconds = t.P.Seconds + time.Since(start).Seconds()
+	return m, nil
 }
 
 // Diverged reports a training step or epoch that left the stable regime:
@@ -390,6 +417,8 @@ func (d *Diverged) Error() string {
 type snapshot struct {
 	params, m, v [][]float32
 	adamT        int
+	ema          [][]float32
+	emaN         int
 	p            Progress // the buffer is not kept: a rollback restarts it from noise
 }
 
@@ -402,6 +431,9 @@ func (t *Trainer) takeSnapshot() {
 		return out
 	}
 	s := &snapshot{params: clone(t.Model.Params()), m: clone(t.Opt.M), v: clone(t.Opt.V), adamT: t.Opt.T, p: t.P}
+	if t.EMA != nil {
+		s.ema, s.emaN = clone(t.EMA.Params()), t.EMA.N
+	}
 	s.p.History = append([]EpochMetrics(nil), t.P.History...)
 	t.snap = s
 }
@@ -420,6 +452,9 @@ func (t *Trainer) rollback(div *Diverged) error {
 		copy(t.Opt.V[i], s.v[i])
 	}
 	t.Model.Sync()
+	if t.EMA != nil {
+		t.EMA.Set(s.ema, s.emaN)
+	}
 	t.Opt.T = s.adamT
 	t.P = s.p
 	t.P.History = append([]EpochMetrics(nil), s.p.History...)

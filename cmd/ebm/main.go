@@ -182,6 +182,7 @@ func cmdTrain(args []string, stderr io.Writer) error {
 	fs.Float64Var(&cfg.EnergyReg, "energy_reg", cfg.EnergyReg, "lambda of the lambda*(E_real^2 + E_sample^2) regulariser")
 	fs.Float64Var(&cfg.ClipNorm, "clip_norm", cfg.ClipNorm, "clip the gradient norm to this (0: off)")
 	fs.Float64Var(&cfg.DataNoise, "data_noise", cfg.DataNoise, "standard deviation of Gaussian noise added to real images (0: off)")
+	fs.Float64Var(&cfg.EMA, "ema", cfg.EMA, "decay of the moving average of the weights that evaluation and sampling use (0: off, use the trained weights)")
 	fs.BoolVar(&cfg.Clamp, "clamp", cfg.Clamp, "clamp samples to [-1,1] after each Langevin step")
 	fs.Float64Var(&cfg.GuardEnergy, "guard_energy", cfg.GuardEnergy, "divergence guard: roll back when a batch's mean |E| exceeds this (0: off)")
 	fs.Float64Var(&cfg.GuardAccDrop, "guard_acc_drop", cfg.GuardAccDrop, "divergence guard: roll back when validation accuracy falls this far below its best (0: off)")
