@@ -133,7 +133,8 @@ type Checkpoint struct {
 	// Trained is the optimiser's current weights, from which training
 	// resumes; the same as Model when the run kept no average.
 	Trained  *nn.MLP
-	Averaged bool
+	Averaged bool    // Model is the average
+	avg      *nn.MLP // the stored average, nil without one
 	emaN     int
 	adamT    int
 	moments  [][]float32 // M then V
@@ -202,15 +203,16 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		}
 	}
 	if h.Averaged {
-		if c.Model, err = nn.New(h.Sizes, nil); err != nil {
+		if c.avg, err = nn.New(h.Sizes, nil); err != nil {
 			return nil, bad("%v", err)
 		}
-		for _, p := range c.Model.Params() {
+		for _, p := range c.avg.Params() {
 			if err := read(p); err != nil {
 				return nil, err
 			}
 		}
-		c.Model.Sync()
+		c.avg.Sync()
+		c.Model = c.avg
 	}
 	if h.Buffer > 0 {
 		c.buffer = make([]float32, h.Buffer*m.In())
@@ -245,7 +247,11 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 	if t.EMA != nil {
 		// A checkpoint without an average (only one written by an older
 		// version) starts it at the trained weights.
-		t.EMA.Set(c.Model.Params(), c.emaN)
+		src := c.Trained
+		if c.avg != nil {
+			src = c.avg
+		}
+		t.EMA.Set(src.Params(), c.emaN)
 	}
 	np := len(t.Model.Params())
 	for i := range np {
@@ -268,6 +274,24 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 		t.P.LRScale = 1
 	}
 	t.snap = nil
+	return nil
+}
+
+// UseWeights selects the model to use: "ema", the moving average (an error
+// when the run kept none), "trained", the optimiser's weights, or "" for the
+// average when there is one.
+func (c *Checkpoint) UseWeights(w string) error {
+	switch w {
+	case "":
+	case "ema":
+		if !c.Averaged {
+			return fmt.Errorf("--weights ema: the checkpoint has no moving average (its run had --ema 0)")
+		}
+	case "trained":
+		c.Model, c.Averaged = c.Trained, false
+	default:
+		return fmt.Errorf("--weights %q: want ema or trained", w)
+	}
 	return nil
 }
 

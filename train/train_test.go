@@ -191,6 +191,12 @@ func TestResumeContinuesExactly(t *testing.T) {
 	require.Equal(t, first.EMA.Params(), ck.Model.Params())
 	require.Equal(t, first.Model.Params(), ck.Trained.Params())
 	require.NotEqual(t, ck.Model.Params(), ck.Trained.Params())
+	// --weights picks either; resuming still restores both.
+	require.NoError(t, ck.UseWeights("ema"))
+	require.ErrorContains(t, ck.UseWeights("best"), `--weights "best"`)
+	require.NoError(t, ck.UseWeights("trained"))
+	require.Same(t, ck.Trained, ck.Model)
+	require.False(t, ck.Averaged)
 	second, err := NewTrainer(ck.Config, tr, te, nil)
 	require.NoError(t, err)
 	defer second.Close()
@@ -261,6 +267,7 @@ func TestVersion2CheckpointLoads(t *testing.T) {
 	require.False(t, ck.Averaged)
 	require.Same(t, ck.Model, ck.Trained)
 	require.Equal(t, tn.Model.Params(), ck.Model.Params())
+	require.ErrorContains(t, ck.UseWeights("ema"), "no moving average")
 
 	withEMA := cfg
 	withEMA.EMA = 0.99

@@ -30,13 +30,14 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	testLimit := fs.Int("test_limit", 0, "use only the first N test images (0: all)")
 	seed := fs.Uint64("seed", 1, "random seed")
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per core)")
+	weights := weightsFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *ckpt == "" || *jsonOut == "" {
 		return errors.New("eval: --checkpoint and --json are required")
 	}
-	ck, o, err := loadForEval(*ckpt, *alpha, *sigma, *seed, *workers)
+	ck, o, err := loadForEval(*ckpt, *weights, *alpha, *sigma, *seed, *workers)
 	if err != nil {
 		return err
 	}
@@ -70,9 +71,17 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func loadForEval(path string, alpha, sigma float64, seed uint64, workers int) (*train.Checkpoint, eval.Options, error) {
+// weightsFlag is --weights of the commands that use a checkpoint's model.
+func weightsFlag(fs *flagSet) *string {
+	return fs.String("weights", "", "ema (the run's moving average of the weights) or trained (the optimiser's); default: ema when the checkpoint has one")
+}
+
+func loadForEval(path, weights string, alpha, sigma float64, seed uint64, workers int) (*train.Checkpoint, eval.Options, error) {
 	ck, err := train.LoadCheckpoint(path)
 	if err != nil {
+		return nil, eval.Options{}, err
+	}
+	if err := ck.UseWeights(weights); err != nil {
 		return nil, eval.Options{}, err
 	}
 	if ck.Model.In() != 784 || ck.Model.Out() != 10 {
@@ -132,6 +141,7 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("steps", 200, "Langevin steps on the hidden pixels")
 	seed := fs.Uint64("seed", 1, "random seed")
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per core)")
+	weights := weightsFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -141,7 +151,7 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	if *n <= 0 || *steps <= 0 {
 		return fmt.Errorf("inpaint: --n = %d, --steps = %d: both must be positive", *n, *steps)
 	}
-	ck, o, err := loadForEval(*ckpt, -1, -1, *seed, *workers)
+	ck, o, err := loadForEval(*ckpt, *weights, -1, -1, *seed, *workers)
 	if err != nil {
 		return err
 	}

@@ -241,6 +241,7 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per core)")
 	alpha := fs.Float64("langevin_alpha", -1, "SGLD step size (default: the run's)")
 	sigma := fs.Float64("langevin_sigma", -1, "SGLD noise scale (default: the run's)")
+	weights := weightsFlag(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -249,6 +250,9 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	}
 	c, err := train.LoadCheckpoint(*ckpt)
 	if err != nil {
+		return err
+	}
+	if err := c.UseWeights(*weights); err != nil {
 		return err
 	}
 	k := *steps

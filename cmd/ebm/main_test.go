@@ -56,7 +56,7 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 	require.Len(t, lines, 2)
 	var m map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[1]), &m))
-	for _, k := range []string{"epoch", "train_loss", "val_loss", "val_acc", "seconds"} {
+	for _, k := range []string{"epoch", "train_loss", "val_loss", "val_acc", "val_acc_ema", "seconds"} {
 		require.Contains(t, m, k)
 	}
 	require.EqualValues(t, 2, m["epoch"])
@@ -98,12 +98,21 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 	require.NoError(t, err, stderr)
 	require.Contains(t, stdout, "fid")
 	require.Contains(t, readFile(t, filepath.Join(ev, "eval.json")), `"ood_auroc"`)
+	require.Contains(t, readFile(t, filepath.Join(ev, "eval.json")), `"weights": "ema"`)
 	require.Contains(t, readFile(t, filepath.Join(ev, "report.html")), "<html>")
 	stdout, _, err = runCLI("inpaint", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--data_dir", data,
 		"--out", filepath.Join(ev, "inpaint.png"), "--n", "16", "--steps", "2")
 	require.NoError(t, err)
 	require.Contains(t, stdout, "inpaint_accuracy")
 	require.FileExists(t, filepath.Join(ev, "inpaint.png"))
+
+	// --weights trained evaluates the optimiser's weights instead of their average.
+	_, stderr, err = runCLI("eval", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--data_dir", data, "--weights", "trained",
+		"--json", filepath.Join(ev, "trained.json"), "--samples", "20", "--steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
+	require.NoError(t, err, stderr)
+	require.Contains(t, readFile(t, filepath.Join(ev, "trained.json")), `"weights": "trained"`)
+	_, _, err = runCLI("sample", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--weights", "best", "--out", grid)
+	require.ErrorContains(t, err, `--weights "best": want ema or trained`)
 }
 
 func readFile(t *testing.T, p string) string {
@@ -136,6 +145,7 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{[]string{"train", "--data_dir", filepath.Join(empty, "nope"), "--download=false", "--out_dir", out()}, "not a folder"},
 		{[]string{"train", "--data_dir", corrupt, "--download=false", "--out_dir", out()}, "SHA-256"},
 		{[]string{"train", "--data_dir", empty, "--preset", "fast"}, `--preset "fast"`},
+		{[]string{"train", "--data_dir", empty, "--ema", "1", "--out_dir", out()}, "--ema = 1"},
 		{[]string{"sample", "--checkpoint", notCkpt, "--out", filepath.Join(empty, "g.png")}, "not an ebm checkpoint"},
 		{[]string{"sample", "--out", "g.png"}, "--checkpoint and --out are required"},
 		{[]string{"bench", "--iters", "0"}, "--iters = 0"},
