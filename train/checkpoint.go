@@ -285,7 +285,7 @@ func (c *Checkpoint) UseWeights(w string) error {
 	case "":
 	case "ema":
 		if !c.Averaged {
-			return fmt.Errorf("--weights ema: the checkpoint has no moving average (its run had --ema 0)")
+			return fmt.Errorf("--weights ema: the checkpoint has no moving average (its run had --ema 0 or predates it)")
 		}
 	case "trained":
 		c.Model, c.Averaged = c.Trained, false
