@@ -84,7 +84,7 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 	}
 	rep := &Report{Judge: info, OODAUROC: map[string]map[string]float64{}, Energies: map[string][]float64{},
 		Generation: Generation{Samples: o.Samples, Steps: o.Steps, StepSize: o.StepSize, Noise: o.Noise}, Weights: "trained"}
-	if ck.Averaged {
+	if ck.Averaged() {
 		rep.Weights, rep.EMADecay = "ema", ck.Config.EMA
 	}
 

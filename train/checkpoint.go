@@ -132,15 +132,14 @@ type Checkpoint struct {
 	Model *nn.MLP
 	// Trained is the optimiser's current weights, from which training
 	// resumes; the same as Model when the run kept no average.
-	Trained  *nn.MLP
-	Averaged bool    // Model is the average
-	avg      *nn.MLP // the stored average, nil without one
-	emaN     int
-	adamT    int
-	moments  [][]float32 // M then V
-	buffer   []float32
-	labels   []float32
-	ages     []float32
+	Trained *nn.MLP
+	avg     *nn.MLP // the stored average, nil without one
+	emaN    int
+	adamT   int
+	moments [][]float32 // M then V
+	buffer  []float32
+	labels  []float32
+	ages    []float32
 }
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
@@ -175,7 +174,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	c := &Checkpoint{Config: h.Config, Progress: h.Progress, Model: m, Trained: m, Averaged: h.Averaged, emaN: h.EMAN, adamT: h.AdamT}
+	c := &Checkpoint{Config: h.Config, Progress: h.Progress, Model: m, Trained: m, emaN: h.EMAN, adamT: h.AdamT}
 	read := func(dst []float32) error {
 		if err := binary.Read(r, binary.LittleEndian, dst); err != nil {
 			return bad("truncated data: %v", err)
@@ -277,6 +276,9 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 	return nil
 }
 
+// Averaged reports whether Model is the run's moving average of the weights.
+func (c *Checkpoint) Averaged() bool { return c.avg != nil && c.Model == c.avg }
+
 // UseWeights selects the model to use: "ema", the moving average (an error
 // when the run kept none), "trained", the optimiser's weights, or "" for the
 // average when there is one.
@@ -284,11 +286,11 @@ func (c *Checkpoint) UseWeights(w string) error {
 	switch w {
 	case "":
 	case "ema":
-		if !c.Averaged {
+		if c.avg == nil {
 			return fmt.Errorf("--weights ema: the checkpoint has no moving average (its run had --ema 0 or predates it)")
 		}
 	case "trained":
-		c.Model, c.Averaged = c.Trained, false
+		c.Model = c.Trained
 	default:
 		return fmt.Errorf("--weights %q: want ema or trained", w)
 	}
