@@ -3,6 +3,7 @@ package langevin
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 )
 
 // Buffer is a persistent replay buffer of samples (as in JEM): each training
@@ -73,4 +74,13 @@ func (b *Buffer) Store(x []float32, steps int) {
 		copy(b.Data[k*b.Dim:(k+1)*b.Dim], x[i*b.Dim:(i+1)*b.Dim])
 		b.Age[k] += steps
 	}
+}
+
+// MedianAge is the median of Age: how many Langevin steps a typical chain in
+// the buffer has run since it last started from noise (chains drawn from
+// noise for evaluation run a fixed number; this says how that compares).
+func (b *Buffer) MedianAge() int {
+	a := slices.Clone(b.Age)
+	slices.Sort(a)
+	return a[len(a)/2]
 }

@@ -191,6 +191,16 @@ func TestBufferDrawsStoresAndReinitialises(t *testing.T) {
 	require.Error(t, err)
 }
 
+// MedianAge is the middle of the slots' step counts, whatever their order.
+func TestBufferMedianAge(t *testing.T) {
+	b, err := NewBuffer(5, 1, 10, 0, rand.New(rand.NewPCG(1, 1)))
+	require.NoError(t, err)
+	require.Zero(t, b.MedianAge(), "a new buffer holds only fresh noise")
+	copy(b.Age, []int{40, 0, 100, 20, 60})
+	require.Equal(t, 40, b.MedianAge())
+	require.Equal(t, []int{40, 0, 100, 20, 60}, b.Age, "Age is left in slot order")
+}
+
 // With a mask, only the freed dimensions move.
 func TestMaskedRunMovesOnlyFreeDimensions(t *testing.T) {
 	q := quadratic{dim: 4, mu: 0.5, s: 0.2}

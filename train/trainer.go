@@ -28,7 +28,10 @@ type EpochMetrics struct {
 	// and sampling use; absent without one.
 	ValLossEMA float64 `json:"val_loss_ema,omitempty"`
 	ValAccEMA  float64 `json:"val_acc_ema,omitempty"`
-	Seconds    float64 `json:"seconds"`
+	// Median Langevin steps the replay buffer's chains have run since they
+	// last started from noise; absent without a buffer.
+	BufferSteps *int    `json:"buffer_steps_median,omitempty"`
+	Seconds     float64 `json:"seconds"`
 }
 
 // Progress is where a run stands; it is saved in checkpoints so that a
@@ -326,6 +329,9 @@ func (t *Trainer) Run(ctx context.Context, h Hooks) error {
 			if t.EMA != nil {
 				attrs = append(attrs, "val_acc_ema", round4(m.ValAccEMA))
 			}
+			if m.BufferSteps != nil {
+				attrs = append(attrs, "buffer_steps_median", *m.BufferSteps)
+			}
 			t.Log.Info("epoch", append(attrs, "seconds", round4(m.Seconds))...)
 		}
 		// The checkpoint records the start of the next epoch.
@@ -397,6 +403,10 @@ func (t *Trainer) runEpoch(ctx context.Context, h Hooks) (EpochMetrics, error) {
 		if m.ValLossEMA, m.ValAccEMA, err = Evaluate(t.EMA.Model(), t.emaWS, t.Test); err != nil {
 			return EpochMetrics{}, err
 		}
+	}
+	if t.Buffer != nil {
+		age := t.Buffer.MedianAge()
+		m.BufferSteps = &age
 	}
 	m.Seconds = t.P.Seconds + time.Since(start).Seconds()
 	return m, nil

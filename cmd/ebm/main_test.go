@@ -60,6 +60,9 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 		require.Contains(t, m, k)
 	}
 	require.EqualValues(t, 2, m["epoch"])
+	// Buffer chains run 2 steps per draw, and at most 2 epochs x 10 batches of them.
+	age := m["buffer_steps_median"].(float64)
+	require.True(t, age > 0 && age <= 40 && int(age)%2 == 0, "buffer_steps_median = %v", age)
 	log := readFile(t, filepath.Join(out, "train.log"))
 	for _, want := range []string{"msg=config", "msg=kernels", "msg=data", "msg=epoch", "val_acc=", "msg=done"} {
 		require.Contains(t, log, want)
