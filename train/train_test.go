@@ -279,6 +279,38 @@ func TestVersion2CheckpointLoads(t *testing.T) {
 	require.Zero(t, tn2.EMA.N)
 }
 
+// Chains from noise run as long as the median buffer chain had when the
+// checkpoint was written, and never shorter than one training chain.
+func TestChainStepsFollowTheBuffer(t *testing.T) {
+	tr, te := smallMNIST(t)
+	cfg := quickConfig(t.TempDir())
+	tn, err := NewTrainer(cfg, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	load := func() *Checkpoint {
+		path := filepath.Join(cfg.OutDir, "c.ebm")
+		require.NoError(t, SaveCheckpoint(path, tn))
+		ck, err := LoadCheckpoint(path)
+		require.NoError(t, err)
+		return ck
+	}
+	for i := range tn.Buffer.Age {
+		tn.Buffer.Age[i] = 10 * (i % 7) // median 30
+	}
+	require.Equal(t, 30, load().ChainSteps())
+	clear(tn.Buffer.Age) // a fresh buffer: one training chain
+	require.Equal(t, cfg.LangevinSteps, load().ChainSteps())
+
+	noBuffer := cfg
+	noBuffer.BufferSize = 0
+	noBuffer.LangevinSteps = 50
+	tn2, err := NewTrainer(noBuffer, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	defer tn2.Close()
+	tn = tn2
+	require.Equal(t, 50, load().ChainSteps())
+}
+
 // A run that keeps diverging stops with an error after its rollbacks, and
 // the checkpoint on disk stays the last good one.
 func TestPersistentDivergenceStopsAndKeepsTheGoodCheckpoint(t *testing.T) {

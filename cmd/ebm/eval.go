@@ -23,7 +23,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	dataDir := fs.String("data_dir", os.Getenv(mnist.EnvVar), "MNIST folder (default $"+mnist.EnvVar+")")
 	fashionDir := fs.String("fashion_dir", "", "Fashion-MNIST folder for the OOD test (default: fashion-mnist beside --data_dir, skipped if absent)")
 	samples := fs.Int("samples", 10000, "chains from noise (and conditional chains in all)")
-	steps := fs.Int("steps", 200, "Langevin steps per chain")
+	steps := fs.Int("steps", 0, "Langevin steps per chain from noise"+chainStepsDefault)
 	alpha := fs.Float64("langevin_alpha", -1, "SGLD step size (default: the run's)")
 	sigma := fs.Float64("langevin_sigma", -1, "SGLD noise (default: the run's)")
 	inpaintSteps := fs.Int("inpaint_steps", 200, "Langevin steps for inpainting")
@@ -42,6 +42,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o.Samples, o.Steps, o.InpaintSteps = *samples, *steps, *inpaintSteps
+	if o.Steps == 0 {
+		o.Steps = ck.ChainSteps()
+	}
 	data, err := evalData(*dataDir, *fashionDir, *testLimit, true)
 	if err != nil {
 		return err

@@ -230,12 +230,15 @@ func cmdTrain(args []string, stderr io.Writer) error {
 	return train.Execute(ctx, cfg, *resume, explicit, log, stderr)
 }
 
+// chainStepsDefault describes the default of --steps (train.Checkpoint.ChainSteps).
+const chainStepsDefault = " (default: as many as the median chain of the run's replay buffer had run, at least the run's langevin_steps)"
+
 func cmdSample(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("sample", stderr)
 	ckpt := fs.String("checkpoint", "", "checkpoint file (a run's checkpoint.ebm)")
 	class := fs.Int("class", -1, "sample E(x, y) for this class (default: unconditional E(x))")
 	n := fs.Int("n", 64, "number of samples")
-	steps := fs.Int("steps", 0, "Langevin steps from noise (default: the run's langevin_steps)")
+	steps := fs.Int("steps", 0, "Langevin steps from noise"+chainStepsDefault)
 	out := fs.String("out", "", "PNG grid to write")
 	seed := fs.Uint64("seed", 1, "random seed")
 	workers := fs.Int("workers", 0, "worker goroutines (0: one per core)")
@@ -257,7 +260,7 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	}
 	k := *steps
 	if k == 0 {
-		k = c.Config.LangevinSteps
+		k = c.ChainSteps()
 	}
 	if *alpha >= 0 {
 		c.Config.LangevinAlpha = *alpha

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -93,6 +94,11 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, stdout, "wrote 16 samples")
 	require.FileExists(t, grid)
+	// Without --steps, chains from noise run as long as the buffer's median chain.
+	require.NoError(t, json.Unmarshal([]byte(lines[2]), &m))
+	stdout, _, err = runCLI("sample", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--n", "16", "--out", grid)
+	require.NoError(t, err)
+	require.Contains(t, stdout, fmt.Sprintf("(%d steps)", int(m["buffer_steps_median"].(float64))))
 
 	ev := t.TempDir()
 	stdout, stderr, err = runCLI("eval", "--checkpoint", filepath.Join(out, "checkpoint.ebm"), "--data_dir", data,
