@@ -77,8 +77,8 @@ func (b *Buffer) Store(x []float32, steps int) {
 }
 
 // MedianAge is the median of Age: how many Langevin steps a typical chain in
-// the buffer has run since it last started from noise (chains drawn from
-// noise for evaluation run a fixed number; this says how that compares).
+// the buffer has run since it last started from noise (the length of chain
+// training sees most, logged so that runs can be compared on it).
 func (b *Buffer) MedianAge() int {
 	a := slices.Clone(b.Age)
 	slices.Sort(a)

@@ -299,10 +299,10 @@ func (c *Checkpoint) UseWeights(w string) error {
 
 // ChainSteps is how many Langevin steps chains from noise run when this
 // run's model is sampled by default: as many as the median chain of its
-// replay buffer had run when the checkpoint was written, since that is the
-// chain length training shaped the energy for (shorter chains stop at blobs,
-// much longer ones drift between modes), and never fewer than the run's
-// --langevin_steps, which is the whole chain when the run kept no buffer.
+// replay buffer had run when the checkpoint was written, the length of chain
+// the energy was trained against (shorter chains stop at blobs, much longer
+// ones drift between modes), and never fewer than the run's --langevin_steps,
+// which is the whole chain when the run kept no buffer.
 func (c *Checkpoint) ChainSteps() int {
 	steps := c.Config.LangevinSteps
 	if len(c.ages) > 0 {
