@@ -167,6 +167,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, bad("truncated header")
 	}
 	var h ckptHeader
+	h.Config.GenWeight = 1 // headers written before the flag existed trained with weight 1
 	if err := json.Unmarshal(js, &h); err != nil {
 		return nil, bad("header: %v", err)
 	}

@@ -2,7 +2,7 @@
 // softmax classifies, p(y|x) = softmax f(x), and whose log-sum-exp is a
 // negative energy, E(x) = -logsumexp_y f(x)[y], E(x,y) = -f(x)[y]. The loss
 //
-//	CE(f(x_real), y) + mean E(x_real) - mean E(x_sample) + lambda*mean(E_real^2 + E_sample^2)
+//	CE(f(x_real), y) + w*(mean E(x_real) - mean E(x_sample)) + lambda*mean(E_real^2 + E_sample^2)
 //
 // lowers the energy of data and raises that of Langevin samples.
 package train
@@ -28,6 +28,7 @@ type Config struct {
 	BufferReinit  float64 `json:"buffer_reinit"` // share of buffer chains restarted from noise
 	ClassCond     bool    `json:"class_cond"`    // training chains sample p(x|y) with E(x,y), y balanced over classes
 	EnergyReg     float64 `json:"energy_reg"`    // lambda of the E^2 regulariser
+	GenWeight     float64 `json:"gen_weight"`    // w, the weight of mean E(real) - mean E(sample) against the cross-entropy
 	ClipNorm      float64 `json:"clip_norm"`     // 0: no gradient clipping
 	DataNoise     float64 `json:"data_noise"`    // std of Gaussian noise added to real images
 	EMA           float64 `json:"ema"`           // decay of the weights' moving average that evaluation and sampling use (0: off)
@@ -67,6 +68,7 @@ func Default() Config {
 		BufferSize:    10000,
 		BufferReinit:  0.05,
 		EnergyReg:     0,
+		GenWeight:     1,
 		ClipNorm:      0,
 		DataNoise:     0.03,
 		EMA:           0.999,
@@ -92,6 +94,7 @@ func Original() Config {
 	c.LangevinSigma = 0.05
 	c.BufferSize = 0
 	c.EnergyReg = 0
+	c.GenWeight = 1 // both terms weighed equally, as in the recipe
 	c.DataNoise = 0
 	c.EMA = 0
 	c.Clamp = false
@@ -114,6 +117,7 @@ func JEM() Config {
 	c.BufferSize = 10000
 	c.BufferReinit = 0.05
 	c.EnergyReg = 0
+	c.GenWeight = 1 // both terms weighed equally, as in the recipe
 	c.DataNoise = 0
 	c.EMA = 0
 	c.Clamp = false
@@ -155,6 +159,9 @@ func (c Config) Validate() error {
 		if p.v < 0 || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
 			return fmt.Errorf("--%s = %v: must be a finite number >= 0", p.name, p.v)
 		}
+	}
+	if !(c.GenWeight > 0) || math.IsInf(c.GenWeight, 0) {
+		return fmt.Errorf("--gen_weight = %v: must be a finite number > 0", c.GenWeight)
 	}
 	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
 		return fmt.Errorf("--lr = %v: must be a finite number > 0", c.LR)

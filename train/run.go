@@ -123,7 +123,7 @@ func Execute(ctx context.Context, cfg Config, resume bool, explicit map[string]b
 	}
 	log.Info("config", "epochs", cfg.Epochs, "batch_size", cfg.BatchSize, "langevin_steps", cfg.LangevinSteps,
 		"langevin_alpha", cfg.LangevinAlpha, "langevin_sigma", cfg.LangevinSigma, "lr", cfg.LR, "lr_schedule", cfg.LRSchedule, "warmup_steps", cfg.WarmupSteps, "hidden", cfg.Hidden,
-		"buffer_size", cfg.BufferSize, "buffer_reinit", cfg.BufferReinit, "energy_reg", cfg.EnergyReg,
+		"buffer_size", cfg.BufferSize, "buffer_reinit", cfg.BufferReinit, "energy_reg", cfg.EnergyReg, "gen_weight", cfg.GenWeight,
 		"clip_norm", cfg.ClipNorm, "data_noise", cfg.DataNoise, "clamp", cfg.Clamp, "seed", cfg.Seed, "workers", cfg.Workers,
 		"sample_every", cfg.SampleEvery, "out_dir", cfg.OutDir, "resume", resume)
 	log.Info("kernels", "active", kernels.Active(), "cpu", kernels.Describe().CPU)

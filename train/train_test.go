@@ -1,7 +1,10 @@
 package train
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,8 +19,8 @@ import (
 )
 
 // lossValue evaluates the hybrid loss in float64 from logits, as written:
-// CE(real) + mean E(real) - mean E(sample) + lambda*mean(E_real^2 + E_sample^2).
-func lossValue(logits []float32, y []int, out int, lambda float64) float64 {
+// CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2).
+func lossValue(logits []float32, y []int, out int, lambda, w float64) float64 {
 	b := len(y)
 	var ce, er, es, reg float64
 	for r := range 2 * b {
@@ -31,35 +34,56 @@ func lossValue(logits []float32, y []int, out int, lambda float64) float64 {
 		}
 		reg += e * e
 	}
-	return (ce + er - es + lambda*reg) / float64(b)
+	return (ce + w*(er-es) + lambda*reg) / float64(b)
 }
 
 // The gradient the trainer backpropagates is the derivative of the loss as
 // specified, and E(x) = -logsumexp f(x) carries the sign.
 func TestHybridLossGradientMatchesItsDefinition(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	const b, out, lambda = 3, 10, 0.3
-	logits := make([]float32, 2*b*out)
-	for i := range logits {
-		logits[i] = float32(rng.NormFloat64() * 2)
+	for _, w := range []float64{1, 2.5} {
+		t.Run(fmt.Sprintf("gen_weight=%v", w), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			const b, out, lambda = 3, 10, 0.3
+			logits := make([]float32, 2*b*out)
+			for i := range logits {
+				logits[i] = float32(rng.NormFloat64() * 2)
+			}
+			y := []int{4, 0, 9}
+			dl := make([]float32, len(logits))
+			st := hybridLoss(logits, y, dl, out, lambda, float32(w))
+			require.InDelta(t, lossValue(logits, y, out, lambda, w), st.Loss, 1e-5)
+			require.InDelta(t, -nn.LogSumExp(logits[:out]), func() float64 {
+				one := make([]float32, 2*out)
+				return hybridLoss(logits[:2*out], y[:1], one, out, 0, float32(w)).EReal
+			}(), 1e-6, "E(x) = -logsumexp f(x)")
+			const h = 1e-3
+			for i := range logits {
+				orig := logits[i]
+				logits[i] = orig + h
+				up := lossValue(logits, y, out, lambda, w)
+				logits[i] = orig - h
+				down := lossValue(logits, y, out, lambda, w)
+				logits[i] = orig
+				require.InDelta(t, (up-down)/(2*h), float64(dl[i]), 2e-3, "logit %d", i)
+			}
+		})
 	}
-	y := []int{4, 0, 9}
-	dl := make([]float32, len(logits))
-	st := hybridLoss(logits, y, dl, out, lambda)
-	require.InDelta(t, lossValue(logits, y, out, lambda), st.Loss, 1e-5)
-	require.InDelta(t, -nn.LogSumExp(logits[:out]), func() float64 {
-		one := make([]float32, 2*out)
-		return hybridLoss(logits[:2*out], y[:1], one, out, 0).EReal
-	}(), 1e-6, "E(x) = -logsumexp f(x)")
-	const h = 1e-3
-	for i := range logits {
-		orig := logits[i]
-		logits[i] = orig + h
-		up := lossValue(logits, y, out, lambda)
-		logits[i] = orig - h
-		down := lossValue(logits, y, out, lambda)
-		logits[i] = orig
-		require.InDelta(t, (up-down)/(2*h), float64(dl[i]), 2e-3, "logit %d", i)
+}
+
+// --gen_weight reaches the loss the trainer steps on: the same batch and the
+// same samples give CE + w*(E_real - E_sample) for each w.
+func TestTrainerWeighsTheGenerativeTerm(t *testing.T) {
+	tr, te := smallMNIST(t)
+	for _, w := range []float64{1, 3} {
+		cfg := quickConfig(t.TempDir())
+		cfg.GenWeight = w
+		tn, err := NewTrainer(cfg, tr.Subset(256), te.Subset(100), nil)
+		require.NoError(t, err)
+		st, err := tn.Step(tn.epochOrder(1)[0])
+		tn.Close()
+		require.NoError(t, err)
+		require.NotZero(t, st.EReal-st.ESample)
+		require.InDelta(t, st.CE+w*(st.EReal-st.ESample), st.Loss, 1e-9, "w = %v", w)
 	}
 }
 
@@ -69,7 +93,7 @@ func TestRealTermIsTheJointEnergy(t *testing.T) {
 	z := []float32{0.5, -1, 2, 0, 0, 0, 0, 0, 0, 0.1}
 	both := append(append([]float32(nil), z...), z...)
 	dl := make([]float32, 20)
-	st := hybridLoss(both, []int{2}, dl, 10, 0)
+	st := hybridLoss(both, []int{2}, dl, 10, 0, 1)
 	require.InDelta(t, -2.0, st.CE+st.EReal, 1e-6)
 	require.InDelta(t, -1.0, float64(dl[2]), 1e-6, "dLoss/df[y] = -1")
 }
@@ -279,6 +303,32 @@ func TestVersion2CheckpointLoads(t *testing.T) {
 	require.Zero(t, tn2.EMA.N)
 }
 
+// A checkpoint written before --gen_weight existed has no such key in its
+// header; its run trained with weight 1, and it loads as such.
+func TestHeaderWithoutGenWeightLoadsAsOne(t *testing.T) {
+	tr, te := smallMNIST(t)
+	cfg := quickConfig(t.TempDir())
+	cfg.GenWeight = 3
+	tn, err := NewTrainer(cfg, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	path := filepath.Join(cfg.OutDir, "old.ebm")
+	require.NoError(t, SaveCheckpoint(path, tn))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	at := len(ckptMagic)
+	n := binary.LittleEndian.Uint32(b[at:])
+	header, rest := b[at+4:at+4+int(n)], b[at+4+int(n):]
+	old := bytes.Replace(header, []byte(`"gen_weight":3,`), nil, 1)
+	require.Len(t, old, len(header)-len(`"gen_weight":3,`), "the key was in the header")
+	out := binary.LittleEndian.AppendUint32(append([]byte(nil), b[:at]...), uint32(len(old)))
+	require.NoError(t, os.WriteFile(path, append(append(out, old...), rest...), 0o644))
+	ck, err := LoadCheckpoint(path)
+	require.NoError(t, err)
+	require.Equal(t, 1.0, ck.Config.GenWeight)
+	require.Equal(t, tn.Model.Params(), ck.Trained.Params())
+}
+
 // Chains from noise run as long as the median buffer chain had when the
 // checkpoint was written, and never shorter than one training chain.
 func TestChainStepsFollowTheBuffer(t *testing.T) {
@@ -394,6 +444,7 @@ func TestConfigValidationNamesTheFlag(t *testing.T) {
 		"--buffer_reinit":  func(c *Config) { c.BufferReinit = 2 },
 		"--hidden":         func(c *Config) { c.Hidden = []int{3, 0} },
 		"--ema":            func(c *Config) { c.EMA = 1 },
+		"--gen_weight":     func(c *Config) { c.GenWeight = 0 },
 	} {
 		c := Default()
 		mutate(&c)

@@ -195,7 +195,7 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	if err != nil {
 		return StepStats{}, err
 	}
-	st := hybridLoss(logits, t.y, t.dl, out, float32(t.Cfg.EnergyReg))
+	st := hybridLoss(logits, t.y, t.dl, out, float32(t.Cfg.EnergyReg), float32(t.Cfg.GenWeight))
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return st, &Diverged{Step: t.P.Step, Reason: fmt.Sprintf("loss is %v", st.Loss)}
 	}
@@ -220,11 +220,11 @@ func (t *Trainer) totalSteps() int { return t.Cfg.Epochs * (t.Train.N / t.Cfg.Ba
 // hybridLoss computes the loss over logits (2b x out: b real rows with
 // labels y, then b sample rows) and its gradient dl with respect to them:
 //
-//	CE(real) + mean E(real) - mean E(sample) + lambda*mean(E_real^2 + E_sample^2)
+//	CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2)
 //
 // with E = -lse. Per real row: dCE/dz = p - onehot(y), dE/dz = -p; per
-// sample row the sign of the E term flips.
-func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda float32) StepStats {
+// sample row the sign of the w*E term flips.
+func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda, w float32) StepStats {
 	b := len(y)
 	inv := 1 / float32(b)
 	var st StepStats
@@ -237,16 +237,16 @@ func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda float32
 		if r < b {
 			st.CE += lse - float64(z[y[r]])
 			st.EReal += float64(e)
-			// (p - onehot) + (-p) + reg*(-p)
+			// (p - onehot) + (w + reg)*(-p)
 			for j := range d {
-				d[j] = -reg * d[j] * inv
+				d[j] = (1 - w - reg) * d[j] * inv
 			}
 			d[y[r]] -= inv
 		} else {
 			st.ESample += float64(e)
-			// -(-p) + reg*(-p)
+			// (-w + reg)*(-p)
 			for j := range d {
-				d[j] = (1 - reg) * d[j] * inv
+				d[j] = (w - reg) * d[j] * inv
 			}
 		}
 		st.Loss += float64(lambda) * float64(e) * float64(e)
@@ -254,7 +254,7 @@ func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda float32
 	st.CE /= float64(b)
 	st.EReal /= float64(b)
 	st.ESample /= float64(b)
-	st.Loss = st.Loss/float64(b) + st.CE + st.EReal - st.ESample
+	st.Loss = st.Loss/float64(b) + st.CE + float64(w)*(st.EReal-st.ESample)
 	return st
 }
 

@@ -179,6 +179,7 @@ func cmdTrain(args []string, stderr io.Writer) error {
 	fs.IntVar(&cfg.BufferSize, "buffer_size", cfg.BufferSize, "replay buffer slots (0: every chain starts from noise)")
 	fs.Float64Var(&cfg.BufferReinit, "buffer_reinit", cfg.BufferReinit, "share of buffer chains restarted from noise each step")
 	fs.BoolVar(&cfg.ClassCond, "class_cond", cfg.ClassCond, "training chains sample p(x|y) from E(x,y) = -f(x)[y], classes balanced (the buffer's slot labels)")
+	fs.Float64Var(&cfg.GenWeight, "gen_weight", cfg.GenWeight, "w, the weight of the generative term w*(mean E(x_real) - mean E(x_sample)) against the cross-entropy")
 	fs.Float64Var(&cfg.EnergyReg, "energy_reg", cfg.EnergyReg, "lambda of the lambda*(E_real^2 + E_sample^2) regulariser")
 	fs.Float64Var(&cfg.ClipNorm, "clip_norm", cfg.ClipNorm, "clip the gradient norm to this (0: off)")
 	fs.Float64Var(&cfg.DataNoise, "data_noise", cfg.DataNoise, "standard deviation of Gaussian noise added to real images (0: off)")
