@@ -159,8 +159,21 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 			require.True(t, v >= 0 && v <= 1, "%s/%s = %v", set, score, v)
 		}
 	}
+	if d.Fashion != nil {
+		// Each clothing class alone against MNIST; weighted by the
+		// class sizes they make up the pooled figure.
+		require.Len(t, m["ood_auroc_fashion_per_class"], 10)
+		var pooled float64
+		for _, l := range d.Fashion.Labels {
+			pooled += rep.FashionPerClass[l] / float64(d.Fashion.N)
+		}
+		require.InDelta(t, rep.OODAUROC["fashion"]["logpx"], pooled, 1e-9)
+	}
 	page, err := rep.HTML(path, ck.Model.Sizes)
 	require.NoError(t, err)
+	if d.Fashion != nil {
+		require.Contains(t, string(page), "ankle boot")
+	}
 	for _, want := range []string{"moving average of its weights (decay 0.999)", "Reliability diagram", "conditional chains of this class", "data:image/gif;base64,", "Out-of-distribution", "<svg"} {
 		require.True(t, strings.Contains(string(page), want), want)
 	}

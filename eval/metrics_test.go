@@ -25,6 +25,31 @@ func TestAUROCOnKnownCases(t *testing.T) {
 	require.Error(t, err)
 }
 
+// Per-class AUROC takes one class of negatives at a time: class 0 sits
+// below every positive (1), class 1 among them, class 2 above them (0).
+func TestPerClassAUROC(t *testing.T) {
+	pos := []float64{1, 2, 3}
+	neg := []float64{0, 2, 9, -1, 5, 9}
+	labels := []uint8{0, 1, 2, 0, 1, 2}
+	for c := 3; c < 10; c++ { // the other classes far below
+		neg, labels = append(neg, -10), append(labels, uint8(c))
+	}
+	got, err := perClassAUROC(pos, neg, labels)
+	require.NoError(t, err)
+	require.Equal(t, 1.0, got[0])
+	// Against 2 the positives 1, 2, 3 lose, tie (half a pair), win; against 5 all lose: 1.5 of 6.
+	require.InDelta(t, 1.5/6, got[1], 1e-12)
+	require.Equal(t, 0.0, got[2])
+	for c := 3; c < 10; c++ {
+		require.Equal(t, 1.0, got[c])
+	}
+	got, err = perClassAUROC(pos, neg[:6], labels[:6])
+	require.NoError(t, err)
+	require.Nil(t, got, "classes 3-9 have no images")
+	_, err = perClassAUROC(pos, []float64{0}, []uint8{10})
+	require.ErrorContains(t, err, "label 10")
+}
+
 // A classifier whose confidence is its probability of being right has ECE
 // near 0; one that says 0.9 and is right 60% of the time has ECE 0.3.
 func TestECE(t *testing.T) {

@@ -140,9 +140,14 @@ var page = template.Must(template.New("report").Parse(`<!doctype html>
 <h2>Out-of-distribution detection (AUROC, MNIST test = positive)</h2>
 <table><tr><th>set</th><th>log p(x)</th><th>max softmax</th><th>-|grad log p(x)|</th></tr>
 {{range .OOD}}<tr><td style="text-align:left">{{.Name}}</td><td>{{printf "%.4f" .LogPx}}</td><td>{{printf "%.4f" .MaxSoftmax}}</td><td>{{printf "%.4f" .GradNorm}}</td></tr>{{end}}</table>
+{{if .R.FashionPerClass}}<table><tr><th>Fashion-MNIST class</th>{{range .FashionClasses}}<th>{{.}}</th>{{end}}</tr>
+<tr><td style="text-align:left">log p(x) AUROC against this class alone</td>{{range .R.FashionPerClass}}<td>{{printf "%.4f" .}}</td>{{end}}</tr></table>{{end}}
 <figure>{{.Energy}}<figcaption>Energy histograms of data, samples and out-of-distribution data.</figcaption></figure>
 </body></html>
 `))
+
+// FashionClasses names Fashion-MNIST's labels 0-9.
+var FashionClasses = [10]string{"T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"}
 
 // HTML renders the report page: every figure and picture in one file.
 func (r *Report) HTML(checkpoint string, sizes []int) ([]byte, error) {
@@ -183,7 +188,7 @@ func (r *Report) HTML(checkpoint string, sizes []int) ([]byte, error) {
 	var buf bytes.Buffer
 	err = page.Execute(&buf, map[string]any{
 		"Checkpoint": checkpoint, "Sizes": sizes, "R": r, "Samples": samples, "Classes": classes, "Inpaint": inpaint,
-		"Chain": dataURI("image/gif", chain), "OOD": ood,
+		"Chain": dataURI("image/gif", chain), "OOD": ood, "FashionClasses": FashionClasses,
 		"Reliability": template.HTML(r.reliabilitySVG()), "Energy": template.HTML(r.energySVG()),
 	})
 	return buf.Bytes(), err

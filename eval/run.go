@@ -48,9 +48,14 @@ type Report struct {
 	CondPerClass    []float64                     `json:"cond_accuracy_per_class"` // cond_accuracy of each class's chains
 	InpaintAccuracy float64                       `json:"inpaint_accuracy"`
 	OODAUROC        map[string]map[string]float64 `json:"ood_auroc"`
-	Reliability     []Bin                         `json:"reliability"`
-	Generation      Generation                    `json:"generation"`
-	Judge           ClassifierInfo                `json:"judge"`
+	// FashionPerClass is ood_auroc.fashion.logpx with one Fashion-MNIST
+	// class at a time as the negatives (0 T-shirt/top ... 9 ankle boot):
+	// which clothing the model takes for digits. Absent when a class has no
+	// image in the set evaluated (--test_limit).
+	FashionPerClass []float64      `json:"ood_auroc_fashion_per_class,omitempty"`
+	Reliability     []Bin          `json:"reliability"`
+	Generation      Generation     `json:"generation"`
+	Judge           ClassifierInfo `json:"judge"`
 
 	// Pictures and energies for the report page (not in the JSON).
 	Energies    map[string][]float64 `json:"-"`
@@ -139,6 +144,9 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 		}
 		if name == "fashion" {
 			rep.Energies["Fashion-MNIST"] = negate(s.logpx)
+			if rep.FashionPerClass, err = perClassAUROC(sc.logpx, s.logpx, data.Fashion.Labels); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -304,6 +312,31 @@ func Inpaint(m, judge *nn.MLP, test *mnist.Dataset, n int, o Options) (float64, 
 	}
 	grid := append(append(hidden, x[:min(8, n)*dim]...), test.Images[:min(8, n)*dim]...)
 	return acc / float64(n), grid, nil
+}
+
+// perClassAUROC is the AUROC of pos against the negatives of each class c
+// (labels[i] == c) on its own; nil when a class has no images (a cut-down
+// OOD set), as no figure is then defined for it.
+func perClassAUROC(pos, neg []float64, labels []uint8) ([]float64, error) {
+	byClass := make([][]float64, 10)
+	for i, l := range labels {
+		if int(l) >= len(byClass) {
+			return nil, fmt.Errorf("eval: OOD label %d of image %d: want 0-9", l, i)
+		}
+		byClass[l] = append(byClass[l], neg[i])
+	}
+	out := make([]float64, 10)
+	for c, v := range byClass {
+		if len(v) == 0 {
+			return nil, nil
+		}
+		a, err := AUROC(pos, v)
+		if err != nil {
+			return nil, fmt.Errorf("eval: OOD class %d: %w", c, err)
+		}
+		out[c] = a
+	}
+	return out, nil
 }
 
 // scores are per-image numbers from one pass of the model.
