@@ -270,6 +270,21 @@ func TestCheckpointRejectsDamage(t *testing.T) {
 	require.ErrorContains(t, ck.Restore(small), "layer sizes")
 }
 
+// savedCheckpoint builds an untrained trainer for cfg on 128 images, saves
+// it, and returns it with the checkpoint's path and bytes, for tests that
+// rewrite a file into an older layout.
+func savedCheckpoint(t *testing.T, cfg Config) (*Trainer, string, []byte) {
+	tr, te := smallMNIST(t)
+	tn, err := NewTrainer(cfg, tr.Subset(128), te, nil)
+	require.NoError(t, err)
+	t.Cleanup(tn.Close)
+	path := filepath.Join(cfg.OutDir, "saved.ebm")
+	require.NoError(t, SaveCheckpoint(path, tn))
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	return tn, path, b
+}
+
 // A checkpoint of the previous format (no moving average) still loads: its
 // one model is both the one to use and the one to train on, and a run with
 // --ema resumed from it starts its average at those weights.
@@ -277,13 +292,7 @@ func TestVersion2CheckpointLoads(t *testing.T) {
 	tr, te := smallMNIST(t)
 	cfg := quickConfig(t.TempDir())
 	cfg.EMA = 0
-	tn, err := NewTrainer(cfg, tr.Subset(128), te, nil)
-	require.NoError(t, err)
-	defer tn.Close()
-	path := filepath.Join(cfg.OutDir, "v2.ebm")
-	require.NoError(t, SaveCheckpoint(path, tn))
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
+	tn, path, b := savedCheckpoint(t, cfg)
 	// Without an average the v3 layout is the v2 layout.
 	require.NoError(t, os.WriteFile(path, append([]byte(ckptMagicV2), b[len(ckptMagic):]...), 0o644))
 	ck, err := LoadCheckpoint(path)
@@ -306,16 +315,9 @@ func TestVersion2CheckpointLoads(t *testing.T) {
 // A checkpoint written before --gen_weight existed has no such key in its
 // header; its run trained with weight 1, and it loads as such.
 func TestHeaderWithoutGenWeightLoadsAsOne(t *testing.T) {
-	tr, te := smallMNIST(t)
 	cfg := quickConfig(t.TempDir())
 	cfg.GenWeight = 3
-	tn, err := NewTrainer(cfg, tr.Subset(128), te, nil)
-	require.NoError(t, err)
-	defer tn.Close()
-	path := filepath.Join(cfg.OutDir, "old.ebm")
-	require.NoError(t, SaveCheckpoint(path, tn))
-	b, err := os.ReadFile(path)
-	require.NoError(t, err)
+	tn, path, b := savedCheckpoint(t, cfg)
 	at := len(ckptMagic)
 	n := binary.LittleEndian.Uint32(b[at:])
 	header, rest := b[at+4:at+4+int(n)], b[at+4+int(n):]
