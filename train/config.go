@@ -160,11 +160,13 @@ func (c Config) Validate() error {
 			return fmt.Errorf("--%s = %v: must be a finite number >= 0", p.name, p.v)
 		}
 	}
-	if !(c.GenWeight > 0) || math.IsInf(c.GenWeight, 0) {
-		return fmt.Errorf("--gen_weight = %v: must be a finite number > 0", c.GenWeight)
-	}
-	if !(c.LR > 0) || math.IsInf(c.LR, 0) {
-		return fmt.Errorf("--lr = %v: must be a finite number > 0", c.LR)
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"lr", c.LR}, {"gen_weight", c.GenWeight}} {
+		if !(p.v > 0) || math.IsInf(p.v, 0) {
+			return fmt.Errorf("--%s = %v: must be a finite number > 0", p.name, p.v)
+		}
 	}
 	if !(c.EMA >= 0 && c.EMA < 1) {
 		return fmt.Errorf("--ema = %v: must be in [0, 1) (0: off)", c.EMA)
