@@ -142,7 +142,7 @@ func readFile(dir, name string) (string, []byte, error) {
 			continue
 		}
 		if err != nil {
-			return p, nil, err
+			return p, nil, fmt.Errorf("mnist: %w", err) // *PathError: names the file
 		}
 		defer f.Close()
 		var r io.Reader = bufio.NewReader(f)
@@ -197,7 +197,7 @@ func Load(set Set, dir, split string, download bool) (*Dataset, error) {
 			}
 			path = filepath.Join(dir, name+".gz")
 		} else if err != nil {
-			return nil, nil, fmt.Errorf("mnist: %s: %w", path, err)
+			return nil, nil, err // readFile's errors name the file
 		}
 		if err := verify(path, b, set.Files[name]); err != nil {
 			return nil, nil, err

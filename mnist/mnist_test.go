@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -171,6 +172,16 @@ func TestLoadNamesTheProblem(t *testing.T) {
 	_, err = Load(set, dir, "train", false)
 	require.ErrorContains(t, err, p)
 	require.ErrorContains(t, err, "SHA-256")
+
+	// A damaged gzip stream fails while reading, naming the file once.
+	gzDir := t.TempDir()
+	gzSet := fakeSet(t, gzDir, 5, true)
+	gp := filepath.Join(gzDir, TrainImages+".gz")
+	gb, _ := os.ReadFile(gp)
+	require.NoError(t, os.WriteFile(gp, gb[:len(gb)-6], 0o644))
+	_, err = Load(gzSet, gzDir, "train", false)
+	require.ErrorContains(t, err, "reading")
+	require.Equal(t, 1, strings.Count(err.Error(), gp), err.Error())
 
 	_, err = Load(set, dir, "validation", false)
 	require.ErrorContains(t, err, `split "validation"`)
