@@ -13,9 +13,11 @@ type Buffer struct {
 	Dim    int
 	Data   []float32 // Size x Dim
 	Labels []int     // class of each slot, for class-conditional sampling
-	Age    []int     // Langevin steps each slot's chain has run since it last started from noise
-	Reinit float64   // probability that a drawn slot restarts from noise
-	idx    []int
+	// ChainSteps counts the Langevin steps each slot's chain has run since
+	// it last started from noise.
+	ChainSteps []int
+	Reinit     float64 // probability that a drawn slot restarts from noise
+	idx        []int
 }
 
 // NewBuffer fills size slots with uniform noise in [-1,1]; labels are
@@ -27,7 +29,7 @@ func NewBuffer(size, dim, classes int, reinit float64, rng *rand.Rand) (*Buffer,
 	if reinit < 0 || reinit > 1 {
 		return nil, fmt.Errorf("langevin: buffer reinit = %v: must be in [0,1]", reinit)
 	}
-	b := &Buffer{Dim: dim, Data: make([]float32, size*dim), Labels: make([]int, size), Age: make([]int, size), Reinit: reinit}
+	b := &Buffer{Dim: dim, Data: make([]float32, size*dim), Labels: make([]int, size), ChainSteps: make([]int, size), Reinit: reinit}
 	for i := range b.Data {
 		b.Data[i] = float32(2*rng.Float64() - 1)
 	}
@@ -57,7 +59,7 @@ func (b *Buffer) Draw(x []float32, y []int, rng *rand.Rand) {
 			for j := range dst {
 				dst[j] = float32(2*rng.Float64() - 1)
 			}
-			b.Age[k] = 0
+			b.ChainSteps[k] = 0
 		} else {
 			copy(dst, b.Data[k*b.Dim:(k+1)*b.Dim])
 		}
@@ -72,15 +74,21 @@ func (b *Buffer) Draw(x []float32, y []int, rng *rand.Rand) {
 func (b *Buffer) Store(x []float32, steps int) {
 	for i, k := range b.idx {
 		copy(b.Data[k*b.Dim:(k+1)*b.Dim], x[i*b.Dim:(i+1)*b.Dim])
-		b.Age[k] += steps
+		b.ChainSteps[k] += steps
 	}
 }
 
-// MedianAge is the median of Age: how many Langevin steps a typical chain in
-// the buffer has run since it last started from noise (the length of chain
-// training sees most, logged so that runs can be compared on it).
-func (b *Buffer) MedianAge() int {
-	a := slices.Clone(b.Age)
-	slices.Sort(a)
-	return a[len(a)/2]
+// MedianChainSteps is how many Langevin steps a typical chain in the buffer
+// has run since it last started from noise: the length of chain training
+// sees most, logged so that runs can be compared on it.
+func (b *Buffer) MedianChainSteps() int { return MedianSteps(b.ChainSteps) }
+
+// MedianSteps is the median of step counts (the upper one of an even
+// number), leaving steps in its order; 0 for none.
+func MedianSteps(steps []int) int {
+	if len(steps) == 0 {
+		return 0
+	}
+	s := slices.Sorted(slices.Values(steps))
+	return s[len(s)/2]
 }

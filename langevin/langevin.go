@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -37,11 +38,11 @@ type Evaluator interface {
 // Config sets the dynamics.
 type Config struct {
 	Steps     int     // K, Langevin steps per call
-	StepSize  float32 // alpha, the gradient step
-	Noise     float32 // sigma, the noise scale
+	Alpha     float32 // the gradient step
+	Sigma     float32 // the noise scale
 	Clamp     bool    // clamp samples to [-1,1] after every step
 	Seed      uint64  // root of every random stream
-	Workers   int     // goroutines; results do not depend on it
+	Workers   int     // goroutines (0: one per core); results do not depend on it
 	ShardSize int     // chains per shard (default 32); results depend on it
 }
 
@@ -49,12 +50,12 @@ func (c Config) validate() error {
 	switch {
 	case c.Steps < 0:
 		return fmt.Errorf("langevin: steps = %d: must not be negative", c.Steps)
-	case c.StepSize < 0 || isBad(c.StepSize):
-		return fmt.Errorf("langevin: step size = %v: must be finite and non-negative", c.StepSize)
-	case c.Noise < 0 || isBad(c.Noise):
-		return fmt.Errorf("langevin: noise = %v: must be finite and non-negative", c.Noise)
-	case c.Workers < 1:
-		return fmt.Errorf("langevin: workers = %d: need at least one", c.Workers)
+	case c.Alpha < 0 || isBad(c.Alpha):
+		return fmt.Errorf("langevin: alpha = %v: must be finite and non-negative", c.Alpha)
+	case c.Sigma < 0 || isBad(c.Sigma):
+		return fmt.Errorf("langevin: sigma = %v: must be finite and non-negative", c.Sigma)
+	case c.Workers < 0:
+		return fmt.Errorf("langevin: workers = %d: must be >= 0 (0: one per core)", c.Workers)
 	case c.ShardSize < 1:
 		return fmt.Errorf("langevin: shard size = %d: must be positive", c.ShardSize)
 	}
@@ -98,13 +99,17 @@ type worker struct {
 	rng  *rand.Rand
 }
 
-// New starts cfg.Workers workers sampling from energy.
+// New starts cfg.Workers workers sampling from energy. The pool is the one
+// owner of the cores: 0 workers means one per core (GOMAXPROCS).
 func New(energy Energy, cfg Config) (*Sampler, error) {
 	if cfg.ShardSize == 0 {
 		cfg.ShardSize = DefaultShardSize
 	}
 	if err := cfg.validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Workers == 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
 	s := &Sampler{cfg: cfg, dim: energy.Dim(), jobs: make(chan *worker)}
 	for range cfg.Workers {
@@ -117,10 +122,13 @@ func New(energy Energy, cfg Config) (*Sampler, error) {
 	return s, nil
 }
 
-// SetDynamics changes steps, step size and noise for later calls.
-func (s *Sampler) SetDynamics(steps int, stepSize, noise float32) error {
+// Workers is the number of worker goroutines.
+func (s *Sampler) Workers() int { return len(s.workers) }
+
+// SetDynamics changes steps, alpha and sigma for later calls.
+func (s *Sampler) SetDynamics(steps int, alpha, sigma float32) error {
 	c := s.cfg
-	c.Steps, c.StepSize, c.Noise = steps, stepSize, noise
+	c.Steps, c.Alpha, c.Sigma = steps, alpha, sigma
 	if err := c.validate(); err != nil {
 		return err
 	}
@@ -214,7 +222,7 @@ func (w *worker) run() {
 				continue
 			}
 			for i := range x {
-				v := x[i] - cfg.StepSize*g[i] + cfg.Noise*float32(w.rng.NormFloat64())
+				v := x[i] - cfg.Alpha*g[i] + cfg.Sigma*float32(w.rng.NormFloat64())
 				if cfg.Clamp {
 					v = min(max(v, -1), 1)
 				}
@@ -241,7 +249,7 @@ func (w *worker) maskedUpdate(x, g []float32) {
 			if !free {
 				continue
 			}
-			v := x[r+j] - cfg.StepSize*g[r+j] + cfg.Noise*float32(w.rng.NormFloat64())
+			v := x[r+j] - cfg.Alpha*g[r+j] + cfg.Sigma*float32(w.rng.NormFloat64())
 			if cfg.Clamp {
 				v = min(max(v, -1), 1)
 			}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -53,7 +54,7 @@ func moments(x []float32) (mean, variance float64) {
 func TestChainsReachTheGaussianOfAQuadraticEnergy(t *testing.T) {
 	const alpha = 0.01
 	q := quadratic{dim: 4, mu: 0.3, s: 0.5}
-	s, err := New(q, Config{Steps: 600, StepSize: alpha, Noise: float32(math.Sqrt(2 * alpha)), Seed: 1, Workers: 2})
+	s, err := New(q, Config{Steps: 600, Alpha: alpha, Sigma: float32(math.Sqrt(2 * alpha)), Seed: 1, Workers: 2})
 	require.NoError(t, err)
 	defer s.Close()
 	x := make([]float32, 4000*q.dim)
@@ -68,7 +69,7 @@ func TestChainsReachTheGaussianOfAQuadraticEnergy(t *testing.T) {
 // Class-conditional energies E(x, y) pull each chain to its class's mean.
 func TestConditionalChainsFollowTheirLabels(t *testing.T) {
 	q := quadratic{dim: 2, mu: 0, s: 0.3}
-	s, err := New(q, Config{Steps: 300, StepSize: 0.01, Noise: 0.01, Seed: 2, Workers: 1})
+	s, err := New(q, Config{Steps: 300, Alpha: 0.01, Sigma: 0.01, Seed: 2, Workers: 1})
 	require.NoError(t, err)
 	defer s.Close()
 	x := make([]float32, 100*2)
@@ -88,7 +89,7 @@ func TestConditionalChainsFollowTheirLabels(t *testing.T) {
 func TestSamplesAreIdenticalForAnyWorkerCount(t *testing.T) {
 	q := quadratic{dim: 3, mu: 0, s: 1}
 	run := func(workers, shard int, round uint64) []float32 {
-		s, err := New(q, Config{Steps: 20, StepSize: 0.1, Noise: 0.3, Seed: 7, Workers: workers, ShardSize: shard, Clamp: true})
+		s, err := New(q, Config{Steps: 20, Alpha: 0.1, Sigma: 0.3, Seed: 7, Workers: workers, ShardSize: shard, Clamp: true})
 		require.NoError(t, err)
 		defer s.Close()
 		x := make([]float32, 100*3)
@@ -131,12 +132,17 @@ func TestErrorsReachTheCaller(t *testing.T) {
 
 	q := quadratic{dim: 2, s: 1}
 	for _, c := range []Config{
-		{Steps: -1, Workers: 1}, {Steps: 1, StepSize: -1, Workers: 1},
-		{Steps: 1, Noise: float32(math.NaN()), Workers: 1}, {Steps: 1, Workers: 0},
+		{Steps: -1, Workers: 1}, {Steps: 1, Alpha: -1, Workers: 1},
+		{Steps: 1, Sigma: float32(math.NaN()), Workers: 1}, {Steps: 1, Workers: -1},
 	} {
 		_, err := New(q, c)
 		require.Error(t, err, "%+v", c)
 	}
+	// The pool owns the cores: 0 workers is one per core.
+	s0, err := New(q, Config{Steps: 1})
+	require.NoError(t, err)
+	defer s0.Close()
+	require.Equal(t, runtime.GOMAXPROCS(0), s0.Workers())
 	s2, err := New(q, Config{Steps: 1, Workers: 1})
 	require.NoError(t, err)
 	defer s2.Close()
@@ -147,7 +153,7 @@ func TestErrorsReachTheCaller(t *testing.T) {
 // The sampling loop allocates nothing per call.
 func TestRunDoesNotAllocate(t *testing.T) {
 	q := quadratic{dim: 8, s: 1}
-	s, err := New(q, Config{Steps: 5, StepSize: 0.1, Noise: 0.1, Seed: 1, Workers: 2, ShardSize: 4})
+	s, err := New(q, Config{Steps: 5, Alpha: 0.1, Sigma: 0.1, Seed: 1, Workers: 2, ShardSize: 4})
 	require.NoError(t, err)
 	defer s.Close()
 	x := make([]float32, 16*8)
@@ -174,7 +180,7 @@ func TestBufferDrawsStoresAndReinitialises(t *testing.T) {
 	b.Store(x, 7)
 	for _, k := range b.idx {
 		require.Equal(t, float32(-5), b.Data[3*k])
-		require.GreaterOrEqual(t, b.Age[k], 7)
+		require.GreaterOrEqual(t, b.ChainSteps[k], 7)
 	}
 	// With Reinit = 1 every chain restarts from noise in [-1,1].
 	b.Reinit = 1
@@ -183,7 +189,7 @@ func TestBufferDrawsStoresAndReinitialises(t *testing.T) {
 		require.True(t, v >= -1 && v <= 1)
 	}
 	for _, k := range b.idx {
-		require.Zero(t, b.Age[k], "a restarted chain has age 0")
+		require.Zero(t, b.ChainSteps[k], "a restarted chain has run 0 steps")
 	}
 	_, err = NewBuffer(0, 3, 10, 0, rng)
 	require.Error(t, err)
@@ -191,20 +197,20 @@ func TestBufferDrawsStoresAndReinitialises(t *testing.T) {
 	require.Error(t, err)
 }
 
-// MedianAge is the middle of the slots' step counts, whatever their order.
-func TestBufferMedianAge(t *testing.T) {
+// MedianChainSteps is the middle of the slots' step counts, whatever their order.
+func TestBufferMedianChainSteps(t *testing.T) {
 	b, err := NewBuffer(5, 1, 10, 0, rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, err)
-	require.Zero(t, b.MedianAge(), "a new buffer holds only fresh noise")
-	copy(b.Age, []int{40, 0, 100, 20, 60})
-	require.Equal(t, 40, b.MedianAge())
-	require.Equal(t, []int{40, 0, 100, 20, 60}, b.Age, "Age is left in slot order")
+	require.Zero(t, b.MedianChainSteps(), "a new buffer holds only fresh noise")
+	copy(b.ChainSteps, []int{40, 0, 100, 20, 60})
+	require.Equal(t, 40, b.MedianChainSteps())
+	require.Equal(t, []int{40, 0, 100, 20, 60}, b.ChainSteps, "ChainSteps is left in slot order")
 }
 
 // With a mask, only the freed dimensions move.
 func TestMaskedRunMovesOnlyFreeDimensions(t *testing.T) {
 	q := quadratic{dim: 4, mu: 0.5, s: 0.2}
-	s, err := New(q, Config{Steps: 200, StepSize: 0.01, Noise: 0.01, Seed: 3, Workers: 2})
+	s, err := New(q, Config{Steps: 200, Alpha: 0.01, Sigma: 0.01, Seed: 3, Workers: 2})
 	require.NoError(t, err)
 	defer s.Close()
 	require.Error(t, s.SetMask([]bool{true}))
