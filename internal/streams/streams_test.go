@@ -1,0 +1,52 @@
+package streams
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+type pcg struct{ a, b uint64 }
+
+// Within one training run every PCG stream is seeded differently, over the
+// whole range of epochs and rollbacks a run may have and the first 200,000
+// steps; and the Langevin rounds of steps, epoch grids and the final grid
+// lie in disjoint ranges.
+func TestStreamsNeverCollide(t *testing.T) {
+	for _, seed := range []uint64{0, 1, 0xb0ff, 1 << 63} {
+		seen := map[pcg]string{}
+		add := func(p pcg, what string) {
+			if prev, ok := seen[p]; ok {
+				t.Fatalf("seed %d: %s and %s share the stream %x", seed, what, prev, p)
+			}
+			seen[p] = what
+		}
+		add(pcg{seed, ModelInit}, "model init")
+		add(pcg{seed, BufferInit}, "buffer init")
+		for e := 1; e <= 100000; e++ {
+			add(pcg{seed, EpochOrder(e)}, "epoch order")
+		}
+		for n := 1; n <= MaxRollbacks; n++ {
+			add(pcg{seed, Rollback(n)}, "rollback")
+		}
+		for s := uint64(0); s < 200000; s++ {
+			a, b := Step(seed, s)
+			add(pcg{a, b}, "step")
+		}
+	}
+	// Low bytes keep epoch orders apart from everything else for any epoch.
+	for n := 1; n <= MaxRollbacks; n++ {
+		require.NotEqual(t, uint64(0x5e), Rollback(n)&0xff)
+	}
+	require.Less(t, TrainRound(1<<62-1), GridRound(1))
+	require.Less(t, GridRound(MaxEpochs), uint64(FinalGridRound))
+
+	// An evaluation's rounds are distinct.
+	rounds := map[uint64]bool{UncondRound: true, CondRound: true, InpaintRound: true}
+	for f := 1; f <= MaxFrames; f++ {
+		require.False(t, rounds[FramesRound+uint64(f)])
+		rounds[FramesRound+uint64(f)] = true
+	}
+	require.Len(t, rounds, 3+MaxFrames)
+	require.NotEqual(t, uint64(OODNoise), uint64(InpaintNoise))
+}
