@@ -21,6 +21,14 @@ import (
 // EnvVar names the environment variable with the data folder.
 const EnvVar = "EBM_DATA"
 
+// The shape of MNIST and Fashion-MNIST: square images of Side x Side
+// pixels, Pixels values each, in Classes classes.
+const (
+	Side    = 28
+	Pixels  = Side * Side
+	Classes = 10
+)
+
 // Set names a data set and its files.
 type Set struct {
 	Name    string
