@@ -12,6 +12,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 )
@@ -40,7 +41,7 @@ var ClassifierRecipe = struct {
 	LR        float64 // Adam, cosine decay to 0 over the epochs
 	Shift     int     // training images move by up to this many pixels each way
 	Seed      uint64
-}{Sizes: []int{784, 512, 256, 10}, Epochs: 30, BatchSize: 128, LR: 1e-3, Shift: 2, Seed: 20261129}
+}{Sizes: []int{mnist.Pixels, 512, 256, mnist.Classes}, Epochs: 30, BatchSize: 128, LR: 1e-3, Shift: 2, Seed: 20261129}
 
 // FeatureLayer is the layer whose output is the FID feature (the 256-wide
 // last hidden layer).
@@ -61,7 +62,7 @@ type ClassifierInfo struct {
 // its test accuracy.
 func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64)) (*nn.MLP, float64, error) {
 	r := ClassifierRecipe
-	m, err := nn.New(r.Sizes, rand.New(rand.NewPCG(r.Seed, 1)))
+	m, err := nn.New(r.Sizes, rand.New(rand.NewPCG(r.Seed, streams.JudgeInit)))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -69,12 +70,13 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 	g := m.NewGrads()
 	ws := m.NewWorkspace(r.BatchSize)
 	x := make([]float32, r.BatchSize*train.Dim())
-	dl := make([]float32, r.BatchSize*10)
-	evalWS := m.NewWorkspace(500)
+	const classes = mnist.Classes
+	dl := make([]float32, r.BatchSize*classes)
+	evalWS := m.NewWorkspace(judgeBatch)
 	var acc float64
 	steps, step := r.Epochs*(train.N/r.BatchSize), 0
 	for epoch := 1; epoch <= r.Epochs; epoch++ {
-		rng := rand.New(rand.NewPCG(r.Seed, uint64(epoch)))
+		rng := rand.New(rand.NewPCG(r.Seed, streams.JudgeEpoch(epoch)))
 		for _, idx := range mnist.Batches(train.N, r.BatchSize, rng, true) {
 			for i, k := range idx {
 				Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k), train.Rows, train.Cols,
@@ -87,8 +89,8 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 				return nil, 0, err
 			}
 			for i, k := range idx {
-				d := dl[i*10 : (i+1)*10]
-				nn.Softmax(d, logits[i*10:(i+1)*10])
+				d := dl[i*classes : (i+1)*classes]
+				nn.Softmax(d, logits[i*classes:(i+1)*classes])
 				d[train.Labels[k]] -= 1
 				for j := range d {
 					d[j] /= float32(len(idx))
@@ -145,7 +147,7 @@ func accuracy(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
 // Predict returns the argmax class of each of the n images in x.
 func Predict(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]int, error) {
 	out := make([]int, n)
-	dim := m.In()
+	dim, classes := m.In(), m.Out()
 	for lo := 0; lo < n; lo += ws.MaxBatch() {
 		b := min(ws.MaxBatch(), n-lo)
 		z, err := ws.Forward(x[lo*dim:(lo+b)*dim], b)
@@ -153,7 +155,7 @@ func Predict(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]int, error) {
 			return nil, err
 		}
 		for i := range b {
-			out[lo+i] = nn.Argmax(z[i*10 : (i+1)*10])
+			out[lo+i] = nn.Argmax(z[i*classes : (i+1)*classes])
 		}
 	}
 	return out, nil

@@ -9,29 +9,31 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
 
+	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/nn"
 )
 
 // Checkpoint file layout: the magic, a little-endian uint32 length and a
-// JSON header (config, layer sizes, progress, optimiser step count), then
+// JSON header (recipe, layer sizes, progress, optimiser step count), then
 // float32 little-endian arrays: parameters, Adam's first and second
 // moments, the parameters' moving average (when the header says averaged),
-// and the replay buffer (samples, then labels and chain ages as float32).
+// and the replay buffer (samples, then labels and chain steps as float32).
 //
-// Older files still load: version 2 has no average, version 1 also no chain
-// ages (they load as 0).
-const ckptMagic = "EBMCKPT3"
+// Older files still load: version 3 keeps the whole configuration under
+// "config" (with the decay as "ema"), version 2 also has no average, and
+// version 1 no chain steps either (they load as 0).
+const ckptMagic = "EBMCKPT4"
 
 const (
 	ckptMagicV1 = "EBMCKPT1"
 	ckptMagicV2 = "EBMCKPT2"
+	ckptMagicV3 = "EBMCKPT3"
 )
 
 type ckptHeader struct {
-	Config   Config   `json:"config"`
+	Recipe   Recipe   `json:"recipe"`
 	Sizes    []int    `json:"sizes"`
 	Progress Progress `json:"progress"`
 	AdamT    int      `json:"adam_t"`
@@ -40,34 +42,21 @@ type ckptHeader struct {
 	EMAN     int      `json:"ema_updates,omitempty"` // updates folded into the average
 }
 
-// SaveCheckpoint writes t to path atomically: a temporary file in the same
-// folder, fsync, rename over path, fsync of the folder. A crash or an error
-// leaves the previous checkpoint intact.
+// legacyConfig is the part of a version 1-3 header's "config" that differs
+// from Recipe: the decay's key. The other recipe keys are the same.
+type legacyConfig struct {
+	EMA float64 `json:"ema"`
+}
+
+// SaveCheckpoint writes t to path atomically (see WriteFileAtomic): a
+// crash or an error leaves the previous checkpoint intact.
 func SaveCheckpoint(path string, t *Trainer) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	tmp := f.Name()
-	fail := func(err error) error {
-		f.Close()
-		os.Remove(tmp)
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fail(err)
-	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	h := ckptHeader{Config: t.Cfg, Sizes: t.Model.Sizes, Progress: t.P, AdamT: t.Opt.T}
+	h := ckptHeader{Recipe: t.Recipe, Sizes: t.Model.Sizes, Progress: t.Progress, AdamT: t.Opt.T}
 	if t.Buffer != nil {
 		h.Buffer = t.Buffer.Size()
 	}
 	if t.EMA != nil {
 		h.Averaged, h.EMAN = true, t.EMA.N
-	}
-	if err := writeHeader(w, h); err != nil {
-		return fail(err)
 	}
 	arrays := slices.Concat(t.Model.Params(), t.Opt.M, t.Opt.V)
 	if t.EMA != nil {
@@ -75,74 +64,61 @@ func SaveCheckpoint(path string, t *Trainer) error {
 	}
 	if t.Buffer != nil {
 		labels := make([]float32, len(t.Buffer.Labels))
-		ages := make([]float32, len(t.Buffer.Age))
+		steps := make([]float32, len(t.Buffer.ChainSteps))
 		for i, l := range t.Buffer.Labels {
 			labels[i] = float32(l)
-			ages[i] = float32(t.Buffer.Age[i])
+			steps[i] = float32(t.Buffer.ChainSteps[i])
 		}
-		arrays = append(arrays, t.Buffer.Data, labels, ages)
+		arrays = append(arrays, t.Buffer.Data, labels, steps)
 	}
-	for _, a := range arrays {
-		if err := binary.Write(w, binary.LittleEndian, a); err != nil {
-			return fail(err)
+	err := writeFileAtomic(path, func(w io.Writer) error {
+		js, err := json.Marshal(h)
+		if err != nil {
+			return err
 		}
-	}
-	if err := w.Flush(); err != nil {
-		return fail(err)
-	}
-	if err := f.Sync(); err != nil {
-		return fail(err)
-	}
-	if err := f.Close(); err != nil {
-		os.Remove(tmp)
+		if _, err := io.WriteString(w, ckptMagic); err != nil {
+			return err
+		}
+		if err := binary.Write(w, binary.LittleEndian, uint32(len(js))); err != nil {
+			return err
+		}
+		if _, err := w.Write(js); err != nil {
+			return err
+		}
+		for _, a := range arrays {
+			if err := binary.Write(w, binary.LittleEndian, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("checkpoint %s: %w", path, err)
-	}
-	if d, err := os.Open(dir); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }
 
-func writeHeader(w io.Writer, h ckptHeader) error {
-	js, err := json.Marshal(h)
-	if err != nil {
-		return err
-	}
-	if _, err := io.WriteString(w, ckptMagic); err != nil {
-		return err
-	}
-	if err := binary.Write(w, binary.LittleEndian, uint32(len(js))); err != nil {
-		return err
-	}
-	_, err = w.Write(js)
-	return err
-}
-
 // Checkpoint is a loaded checkpoint.
 type Checkpoint struct {
-	Config   Config
+	Recipe   Recipe
 	Progress Progress
 	// Model is the model to use: the weights' moving average when the run
-	// kept one (--ema), else the trained weights.
+	// kept one (--ema_decay), else the trained weights.
 	Model *nn.MLP
 	// Trained is the optimiser's current weights, from which training
 	// resumes; the same as Model when the run kept no average.
-	Trained *nn.MLP
-	avg     *nn.MLP // the stored average, nil without one
-	emaN    int
-	adamT   int
-	moments [][]float32 // M then V
-	buffer  []float32
-	labels  []float32
-	ages    []float32
+	Trained    *nn.MLP
+	avg        *nn.MLP // the stored average, nil without one
+	emaN       int
+	adamT      int
+	moments    [][]float32 // M then V
+	buffer     []float32
+	labels     []float32
+	chainSteps []int
 }
 
-// LoadCheckpoint reads a checkpoint written by SaveCheckpoint.
+// LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or by an
+// earlier version.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -154,10 +130,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return fmt.Errorf("checkpoint %s: %s", path, fmt.Sprintf(what, args...))
 	}
 	magic := make([]byte, len(ckptMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || !slices.Contains([]string{ckptMagic, ckptMagicV2, ckptMagicV1}, string(magic)) {
+	if _, err := io.ReadFull(r, magic); err != nil || !slices.Contains([]string{ckptMagic, ckptMagicV3, ckptMagicV2, ckptMagicV1}, string(magic)) {
 		return nil, bad("not an ebm checkpoint (bad magic)")
 	}
-	v1 := string(magic) == ckptMagicV1
 	var n uint32
 	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<24 {
 		return nil, bad("bad header length")
@@ -166,16 +141,15 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if _, err := io.ReadFull(r, js); err != nil {
 		return nil, bad("truncated header")
 	}
-	var h ckptHeader
-	h.Config.GenWeight = 1 // headers written before the flag existed trained with weight 1
-	if err := json.Unmarshal(js, &h); err != nil {
+	h, err := decodeHeader(string(magic), js)
+	if err != nil {
 		return nil, bad("header: %v", err)
 	}
 	m, err := nn.New(h.Sizes, nil)
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	c := &Checkpoint{Config: h.Config, Progress: h.Progress, Model: m, Trained: m, emaN: h.EMAN, adamT: h.AdamT}
+	c := &Checkpoint{Recipe: h.Recipe, Progress: h.Progress, Model: m, Trained: m, emaN: h.EMAN, adamT: h.AdamT}
 	read := func(dst []float32) error {
 		if err := binary.Read(r, binary.LittleEndian, dst); err != nil {
 			return bad("truncated data: %v", err)
@@ -217,9 +191,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if h.Buffer > 0 {
 		c.buffer = make([]float32, h.Buffer*m.In())
 		c.labels = make([]float32, h.Buffer)
-		c.ages = make([]float32, h.Buffer)
-		arrays := [][]float32{c.buffer, c.labels, c.ages}
-		if v1 {
+		steps := make([]float32, h.Buffer)
+		arrays := [][]float32{c.buffer, c.labels, steps}
+		if string(magic) == ckptMagicV1 {
 			arrays = arrays[:2]
 		}
 		for _, a := range arrays {
@@ -227,11 +201,43 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 				return nil, err
 			}
 		}
+		c.chainSteps = make([]int, h.Buffer)
+		for i, s := range steps {
+			c.chainSteps[i] = int(s)
+		}
 	}
 	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
 		return nil, bad("trailing data after the arrays")
 	}
 	return c, nil
+}
+
+// decodeHeader reads the JSON header of a file with the given magic.
+// Headers written before --gen_weight existed trained with weight 1.
+func decodeHeader(magic string, js []byte) (ckptHeader, error) {
+	var h ckptHeader
+	h.Recipe.GenWeight = 1
+	if magic == ckptMagic {
+		return h, json.Unmarshal(js, &h)
+	}
+	var old struct {
+		ckptHeader
+		Config json.RawMessage `json:"config"`
+	}
+	old.ckptHeader = h
+	if err := json.Unmarshal(js, &old); err != nil {
+		return h, err
+	}
+	h = old.ckptHeader
+	var legacy legacyConfig
+	if err := json.Unmarshal(old.Config, &h.Recipe); err != nil {
+		return h, err
+	}
+	if err := json.Unmarshal(old.Config, &legacy); err != nil {
+		return h, err
+	}
+	h.Recipe.EMADecay = legacy.EMA
+	return h, nil
 }
 
 // Restore puts the checkpoint's model, optimiser, buffer and progress into
@@ -266,12 +272,12 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 		copy(t.Buffer.Data, c.buffer)
 		for i, l := range c.labels {
 			t.Buffer.Labels[i] = int(l)
-			t.Buffer.Age[i] = int(c.ages[i])
 		}
+		copy(t.Buffer.ChainSteps, c.chainSteps)
 	}
-	t.P = c.Progress
-	if t.P.LRScale == 0 { // written before rollbacks existed
-		t.P.LRScale = 1
+	t.Progress = c.Progress
+	if t.Progress.LRScale == 0 { // written before rollbacks existed
+		t.Progress.LRScale = 1
 	}
 	t.snap = nil
 	return nil
@@ -288,7 +294,7 @@ func (c *Checkpoint) UseWeights(w string) error {
 	case "":
 	case "ema":
 		if c.avg == nil {
-			return fmt.Errorf("--weights ema: the checkpoint has no moving average (its run had --ema 0 or predates it)")
+			return fmt.Errorf("--weights ema: the checkpoint has no moving average (its run had --ema_decay 0 or predates it)")
 		}
 	case "trained":
 		c.Model = c.Trained
@@ -298,19 +304,15 @@ func (c *Checkpoint) UseWeights(w string) error {
 	return nil
 }
 
-// ChainSteps is how many Langevin steps chains from noise run when this
-// run's model is sampled by default: as many as the median chain of its
-// replay buffer had run when the checkpoint was written, the length of chain
-// the energy was trained against (shorter chains stop at blobs, much longer
-// ones drift between modes), and never fewer than the run's --langevin_steps,
-// which is the whole chain when the run kept no buffer.
+// ChainSteps is the run's chain length: how many Langevin steps chains from
+// noise run when this run's model is sampled by default. It is as many as
+// the median chain of its replay buffer had run when the checkpoint was
+// written, the length of chain the energy was trained against (shorter
+// chains stop at blobs, much longer ones drift between modes), and never
+// fewer than the run's --langevin_steps, which is the whole chain when the
+// run kept no buffer.
 func (c *Checkpoint) ChainSteps() int {
-	steps := c.Config.LangevinSteps
-	if len(c.ages) > 0 {
-		a := slices.Sorted(slices.Values(c.ages))
-		steps = max(steps, int(a[len(a)/2]))
-	}
-	return steps
+	return max(c.Recipe.LangevinSteps, langevin.MedianSteps(c.chainSteps))
 }
 
 // BufferSamples returns the replay buffer's samples (slots x pixels) and

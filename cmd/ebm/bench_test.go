@@ -1,0 +1,25 @@
+package main
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestInfoAndBench(t *testing.T) {
+	stdout, _, err := runCLI("info", "--json")
+	require.NoError(t, err)
+	var info map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &info))
+	require.Contains(t, info, "active")
+	require.Contains(t, info, "features")
+
+	stdout, _, err = runCLI("bench", "--json", "--iters", "2", "--warmup", "0", "--langevin_steps", "2", "--batch_size", "8")
+	require.NoError(t, err)
+	var res map[string]any
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	require.Greater(t, res["iter_ms"].(float64), 0.0)
+	require.Greater(t, res["iters_per_s"].(float64), 0.0)
+	require.Positive(t, res["workers"].(float64))
+}

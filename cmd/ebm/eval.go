@@ -1,0 +1,68 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ebm-project/ebm/eval"
+	"github.com/ebm-project/ebm/train"
+)
+
+func cmdEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("eval", stderr)
+	fs.renamed = map[string]string{"steps": "langevin_steps", "json": "out"}
+	ckpt := fs.String("checkpoint", "", "checkpoint to evaluate")
+	out := fs.String("out", "", "write the figures as JSON here")
+	report := fs.String("report", "", "write a self-contained HTML report here")
+	dataDir := dataDirFlag(fs)
+	fashionDir := fs.String("fashion_dir", "", "Fashion-MNIST folder for the OOD test (default: fashion-mnist beside --data_dir, skipped if absent)")
+	samples := fs.Int("samples", 10000, "chains from noise (and conditional chains in all)")
+	steps := fs.Int("langevin_steps", 0, "Langevin steps per chain from noise"+chainLengthHelp)
+	inpaintSteps := fs.Int("inpaint_steps", 200, "Langevin steps of the inpainting chains")
+	testLimit := fs.Int("test_limit", 0, "use only the first N test images (0: all)")
+	chains := addChainFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, *ckpt, *out); err != nil {
+		return err
+	}
+	ck, err := chains.load(*ckpt)
+	if err != nil {
+		return err
+	}
+	o := eval.DefaultOptions(ck)
+	o.Samples, o.InpaintSteps, o.Workers, o.Seed = *samples, *inpaintSteps, *chains.workers, *chains.seed
+	if *steps != 0 {
+		o.LangevinSteps = *steps
+	}
+	alpha, sigma := chains.dynamics(ck.Recipe)
+	o.LangevinAlpha, o.LangevinSigma = float32(alpha), float32(sigma)
+	data, err := evalData(*dataDir, *fashionDir, *testLimit, true)
+	if err != nil {
+		return err
+	}
+	rep, err := eval.Evaluate(ck, data, o)
+	if err != nil {
+		return err
+	}
+	js, err := rep.JSON()
+	if err != nil {
+		return err
+	}
+	if err := train.WriteFileAtomic(*out, js); err != nil {
+		return fmt.Errorf("--out: %w", err)
+	}
+	if *report != "" {
+		page, err := rep.HTML(*ckpt, ck.Model.Sizes)
+		if err != nil {
+			return err
+		}
+		if err := train.WriteFileAtomic(*report, page); err != nil {
+			return fmt.Errorf("--report: %w", err)
+		}
+	}
+	fmt.Fprintf(stdout, "accuracy %.4f  nll %.4f  ece %.4f  fid %.2f (floor %.2f)  cond_accuracy %.4f  class_coverage %.4f  inpaint_accuracy %.4f\n",
+		rep.Accuracy, rep.NLL, rep.ECE, rep.FID, rep.FIDFloor, rep.CondAccuracy, rep.ClassCoverage, rep.InpaintAccuracy)
+	return nil
+}

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// `ebm eval` writes the JSON and the report page of a run's checkpoint,
+// for its moving average by default or for its trained weights.
+func TestEvalWritesJSONAndReport(t *testing.T) {
+	data := dataDir(t)
+	ckpt := filepath.Join(trainedRun(t), "checkpoint.ebm")
+	ev := t.TempDir()
+	stdout, stderr, err := runCLI("eval", "--checkpoint", ckpt, "--data_dir", data,
+		"--out", filepath.Join(ev, "eval.json"), "--report", filepath.Join(ev, "report.html"),
+		"--samples", "20", "--langevin_steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
+	require.NoError(t, err, stderr)
+	require.Contains(t, stdout, "fid")
+	js := readFile(t, filepath.Join(ev, "eval.json"))
+	require.Contains(t, js, `"ood_auroc"`)
+	require.Contains(t, js, `"weights": "ema"`)
+	require.Contains(t, js, `"langevin_steps": 2`)
+	page := readFile(t, filepath.Join(ev, "report.html"))
+	require.Contains(t, page, "<html>")
+	require.NotContains(t, page, "%!")
+
+	_, stderr, err = runCLI("eval", "--checkpoint", ckpt, "--data_dir", data, "--weights", "trained",
+		"--out", filepath.Join(ev, "trained.json"), "--samples", "20", "--langevin_steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
+	require.NoError(t, err, stderr)
+	require.Contains(t, readFile(t, filepath.Join(ev, "trained.json")), `"weights": "trained"`)
+}

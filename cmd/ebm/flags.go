@@ -1,0 +1,128 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+)
+
+// flagSet is one command's flags and where its help goes.
+type flagSet struct {
+	*flag.FlagSet
+	cmd     command
+	stderr  io.Writer
+	renamed map[string]string // old flag name: the new one, for a hint
+}
+
+// newFlags silences the flag package, which would print its message and the
+// whole usage on any error: parse reports one line, and the usage on -h only.
+func newFlags(name string, stderr io.Writer) *flagSet {
+	fs := flag.NewFlagSet("ebm "+name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	c := command{name: name, args: "[flags]"}
+	for _, k := range commands {
+		if k.name == name {
+			c = k
+		}
+	}
+	return &flagSet{FlagSet: fs, cmd: c, stderr: stderr}
+}
+
+// parse reports a bad flag in one line, or the usage on -h.
+func parse(fs *flagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintf(fs.stderr, "usage: ebm %s %s\n%s\n\n", fs.cmd.name, fs.cmd.args, fs.cmd.about)
+			fs.SetOutput(fs.stderr)
+			fs.PrintDefaults()
+			return err
+		}
+		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok && fs.renamed[name] != "" {
+			return fmt.Errorf("%s: --%s is now --%s", fs.Name(), name, fs.renamed[name])
+		}
+		return fmt.Errorf("%s: %v", fs.Name(), err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// required names the flags that must be given when one is empty.
+func required(fs *flagSet, values ...string) error {
+	for _, v := range values {
+		if v == "" {
+			var names []string
+			for _, f := range strings.Fields(fs.cmd.args) {
+				if strings.HasPrefix(f, "--") {
+					names = append(names, f)
+				}
+			}
+			verb := "is"
+			if len(names) > 1 {
+				verb = "are"
+			}
+			return fmt.Errorf("%s: %s %s required", fs.cmd.name, strings.Join(names, " and "), verb)
+		}
+	}
+	return nil
+}
+
+// dataDirFlag is --data_dir, defaulting to $EBM_DATA, as in ebm train.
+func dataDirFlag(fs *flagSet) *string {
+	return fs.String("data_dir", os.Getenv(mnist.EnvVar), "folder with the MNIST IDX files (default $"+mnist.EnvVar+")")
+}
+
+// chainFlags are the flags of the commands that run a checkpoint's model:
+// which weights, and the SGLD dynamics and randomness of its chains.
+type chainFlags struct {
+	weights      *string
+	alpha, sigma *float64
+	seed         *uint64
+	workers      *int
+}
+
+func addChainFlags(fs *flagSet) chainFlags {
+	return chainFlags{
+		weights: fs.String("weights", "", "ema (the run's moving average of the weights) or trained (the optimiser's); default: ema when the checkpoint has one"),
+		alpha:   fs.Float64("langevin_alpha", -1, "SGLD step size (default: the run's)"),
+		sigma:   fs.Float64("langevin_sigma", -1, "SGLD noise scale (default: the run's)"),
+		seed:    fs.Uint64("seed", 1, "random seed"),
+		workers: fs.Int("workers", 0, "worker goroutines (0: one per core); results do not depend on it"),
+	}
+}
+
+// load reads the checkpoint, selects its weights and checks that it is a
+// model of MNIST's images.
+func (c chainFlags) load(path string) (*train.Checkpoint, error) {
+	ck, err := train.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := ck.UseWeights(*c.weights); err != nil {
+		return nil, err
+	}
+	if ck.Model.In() != mnist.Pixels || ck.Model.Out() != mnist.Classes {
+		return nil, fmt.Errorf("%s: model %v is not a %d-pixel, %d-class MNIST model", path, ck.Model.Sizes, mnist.Pixels, mnist.Classes)
+	}
+	return ck, nil
+}
+
+// dynamics returns alpha and sigma: the flags' where given, else the run's.
+func (c chainFlags) dynamics(r train.Recipe) (alpha, sigma float64) {
+	alpha, sigma = r.LangevinAlpha, r.LangevinSigma
+	if *c.alpha >= 0 {
+		alpha = *c.alpha
+	}
+	if *c.sigma >= 0 {
+		sigma = *c.sigma
+	}
+	return alpha, sigma
+}

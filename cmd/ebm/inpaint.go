@@ -1,0 +1,57 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ebm-project/ebm/eval"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+)
+
+func cmdInpaint(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("inpaint", stderr)
+	fs.renamed = map[string]string{"steps": "inpaint_steps", "n": "test_limit"}
+	ckpt := fs.String("checkpoint", "", "checkpoint")
+	out := fs.String("out", "", "PNG grid to write: hidden inputs, fills, originals")
+	dataDir := dataDirFlag(fs)
+	testLimit := fs.Int("test_limit", 1000, "inpaint the first N test digits")
+	steps := fs.Int("inpaint_steps", 200, "Langevin steps on the hidden pixels")
+	chains := addChainFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, *ckpt, *out); err != nil {
+		return err
+	}
+	if *testLimit <= 0 || *steps <= 0 {
+		return fmt.Errorf("inpaint: --test_limit = %d, --inpaint_steps = %d: both must be positive", *testLimit, *steps)
+	}
+	ck, err := chains.load(*ckpt)
+	if err != nil {
+		return err
+	}
+	o := eval.DefaultOptions(ck)
+	o.InpaintSteps, o.Workers, o.Seed = *steps, *chains.workers, *chains.seed
+	alpha, sigma := chains.dynamics(ck.Recipe)
+	o.LangevinAlpha, o.LangevinSigma = float32(alpha), float32(sigma)
+	data, err := evalData(*dataDir, "", *testLimit, false)
+	if err != nil {
+		return err
+	}
+	judge, _, err := eval.FixedClassifier()
+	if err != nil {
+		return err
+	}
+	n := data.Test.N
+	acc, grid, err := eval.Inpaint(ck.Model, judge, data.Test, n, o)
+	if err != nil {
+		return err
+	}
+	shown := len(grid) / mnist.Pixels
+	if err := train.WriteGrid(*out, grid, shown, mnist.Side, mnist.Side, shown/3); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "inpaint_accuracy %.4f on %d test digits (lower half hidden, %d steps); grid in %s\n", acc, n, *steps, *out)
+	return nil
+}

@@ -1,0 +1,49 @@
+package main
+
+import (
+	"fmt"
+	"io"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+)
+
+// chainLengthHelp describes the default of --langevin_steps for chains
+// from noise (train.Checkpoint.ChainSteps).
+const chainLengthHelp = " (default: the run's chain length: as many as the median chain of its replay buffer had run, at least the run's langevin_steps)"
+
+func cmdSample(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("sample", stderr)
+	fs.renamed = map[string]string{"steps": "langevin_steps", "n": "samples"}
+	ckpt := fs.String("checkpoint", "", "checkpoint file (a run's checkpoint.ebm)")
+	out := fs.String("out", "", "PNG grid to write")
+	class := fs.Int("class", -1, "sample E(x, y) for this class (default: unconditional E(x))")
+	samples := fs.Int("samples", train.GridSize, "number of samples")
+	steps := fs.Int("langevin_steps", 0, "Langevin steps from noise"+chainLengthHelp)
+	chains := addChainFlags(fs)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, *ckpt, *out); err != nil {
+		return err
+	}
+	ck, err := chains.load(*ckpt)
+	if err != nil {
+		return err
+	}
+	ch := ck.Chains(*samples)
+	if *steps != 0 {
+		ch.LangevinSteps = *steps
+	}
+	ch.LangevinAlpha, ch.LangevinSigma = chains.dynamics(ck.Recipe)
+	ch.Class, ch.Workers, ch.Seed = *class, *chains.workers, *chains.seed
+	x, err := train.Sample(ck.Model, ch)
+	if err != nil {
+		return err
+	}
+	if err := train.WriteGrid(*out, x, ch.N, mnist.Side, mnist.Side, 8); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %d samples (%d steps) to %s\n", ch.N, ch.LangevinSteps, *out)
+	return nil
+}

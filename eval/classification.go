@@ -1,0 +1,36 @@
+package eval
+
+import (
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// eceBins is the number of equal-width confidence bins of the ECE.
+const eceBins = 15
+
+// classify fills accuracy, NLL, ECE and the reliability bins of p(y|x) on
+// the test set, and returns the test set's scores for the OOD comparisons.
+func classify(m *nn.MLP, test *mnist.Dataset, rep *Report) (*scores, error) {
+	sc, err := scoreSet(m, test.Images, test.N)
+	if err != nil {
+		return nil, err
+	}
+	conf := make([]float64, test.N)
+	correct := make([]bool, test.N)
+	for i := range test.N {
+		y := int(test.Labels[i])
+		rep.NLL -= sc.logProb[i*mnist.Classes+y]
+		conf[i] = sc.maxSoftmax[i]
+		correct[i] = sc.pred[i] == y
+		if correct[i] {
+			rep.Accuracy++
+		}
+	}
+	rep.Accuracy /= float64(test.N)
+	rep.NLL /= float64(test.N)
+	if rep.ECE, rep.Reliability, err = ECE(conf, correct, eceBins); err != nil {
+		return nil, err
+	}
+	rep.Energies = append(rep.Energies, EnergySet{"MNIST test", negate(sc.logpx)})
+	return sc, nil
+}

@@ -1,0 +1,124 @@
+package eval
+
+import (
+	"fmt"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+)
+
+// Options set what an evaluation draws.
+type Options struct {
+	Samples       int     // fresh chains from noise (and conditional chains in all)
+	LangevinSteps int     // Langevin steps of those chains
+	LangevinAlpha float32 // SGLD step size
+	LangevinSigma float32 // SGLD noise scale
+	InpaintSteps  int
+	Workers       int // 0: one per core
+	Seed          uint64
+}
+
+// Data is what an evaluation compares against.
+type Data struct {
+	Train, Test *mnist.Dataset
+	Fashion     *mnist.Dataset // Fashion-MNIST test set; nil skips that OOD set
+}
+
+// Report holds every figure; the JSON keys are stable.
+type Report struct {
+	// Weights says which weights were evaluated: "ema", the moving average
+	// the run kept (--ema_decay), or "trained", the optimiser's own.
+	Weights         string                        `json:"weights"`
+	EMADecay        float64                       `json:"ema_decay,omitempty"`
+	Accuracy        float64                       `json:"accuracy"`
+	NLL             float64                       `json:"nll"`
+	ECE             float64                       `json:"ece"`
+	FID             float64                       `json:"fid"`
+	FIDFloor        float64                       `json:"fid_floor"`
+	FIDBuffer       *float64                      `json:"fid_buffer,omitempty"`
+	CoverageBuffer  *float64                      `json:"class_coverage_buffer,omitempty"` // class_coverage of the replay buffer's chains
+	CondAccuracy    float64                       `json:"cond_accuracy"`
+	ClassCoverage   float64                       `json:"class_coverage"`
+	ClassCounts     []int                         `json:"class_counts"`            // the judge's labels of the unconditional samples, per class
+	CondPerClass    []float64                     `json:"cond_accuracy_per_class"` // cond_accuracy of each class's chains
+	InpaintAccuracy float64                       `json:"inpaint_accuracy"`
+	OODAUROC        map[string]map[string]float64 `json:"ood_auroc"`
+	// FashionPerClass is ood_auroc.fashion.logpx with one Fashion-MNIST
+	// class at a time as the negatives (0 T-shirt/top ... 9 ankle boot):
+	// which clothing the model takes for digits. Absent when a class has no
+	// image in the set evaluated (--test_limit).
+	FashionPerClass []float64      `json:"ood_auroc_fashion_per_class,omitempty"`
+	Reliability     []Bin          `json:"reliability"`
+	Generation      Generation     `json:"generation"`
+	Judge           ClassifierInfo `json:"judge"`
+
+	// Pictures and energies for the report page (not in the JSON).
+	Energies    []EnergySet `json:"-"` // E(x) of the test set, the samples and each OOD set
+	SampleGrid  []float32   `json:"-"` // 64 unconditional samples
+	ClassGrid   []float32   `json:"-"` // 10 per class, a row each
+	InpaintGrid []float32   `json:"-"` // 8 masked inputs, then their fills
+	ChainFrames [][]float32 `json:"-"` // 8 chains at successive steps
+}
+
+// EnergySet is E(x) of each image of one set.
+type EnergySet struct {
+	Name     string
+	Energies []float64
+}
+
+// Generation says how samples were drawn.
+type Generation struct {
+	Samples       int     `json:"samples"`
+	LangevinSteps int     `json:"langevin_steps"`
+	LangevinAlpha float32 `json:"langevin_alpha"`
+	LangevinSigma float32 `json:"langevin_sigma"`
+	BufferSamples int     `json:"buffer_samples"` // replay-buffer chains scored separately (fid_buffer)
+}
+
+// DefaultOptions are an evaluation of ck with the run's own dynamics and
+// chain length.
+func DefaultOptions(ck *train.Checkpoint) Options {
+	ch := ck.Chains(defaultSamples)
+	return Options{Samples: ch.N, LangevinSteps: ch.LangevinSteps, LangevinAlpha: float32(ch.LangevinAlpha),
+		LangevinSigma: float32(ch.LangevinSigma), InpaintSteps: defaultInpaintSteps, Seed: 1}
+}
+
+const (
+	defaultSamples      = 10000
+	defaultInpaintSteps = 200
+)
+
+// Evaluate measures the checkpoint's model (and its replay buffer, if any)
+// on data: classification, out-of-distribution detection, generation and
+// inpainting, each scored by the fixed judge where images are scored.
+func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
+	if o.Samples < mnist.Classes || o.LangevinSteps <= 0 {
+		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples and 1 step", o.Samples, o.LangevinSteps, mnist.Classes)
+	}
+	if in, out := ck.Model.In(), ck.Model.Out(); in != data.Test.Dim() || out != mnist.Classes {
+		return nil, fmt.Errorf("eval: model %v is not a %d-input, %d-class model of these images", ck.Model.Sizes, data.Test.Dim(), mnist.Classes)
+	}
+	judge, info, err := FixedClassifier()
+	if err != nil {
+		return nil, err
+	}
+	rep := &Report{Judge: info, Weights: "trained", Generation: Generation{Samples: o.Samples, LangevinSteps: o.LangevinSteps,
+		LangevinAlpha: o.LangevinAlpha, LangevinSigma: o.LangevinSigma}}
+	if ck.Averaged() {
+		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay
+	}
+	test, err := classify(ck.Model, data.Test, rep)
+	if err != nil {
+		return nil, err
+	}
+	if err := detectOOD(ck.Model, test, data, o, rep); err != nil {
+		return nil, err
+	}
+	if err := generate(ck, judge, data, o, rep); err != nil {
+		return nil, err
+	}
+	if rep.InpaintAccuracy, rep.InpaintGrid, err = Inpaint(ck.Model, judge, data.Test, min(inpaintDigits, data.Test.N), o); err != nil {
+		return nil, err
+	}
+	return rep, nil
+}

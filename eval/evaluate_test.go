@@ -1,0 +1,113 @@
+package eval
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+	"github.com/stretchr/testify/require"
+)
+
+func loadData(t *testing.T, fashion bool) Data {
+	dir := os.Getenv(mnist.EnvVar)
+	if dir == "" {
+		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
+	}
+	var d Data
+	var err error
+	d.Train, err = mnist.Load(mnist.MNIST, dir, "train", false)
+	require.NoError(t, err)
+	d.Test, err = mnist.Load(mnist.MNIST, dir, "test", false)
+	require.NoError(t, err)
+	if fashion {
+		if fd := filepath.Join(filepath.Dir(filepath.Clean(dir)), "fashion-mnist"); fileExists(fd) {
+			d.Fashion, err = mnist.Load(mnist.FashionMNIST, fd, "test", false)
+			require.NoError(t, err)
+			d.Fashion = d.Fashion.Subset(300)
+		}
+	}
+	return d
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// Evaluating a tiny checkpoint fills every key of the JSON and renders the
+// report page.
+func TestEvaluateWritesEveryKey(t *testing.T) {
+	d := loadData(t, true)
+	ck, path := smallCheckpoint(t, d)
+	d.Test = d.Test.Subset(300)
+	rep, err := Evaluate(ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1})
+	require.NoError(t, err)
+	js, err := rep.JSON()
+	require.NoError(t, err)
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(js, &m))
+	for _, k := range []string{"accuracy", "nll", "ece", "fid", "fid_floor", "cond_accuracy", "class_coverage", "inpaint_accuracy"} {
+		require.Contains(t, m, k)
+	}
+	// Per-class figures add up to the totals.
+	require.Len(t, rep.ClassCounts, 10)
+	total, mean := 0, 0.0
+	for c := range 10 {
+		total += rep.ClassCounts[c]
+		mean += rep.CondPerClass[c] / 10
+	}
+	require.Equal(t, 40, total)
+	require.InDelta(t, rep.CondAccuracy, mean, 1e-12)
+	require.Contains(t, m, "class_counts")
+	require.Contains(t, m, "class_coverage_buffer")
+	require.True(t, *rep.CoverageBuffer >= 0 && *rep.CoverageBuffer <= 1)
+	require.Contains(t, m, "cond_accuracy_per_class")
+	// The default run keeps a moving average of its weights; that is what
+	// was evaluated, and the JSON says so.
+	require.Equal(t, "ema", m["weights"])
+	require.Equal(t, ck.Recipe.EMADecay, m["ema_decay"])
+	sets := []string{"uniform", "gaussian", "inverted"}
+	if d.Fashion != nil {
+		sets = append(sets, "fashion")
+	}
+	ood := m["ood_auroc"].(map[string]any)
+	for _, set := range sets {
+		for _, score := range []string{"logpx", "maxsoftmax", "gradnorm"} {
+			v := ood[set].(map[string]any)[score].(float64)
+			require.True(t, v >= 0 && v <= 1, "%s/%s = %v", set, score, v)
+		}
+	}
+	if d.Fashion != nil {
+		// Each clothing class alone against MNIST; weighted by the
+		// class sizes they make up the pooled figure.
+		require.Len(t, m["ood_auroc_fashion_per_class"], 10)
+		var pooled float64
+		for _, l := range d.Fashion.Labels {
+			pooled += rep.FashionPerClass[l] / float64(d.Fashion.N)
+		}
+		require.InDelta(t, rep.OODAUROC["fashion"]["logpx"], pooled, 1e-9)
+	}
+	gen := m["generation"].(map[string]any)
+	require.Equal(t, map[string]any{"samples": 40.0, "langevin_steps": 3.0, "langevin_alpha": 10.0, "langevin_sigma": 0.005,
+		"buffer_samples": 100.0}, gen)
+	page, err := rep.HTML(path, ck.Model.Sizes)
+	require.NoError(t, err)
+	checkPage(t, string(page), d.Fashion != nil)
+}
+
+// smallCheckpoint trains a tiny model (one hidden layer of 32, a buffer
+// of 100) for one epoch on 640 images and loads its checkpoint.
+func smallCheckpoint(t *testing.T, d Data) (*train.Checkpoint, string) {
+	r := train.DefaultRecipe()
+	r.Epochs, r.LangevinSteps, r.BufferSize, r.Hidden = 1, 2, 100, []int{32}
+	tn, err := train.NewTrainer(r, 2, d.Train.Subset(640), d.Test.Subset(200), nil)
+	require.NoError(t, err)
+	defer tn.Close()
+	require.NoError(t, tn.Run(context.Background(), train.Hooks{}))
+	path := filepath.Join(t.TempDir(), "c.ebm")
+	require.NoError(t, train.SaveCheckpoint(path, tn))
+	ck, err := train.LoadCheckpoint(path)
+	require.NoError(t, err)
+	return ck, path
+}

@@ -1,0 +1,168 @@
+package eval
+
+import (
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+	"github.com/ebm-project/ebm/train"
+)
+
+const (
+	gridSamples  = 64    // unconditional samples on the report page
+	gridPerClass = 10    // conditional samples per class on the report page
+	frameChains  = 8     // chains in the animation
+	fidFloorN    = 10000 // training images whose FID against the test set is the floor
+	judgeBatch   = 500
+)
+
+// generate fills the figures of samples from noise: FID and coverage of
+// unconditional chains (and of the replay buffer), conditional accuracy,
+// and the pictures of the report page.
+func generate(ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Report) error {
+	m, dim := ck.Model, data.Test.Dim()
+	sampler, err := langevin.New(train.Energy{Model: m}, langevin.Config{Steps: o.LangevinSteps, Alpha: o.LangevinAlpha,
+		Sigma: o.LangevinSigma, Clamp: ck.Recipe.Clamp, Seed: o.Seed, Workers: o.Workers})
+	if err != nil {
+		return err
+	}
+	defer sampler.Close()
+	x := make([]float32, o.Samples*dim)
+	if err := sampler.Run(x, nil, nil, true, streams.UncondRound); err != nil {
+		return err
+	}
+	rep.SampleGrid = x[:min(gridSamples, o.Samples)*dim]
+	ss, err := scoreSet(m, x, o.Samples)
+	if err != nil {
+		return err
+	}
+	rep.Energies = append(rep.Energies, EnergySet{"samples", negate(ss.logpx)})
+	jws := judge.NewWorkspace(judgeBatch)
+	pred, err := Predict(judge, jws, x, o.Samples)
+	if err != nil {
+		return err
+	}
+	rep.ClassCoverage = Coverage(pred, mnist.Classes)
+	rep.ClassCounts = Counts(pred, mnist.Classes)
+
+	fid, err := newFIDScorer(judge, jws, data.Test)
+	if err != nil {
+		return err
+	}
+	if rep.FID, err = fid.score(x, o.Samples); err != nil {
+		return err
+	}
+	floorN := min(fidFloorN, data.Train.N)
+	if rep.FIDFloor, err = fid.score(data.Train.Images[:floorN*dim], floorN); err != nil {
+		return err
+	}
+	if buf, n := ck.BufferSamples(); n >= mnist.Classes {
+		f, err := fid.score(buf, n)
+		if err != nil {
+			return err
+		}
+		rep.FIDBuffer = &f
+		bp, err := Predict(judge, jws, buf, n)
+		if err != nil {
+			return err
+		}
+		cov := Coverage(bp, mnist.Classes)
+		rep.CoverageBuffer = &cov
+		rep.Generation.BufferSamples = n
+	}
+	if err := conditional(sampler, judge, jws, dim, o, rep); err != nil {
+		return err
+	}
+	return animate(sampler, dim, o, rep)
+}
+
+// conditional runs Samples/10 chains of E(x, y) for each class y and
+// scores the share the judge reads as y.
+func conditional(sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, dim int, o Options, rep *Report) error {
+	per := max(1, o.Samples/mnist.Classes)
+	xc := make([]float32, mnist.Classes*per*dim)
+	yc := make([]int, mnist.Classes*per)
+	for i := range yc {
+		yc[i] = i / per
+	}
+	if err := sampler.Run(xc, yc, nil, true, streams.CondRound); err != nil {
+		return err
+	}
+	pc, err := Predict(judge, jws, xc, len(yc))
+	if err != nil {
+		return err
+	}
+	rep.CondPerClass = make([]float64, mnist.Classes)
+	for i, p := range pc {
+		if p == yc[i] {
+			rep.CondAccuracy++
+			rep.CondPerClass[yc[i]]++
+		}
+	}
+	rep.CondAccuracy /= float64(len(yc))
+	for c := range rep.CondPerClass {
+		rep.CondPerClass[c] /= float64(per)
+	}
+	for c := range mnist.Classes {
+		for j := range min(gridPerClass, per) {
+			rep.ClassGrid = append(rep.ClassGrid, xc[(c*per+j)*dim:(c*per+j+1)*dim]...)
+		}
+	}
+	return nil
+}
+
+// animate records a few chains from noise frame by frame: the starting
+// noise, then every LangevinSteps/MaxFrames steps.
+func animate(sampler *langevin.Sampler, dim int, o Options, rep *Report) error {
+	chain := make([]float32, frameChains*dim)
+	stride := max(1, o.LangevinSteps/streams.MaxFrames)
+	for f := range streams.MaxFrames + 1 {
+		// Frame 0 is the noise that frame 1's chains start from: the same
+		// round, run for no steps.
+		steps, round := stride, streams.FramesRound+uint64(f)
+		if f == 0 {
+			steps, round = 0, streams.FramesRound+1
+		}
+		if err := sampler.SetDynamics(steps, o.LangevinAlpha, o.LangevinSigma); err != nil {
+			return err
+		}
+		if err := sampler.Run(chain, nil, nil, f <= 1, round); err != nil {
+			return err
+		}
+		rep.ChainFrames = append(rep.ChainFrames, append([]float32(nil), chain...))
+	}
+	return nil
+}
+
+// fidScorer holds the judge's Gaussian of the test set's features.
+type fidScorer struct {
+	judge *nn.MLP
+	ws    *nn.Workspace
+	test  Gaussian
+	dim   int
+}
+
+func newFIDScorer(judge *nn.MLP, ws *nn.Workspace, test *mnist.Dataset) (*fidScorer, error) {
+	feat, fd, err := Features(judge, ws, test.Images, test.N)
+	if err != nil {
+		return nil, err
+	}
+	g, err := Fit(feat, fd)
+	if err != nil {
+		return nil, err
+	}
+	return &fidScorer{judge: judge, ws: ws, test: g, dim: fd}, nil
+}
+
+// score is the FID of n images against the test set.
+func (s *fidScorer) score(x []float32, n int) (float64, error) {
+	f, _, err := Features(s.judge, s.ws, x, n)
+	if err != nil {
+		return 0, err
+	}
+	g, err := Fit(f, s.dim)
+	if err != nil {
+		return 0, err
+	}
+	return FID(g, s.test)
+}

@@ -1,0 +1,61 @@
+package eval
+
+import (
+	"math/rand/v2"
+
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+	"github.com/ebm-project/ebm/train"
+)
+
+const (
+	inpaintDigits = 1000 // test digits an evaluation inpaints
+	inpaintShown  = 8    // digits shown in the grid
+)
+
+// Inpaint hides the lower half of the first n test digits, fills it by
+// Langevin dynamics on the hidden pixels only (E(x), visible pixels fixed),
+// and returns the judge's accuracy on the results and a grid (8 hidden
+// inputs, then their fills, then the originals).
+func Inpaint(m, judge *nn.MLP, test *mnist.Dataset, n int, o Options) (float64, []float32, error) {
+	dim := test.Dim()
+	mask := make([]bool, dim)
+	for i := dim / 2; i < dim; i++ {
+		mask[i] = true
+	}
+	s, err := langevin.New(train.Energy{Model: m}, langevin.Config{Steps: o.InpaintSteps, Alpha: o.LangevinAlpha, Sigma: o.LangevinSigma,
+		Clamp: true, Seed: o.Seed ^ streams.InpaintSeed, Workers: o.Workers})
+	if err != nil {
+		return 0, nil, err
+	}
+	defer s.Close()
+	if err := s.SetMask(mask); err != nil {
+		return 0, nil, err
+	}
+	x := append([]float32(nil), test.Images[:n*dim]...)
+	rng := rand.New(rand.NewPCG(o.Seed, streams.InpaintNoise))
+	for i := range n {
+		for j := dim / 2; j < dim; j++ {
+			x[i*dim+j] = float32(2*rng.Float64() - 1)
+		}
+	}
+	shown := min(inpaintShown, n)
+	hidden := append([]float32(nil), x[:shown*dim]...)
+	if err := s.Run(x, nil, nil, false, streams.InpaintRound); err != nil {
+		return 0, nil, err
+	}
+	pred, err := Predict(judge, judge.NewWorkspace(judgeBatch), x, n)
+	if err != nil {
+		return 0, nil, err
+	}
+	var acc float64
+	for i, p := range pred {
+		if p == int(test.Labels[i]) {
+			acc++
+		}
+	}
+	grid := append(append(hidden, x[:shown*dim]...), test.Images[:shown*dim]...)
+	return acc / float64(n), grid, nil
+}

@@ -1,0 +1,224 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/kernels"
+	"github.com/ebm-project/ebm/mnist"
+)
+
+// Job is one `ebm train`: a recipe, from a preset or (on resume) from the
+// run's checkpoint, with the settings given on the command line over it,
+// carried out with this process's options.
+type Job struct {
+	Preset string // starting recipe of a new run ("": default)
+	// Given holds the recipe settings given explicitly, by key (flag name)
+	// and as the flag's text. A resumed run may raise epochs; any other
+	// given setting must equal the checkpoint's.
+	Given   map[string]string
+	Resume  bool
+	Options Options
+	// Console receives the log and the progress line (nil: neither).
+	Console io.Writer
+}
+
+// config.json: every setting of the run, under its flag's name.
+type runConfig struct {
+	Recipe
+	Options
+}
+
+// Execute trains as the job says and writes every artifact of the run
+// folder.
+func Execute(ctx context.Context, j Job) error {
+	opts := j.Options
+	if err := opts.Validate(); err != nil {
+		return err
+	}
+	dir := RunDir(opts.OutDir)
+	var recipe Recipe
+	if !j.Resume {
+		var err error
+		if recipe, err = j.newRecipe(); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+			return fmt.Errorf("--out_dir %s: %w", opts.OutDir, err)
+		}
+	} else if j.Preset != "" {
+		return fmt.Errorf("--preset cannot be combined with --resume: the run's recipe comes from its checkpoint")
+	}
+	if st, err := os.Stat(opts.OutDir); j.Resume && (err != nil || !st.IsDir()) {
+		return fmt.Errorf("--resume: --out_dir %s is not a run folder: no checkpoint to continue", opts.OutDir)
+	}
+	_, statErr := os.Stat(dir.Checkpoint())
+	if statErr == nil && !j.Resume {
+		return fmt.Errorf("--out_dir %s already holds a checkpoint: pass --resume to continue that run, or choose another --out_dir", opts.OutDir)
+	}
+	if statErr != nil && j.Resume {
+		return fmt.Errorf("--resume: --out_dir %s holds no checkpoint to continue", opts.OutDir)
+	}
+	var ck *Checkpoint
+	if j.Resume {
+		var err error
+		if ck, err = LoadCheckpoint(dir.Checkpoint()); err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		if recipe, err = j.resumedRecipe(ck.Recipe); err != nil {
+			return err
+		}
+	}
+
+	console := j.Console
+	if console == nil {
+		console = io.Discard
+	}
+	lf, err := os.OpenFile(dir.LogFile(opts.LogFile), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return fmt.Errorf("--log_file: %w", err)
+	}
+	defer lf.Close()
+	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(console, nil), slog.NewTextHandler(lf, nil)))
+	log.Info("config", append(append(LogAttrs(&recipe), LogAttrs(&opts)...), "resume", j.Resume)...)
+	log.Info("kernels", "active", kernels.Active(), "cpu", kernels.Describe().CPU)
+	trainSet, testSet, err := LoadData(recipe, opts)
+	if err != nil {
+		return err
+	}
+	log.Info("data", "data_dir", opts.DataDir, "train", trainSet.N, "test", testSet.N, "pixels", trainSet.Dim())
+
+	t, err := NewTrainer(recipe, opts.Workers, trainSet, testSet, log)
+	if err != nil {
+		return err
+	}
+	defer t.Close()
+	if ck != nil {
+		if err := ck.Restore(t); err != nil {
+			return fmt.Errorf("--resume: %w", err)
+		}
+		log.Info("resumed", "epoch", t.Progress.Epoch, "batch", t.Progress.Batch, "step", t.Progress.Step)
+	}
+	log.Info("model", "sizes", t.Model.Sizes, "parameters", t.Model.NumParams(), "workers", t.Workers())
+	if err := WriteJSON(dir.Config(), runConfig{recipe, opts}); err != nil {
+		return err
+	}
+	if err := WriteGrid(dir.RealGrid(), trainSet.Images, min(GridSize, trainSet.N), trainSet.Rows, trainSet.Cols, gridColumns); err != nil {
+		return err
+	}
+
+	hooks := Hooks{
+		Checkpoint: func(t *Trainer) error { return SaveCheckpoint(dir.Checkpoint(), t) },
+		EpochEnd: func(t *Trainer, m EpochMetrics) error {
+			if err := WriteMetrics(dir.Metrics(), t.Progress.History); err != nil {
+				return err
+			}
+			if err := WriteLossCurve(dir.LossCurve(), t.Progress.History); err != nil {
+				return err
+			}
+			if m.Epoch%opts.SampleEvery == 0 {
+				return t.writeSamples(dir.SampleGrid(m.Epoch), streams.GridRound(m.Epoch))
+			}
+			return nil
+		},
+	}
+	if j.Console != nil {
+		hooks.Progress = progressPrinter(j.Console)
+	}
+	start := time.Now()
+	err = t.Run(ctx, hooks)
+	if j.Console != nil {
+		fmt.Fprintln(j.Console)
+	}
+	if errors.Is(err, ErrInterrupted) {
+		log.Warn("interrupted: checkpoint saved; continue with --resume", "epoch", t.Progress.Epoch, "batch", t.Progress.Batch, "checkpoint", dir.Checkpoint())
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if err := t.writeSamples(dir.FinalGrid(), streams.FinalGridRound); err != nil {
+		return err
+	}
+	last := EpochMetrics{}
+	if n := len(t.Progress.History); n > 0 {
+		last = t.Progress.History[n-1]
+	}
+	attrs := []any{"val_acc", last.ValAcc, "val_loss", last.ValLoss}
+	if t.EMA != nil {
+		attrs = append(attrs, "val_acc_ema", last.ValAccEMA, "val_loss_ema", last.ValLossEMA)
+	}
+	log.Info("done", append(attrs, "minutes", time.Since(start).Minutes(), "out_dir", opts.OutDir)...)
+	return nil
+}
+
+// newRecipe is the preset with the given settings over it.
+func (j Job) newRecipe() (Recipe, error) {
+	r, err := PresetRecipe(j.Preset)
+	if err != nil {
+		return r, err
+	}
+	for key, v := range j.Given {
+		if err := Set(&r, key, v); err != nil {
+			return r, err
+		}
+	}
+	return r, r.Validate()
+}
+
+// resumedRecipe is the checkpoint's recipe, with epochs raised if given;
+// any other given setting must not differ from it.
+func (j Job) resumedRecipe(saved Recipe) (Recipe, error) {
+	given := saved
+	for key, v := range j.Given {
+		if err := Set(&given, key, v); err != nil {
+			return saved, err
+		}
+	}
+	have, want := Settings(&saved), Settings(&given)
+	for i, s := range have {
+		if s.Key != "epochs" && !reflect.DeepEqual(s.Value(), want[i].Value()) {
+			return saved, fmt.Errorf("--%s %s differs from the checkpoint's %s: a resumed run keeps its recipe (only --epochs and the options %s may change)",
+				s.Key, want[i], s, optionNames())
+		}
+	}
+	saved.Epochs = given.Epochs
+	return saved, saved.Validate()
+}
+
+func optionNames() string {
+	var names []string
+	for _, s := range Settings(&Options{}) {
+		names = append(names, "--"+s.Key)
+	}
+	return strings.Join(names, ", ")
+}
+
+// LoadData reads the MNIST splits of a run: from the options' folder,
+// cut to the recipe's limits.
+func LoadData(r Recipe, o Options) (trainSet, testSet *mnist.Dataset, err error) {
+	if trainSet, err = mnist.Load(mnist.MNIST, o.DataDir, "train", o.Download); err != nil {
+		return nil, nil, err
+	}
+	if testSet, err = mnist.Load(mnist.MNIST, o.DataDir, "test", o.Download); err != nil {
+		return nil, nil, err
+	}
+	if r.TrainLimit > 0 {
+		trainSet = trainSet.Subset(r.TrainLimit)
+	}
+	if r.TestLimit > 0 {
+		testSet = testSet.Subset(r.TestLimit)
+	}
+	if trainSet.N < r.BatchSize {
+		return nil, nil, fmt.Errorf("--batch_size = %d: larger than the %d training images", r.BatchSize, trainSet.N)
+	}
+	return trainSet, testSet, nil
+}

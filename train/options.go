@@ -1,0 +1,45 @@
+package train
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/ebm-project/ebm/mnist"
+)
+
+// Options say where and how this process carries out a run; none of them
+// changes what it computes, so a resumed run takes them from its flags.
+// Each field's JSON key is its flag, as for Recipe.
+type Options struct {
+	DataDir     string `json:"data_dir" help:"folder with the MNIST IDX files (default $EBM_DATA)"`
+	Download    bool   `json:"download" help:"download missing MNIST files from the public mirrors"`
+	OutDir      string `json:"out_dir" help:"run folder: checkpoint, metrics, images, log"`
+	LogFile     string `json:"log_file" help:"log file, relative to --out_dir unless absolute"`
+	Workers     int    `json:"workers" help:"Langevin worker goroutines (0: one per core); results do not depend on it"`
+	SampleEvery int    `json:"sample_every" help:"write a grid of samples every N epochs"`
+}
+
+// DefaultOptions reads the data folder from $EBM_DATA.
+func DefaultOptions() Options {
+	return Options{DataDir: os.Getenv(mnist.EnvVar), Download: true, OutDir: "runs/ebm", LogFile: "ebm_training.log", SampleEvery: 5}
+}
+
+// Validate names the first bad option by its flag.
+func (o Options) Validate() error {
+	if o.DataDir == "" {
+		return fmt.Errorf("no data folder: pass --data_dir or set %s (the folder holding the MNIST IDX files)", mnist.EnvVar)
+	}
+	if st, err := os.Stat(o.DataDir); (err != nil || !st.IsDir()) && !o.Download {
+		return fmt.Errorf("--data_dir %s: not a folder", o.DataDir)
+	}
+	if o.OutDir == "" {
+		return fmt.Errorf("--out_dir is empty")
+	}
+	if o.Workers < 0 {
+		return fmt.Errorf("--workers = %d: must be >= 0 (0: one per core)", o.Workers)
+	}
+	if o.SampleEvery <= 0 {
+		return fmt.Errorf("--sample_every = %d: must be positive", o.SampleEvery)
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package train
+
+import (
+	"fmt"
+	"math"
+
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/mnist"
+)
+
+// Recipe is what defines a run: a checkpoint keeps it, and a resumed run
+// continues under it (only Epochs may be raised). Each field's JSON key is
+// its flag, its key in config.json and in the log; help is the flag's text.
+type Recipe struct {
+	Epochs        int     `json:"epochs" help:"training epochs"`
+	BatchSize     int     `json:"batch_size" help:"real images per step, and as many Langevin chains"`
+	LangevinSteps int     `json:"langevin_steps" help:"SGLD steps per training step"`
+	LangevinAlpha float64 `json:"langevin_alpha" help:"SGLD step size alpha: x -= alpha*grad E(x)"`
+	LangevinSigma float64 `json:"langevin_sigma" help:"SGLD noise scale sigma: x += sigma*N(0,1)"`
+	LR            float64 `json:"lr" help:"Adam learning rate"`
+	LRSchedule    string  `json:"lr_schedule" help:"learning-rate schedule: cosine (decays to 5% of --lr) or constant"`
+	WarmupSteps   int     `json:"warmup_steps" help:"steps of linear learning-rate warmup"`
+	Hidden        []int   `json:"hidden" help:"hidden layer widths, comma-separated"`
+	BufferSize    int     `json:"buffer_size" help:"replay buffer slots (0: every chain starts from noise)"`
+	BufferReinit  float64 `json:"buffer_reinit" help:"share of drawn buffer chains restarted from noise"`
+	ClassCond     bool    `json:"class_cond" help:"training chains sample p(x|y) from E(x,y) = -f(x)[y], classes balanced over the buffer's slots"`
+	EnergyReg     float64 `json:"energy_reg" help:"lambda of the regulariser lambda*mean(E_real^2 + E_sample^2) (0: off)"`
+	GenWeight     float64 `json:"gen_weight" help:"w, the weight of the generative term w*(mean E(x_real) - mean E(x_sample)) against the cross-entropy"`
+	ClipNorm      float64 `json:"clip_norm" help:"clip the gradient norm to this (0: off)"`
+	DataNoise     float64 `json:"data_noise" help:"standard deviation of Gaussian noise added to real training images (0: off)"`
+	EMADecay      float64 `json:"ema_decay" help:"decay of the moving average of the weights that evaluation and sampling use (0: off)"`
+	Clamp         bool    `json:"clamp" help:"clamp samples to [-1,1] after each Langevin step"`
+	Seed          uint64  `json:"seed" help:"seeds every random stream of the run"`
+	GuardEnergy   float64 `json:"guard_energy" help:"divergence guard: a batch whose mean |E| exceeds this counts as diverged (0: off)"`
+	GuardAccDrop  float64 `json:"guard_acc_drop" help:"divergence guard: validation accuracy this far below its best counts as diverged (0: off)"`
+	MaxRollbacks  int     `json:"max_rollbacks" help:"divergences recovered from (roll back the epoch, halve the lr, restart the buffer) before the run stops"`
+	TrainLimit    int     `json:"train_limit" help:"use only the first N training images (0: all)"`
+	TestLimit     int     `json:"test_limit" help:"use only the first N test images (0: all)"`
+}
+
+// DefaultRecipe is what `ebm train` runs without flags: JEM's sampler
+// (replay buffer, SGLD step 1, noise 0.01, 20 steps, data noise 0.03) at a
+// classifier's learning rate (1e-3, warmup, cosine decay), clamped chains
+// and a moving average of the weights for evaluation and sampling. No E^2
+// regulariser: it pins sample energies at 1/(2*lambda), where chains from
+// noise stall on a flat plateau (docs/experiments.md).
+func DefaultRecipe() Recipe {
+	return Recipe{
+		Epochs:        15,
+		BatchSize:     64,
+		LangevinSteps: 20,
+		LangevinAlpha: 1,
+		LangevinSigma: 0.01,
+		LR:            1e-3,
+		LRSchedule:    "cosine",
+		WarmupSteps:   500,
+		Hidden:        []int{512, 512, 512},
+		BufferSize:    10000,
+		BufferReinit:  0.05,
+		GenWeight:     1,
+		DataNoise:     0.03,
+		EMADecay:      0.999,
+		Clamp:         true,
+		Seed:          1,
+		GuardEnergy:   1000,
+		GuardAccDrop:  0.2,
+		MaxRollbacks:  3,
+	}
+}
+
+// Preset is a named starting recipe: the default with some settings changed.
+type Preset struct {
+	Name, Help string
+	change     func(*Recipe)
+}
+
+// Presets lists the starting recipes of `ebm train --preset`.
+var Presets = []Preset{
+	{"default", "the default recipe", func(*Recipe) {}},
+	{"original", "the original script's settings under the corrected energy sign: 50 SGLD steps from noise, alpha 0.5, sigma 0.05, no buffer, no data noise, constant lr, no weight average", func(r *Recipe) {
+		r.LangevinSteps = 50
+		r.LangevinAlpha = 0.5
+		r.LangevinSigma = 0.05
+		r.BufferSize = 0
+		r.DataNoise = 0
+		r.EMADecay = 0
+		r.Clamp = false
+		r.LRSchedule = "constant"
+		r.WarmupSteps = 0
+	}},
+	{"jem", "JEM's published recipe (Grathwohl et al.): the default's sampler unclamped, Adam at 1e-4 after 1000 warmup steps, constant, 8 epochs, no data noise, no weight average", func(r *Recipe) {
+		r.Epochs = 8
+		r.LR = 1e-4
+		r.DataNoise = 0
+		r.EMADecay = 0
+		r.Clamp = false
+		r.LRSchedule = "constant"
+		r.WarmupSteps = 1000
+	}},
+}
+
+// PresetRecipe returns the named starting recipe ("" is the default).
+func PresetRecipe(name string) (Recipe, error) {
+	if name == "" {
+		name = "default"
+	}
+	var names []string
+	for _, p := range Presets {
+		if p.Name == name {
+			r := DefaultRecipe()
+			p.change(&r)
+			return r, nil
+		}
+		names = append(names, p.Name)
+	}
+	return Recipe{}, fmt.Errorf("--preset %q: want one of %v", name, names)
+}
+
+// Validate names the first bad setting by its flag.
+func (r Recipe) Validate() error {
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"epochs", r.Epochs}, {"batch_size", r.BatchSize}, {"langevin_steps", r.LangevinSteps}} {
+		if p.v <= 0 {
+			return fmt.Errorf("--%s = %d: must be positive", p.name, p.v)
+		}
+	}
+	if r.Epochs > streams.MaxEpochs {
+		return fmt.Errorf("--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs)
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"langevin_alpha", r.LangevinAlpha}, {"langevin_sigma", r.LangevinSigma}, {"buffer_reinit", r.BufferReinit},
+		{"energy_reg", r.EnergyReg}, {"clip_norm", r.ClipNorm}, {"data_noise", r.DataNoise},
+		{"guard_energy", r.GuardEnergy}, {"guard_acc_drop", r.GuardAccDrop}} {
+		if p.v < 0 || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
+			return fmt.Errorf("--%s = %v: must be a finite number >= 0", p.name, p.v)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    float64
+	}{{"lr", r.LR}, {"gen_weight", r.GenWeight}} {
+		if !(p.v > 0) || math.IsInf(p.v, 0) {
+			return fmt.Errorf("--%s = %v: must be a finite number > 0", p.name, p.v)
+		}
+	}
+	for _, p := range []struct {
+		name string
+		v    int
+	}{{"warmup_steps", r.WarmupSteps}, {"buffer_size", r.BufferSize}, {"train_limit", r.TrainLimit}, {"test_limit", r.TestLimit}} {
+		if p.v < 0 {
+			return fmt.Errorf("--%s = %d: must be >= 0 (0: %s)", p.name, p.v, map[string]string{
+				"warmup_steps": "no warmup", "buffer_size": "every chain starts from noise", "train_limit": "all", "test_limit": "all"}[p.name])
+		}
+	}
+	if !(r.EMADecay >= 0 && r.EMADecay < 1) {
+		return fmt.Errorf("--ema_decay = %v: must be in [0, 1) (0: off)", r.EMADecay)
+	}
+	if r.BufferReinit > 1 {
+		return fmt.Errorf("--buffer_reinit = %v: must be at most 1", r.BufferReinit)
+	}
+	if r.LRSchedule != "cosine" && r.LRSchedule != "constant" {
+		return fmt.Errorf("--lr_schedule = %q: want cosine or constant", r.LRSchedule)
+	}
+	if r.MaxRollbacks < 0 || r.MaxRollbacks > streams.MaxRollbacks {
+		return fmt.Errorf("--max_rollbacks = %d: must be in [0, %d]", r.MaxRollbacks, streams.MaxRollbacks)
+	}
+	for i, h := range r.Hidden {
+		if h <= 0 {
+			return fmt.Errorf("--hidden: size %d is %d: must be positive", i, h)
+		}
+	}
+	return nil
+}
+
+// LRAt is the learning rate of step (0-based) out of total: linear warmup,
+// then constant or cosine decay to 5% of LR.
+func (r Recipe) LRAt(step, total int) float64 {
+	lr := r.LR
+	if step < r.WarmupSteps {
+		lr *= float64(step+1) / float64(r.WarmupSteps)
+	}
+	if r.LRSchedule == "cosine" && total > 0 {
+		frac := min(1, float64(step)/float64(total))
+		lr *= 0.05 + 0.95*0.5*(1+math.Cos(math.Pi*frac))
+	}
+	return lr
+}
+
+// Sizes is the MLP's layer widths for images of dim pixels.
+func (r Recipe) Sizes(dim int) []int {
+	return append(append([]int{dim}, r.Hidden...), mnist.Classes)
+}

@@ -1,0 +1,81 @@
+package train
+
+import (
+	"fmt"
+
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// GridSize is the number of images in every grid a run writes.
+const GridSize = 64
+
+// gridColumns is the width of a run's grids, in images.
+const gridColumns = 8
+
+// Chains describe fresh Langevin chains from uniform noise.
+type Chains struct {
+	N             int // chains
+	LangevinSteps int
+	LangevinAlpha float64
+	LangevinSigma float64
+	Clamp         bool
+	Class         int // >= 0: sample E(x, Class); -1: E(x)
+	Workers       int // 0: one per core
+	Seed          uint64
+}
+
+// Chains are n unconditional chains with the run's own dynamics, as long as
+// the run's chain length (ChainSteps).
+func (c *Checkpoint) Chains(n int) Chains {
+	r := c.Recipe
+	return Chains{N: n, LangevinSteps: c.ChainSteps(), LangevinAlpha: r.LangevinAlpha, LangevinSigma: r.LangevinSigma,
+		Clamp: r.Clamp, Class: -1, Seed: 1}
+}
+
+// Sample runs the chains ch on model and returns them (N x pixels).
+func Sample(model *nn.MLP, ch Chains) ([]float32, error) {
+	if ch.N <= 0 || ch.LangevinSteps <= 0 {
+		return nil, fmt.Errorf("sample: --samples = %d, --langevin_steps = %d: both must be positive", ch.N, ch.LangevinSteps)
+	}
+	if ch.Class >= model.Out() {
+		return nil, fmt.Errorf("sample: --class %d: the model has %d classes", ch.Class, model.Out())
+	}
+	s, err := langevin.New(Energy{model}, langevin.Config{Steps: ch.LangevinSteps, Alpha: float32(ch.LangevinAlpha),
+		Sigma: float32(ch.LangevinSigma), Clamp: ch.Clamp, Seed: ch.Seed, Workers: ch.Workers})
+	if err != nil {
+		return nil, err
+	}
+	defer s.Close()
+	x := make([]float32, ch.N*model.In())
+	var y []int
+	if ch.Class >= 0 {
+		y = make([]int, ch.N)
+		for i := range y {
+			y[i] = ch.Class
+		}
+	}
+	return x, s.Run(x, y, nil, true, streams.SampleRound)
+}
+
+// writeSamples writes a grid of generated images: with a replay buffer, 64
+// evenly spaced slots (slots are filled in random order, so this is a fair
+// sample of what training sees; the longest-running chains alone drift
+// towards 1s and misrepresent it); otherwise fresh chains of the training
+// length in the given Langevin round.
+func (t *Trainer) writeSamples(path string, round uint64) error {
+	dim := t.Train.Dim()
+	n := GridSize
+	x := make([]float32, n*dim)
+	if t.Buffer != nil {
+		n = min(n, t.Buffer.Size())
+		for i := range n {
+			k := i * t.Buffer.Size() / n
+			copy(x[i*dim:], t.Buffer.Data[k*dim:(k+1)*dim])
+		}
+	} else if err := t.sampler.Run(x, nil, nil, true, round); err != nil {
+		return err
+	}
+	return WriteGrid(path, x, n, t.Train.Rows, t.Train.Cols, gridColumns)
+}

@@ -1,0 +1,116 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"math"
+
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// StepStats are one step's loss parts.
+type StepStats struct{ Loss, CE, EReal, ESample float64 }
+
+// Step runs one training step on the examples idx: SGLD samples, the
+// hybrid loss on real and sampled images in one batch, and an Adam update.
+func (t *Trainer) Step(idx []int) (StepStats, error) {
+	r := t.Recipe
+	b, dim, out := len(idx), t.Model.In(), t.Model.Out()
+	if b != r.BatchSize {
+		return StepStats{}, fmt.Errorf("train: batch of %d, the recipe's is %d", b, r.BatchSize)
+	}
+	for i, k := range idx {
+		copy(t.x[i*dim:(i+1)*dim], t.Train.Image(k))
+		t.y[i] = int(t.Train.Labels[k])
+	}
+	xs := t.x[b*dim : 2*b*dim]
+	step := t.Progress.Step
+	t.src.Seed(streams.Step(r.Seed, step))
+	if sd := float32(r.DataNoise); sd > 0 {
+		// JEM's data noise: real images seen with a little Gaussian pixel
+		// noise smooth the energy around the data.
+		for i := range t.x[:b*dim] {
+			t.x[i] += sd * float32(t.rng.NormFloat64())
+		}
+	}
+	labels := t.ys // nil: unconditional chains
+	if r.ClassCond && t.Buffer == nil {
+		labels = t.y // chains from noise take the batch's labels
+	}
+	if t.Buffer != nil {
+		t.Buffer.Draw(xs, labels, t.rng)
+	}
+	if err := t.sampler.Run(xs, labels, nil, t.Buffer == nil, streams.TrainRound(step)); err != nil {
+		var nf *NonFinite
+		if errors.As(err, &nf) {
+			return StepStats{}, &Diverged{Step: step, Reason: err.Error()}
+		}
+		return StepStats{}, err
+	}
+	if t.Buffer != nil {
+		t.Buffer.Store(xs, r.LangevinSteps)
+	}
+	logits, err := t.ws.Forward(t.x, 2*b)
+	if err != nil {
+		return StepStats{}, err
+	}
+	st := hybridLoss(logits, t.y, t.dl, out, float32(r.EnergyReg), float32(r.GenWeight))
+	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
+		return st, &Diverged{Step: step, Reason: fmt.Sprintf("loss is %v", st.Loss)}
+	}
+	t.grads.Zero()
+	if err := t.ws.Backward(t.dl, t.grads); err != nil {
+		return st, err
+	}
+	t.Opt.LR = r.LRAt(int(step), t.totalSteps()) * t.Progress.LRScale
+	if _, err := t.Opt.Step(t.Model, t.grads); err != nil {
+		return st, &Diverged{Step: step, Reason: err.Error()}
+	}
+	if t.EMA != nil {
+		t.EMA.Update(t.Model)
+	}
+	t.Progress.Step++
+	return st, nil
+}
+
+// hybridLoss computes the loss over logits (2b x out: b real rows with
+// labels y, then b sample rows) and its gradient dl with respect to them:
+//
+//	CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2)
+//
+// with E = -lse. Per real row: dCE/dz = p - onehot(y), dE/dz = -p; per
+// sample row the sign of the w*E term flips.
+func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda, w float32) StepStats {
+	b := len(y)
+	inv := 1 / float32(b)
+	var st StepStats
+	for r := range 2 * b {
+		z := logits[r*out : (r+1)*out]
+		d := dl[r*out : (r+1)*out]
+		lse := nn.Softmax(d, z) // d = p for now
+		e := float32(-lse)
+		reg := 2 * lambda * e // d(lambda E^2)/dE
+		if r < b {
+			st.CE += lse - float64(z[y[r]])
+			st.EReal += float64(e)
+			// (p - onehot) + (w + reg)*(-p)
+			for j := range d {
+				d[j] = (1 - w - reg) * d[j] * inv
+			}
+			d[y[r]] -= inv
+		} else {
+			st.ESample += float64(e)
+			// (-w + reg)*(-p)
+			for j := range d {
+				d[j] = (w - reg) * d[j] * inv
+			}
+		}
+		st.Loss += float64(lambda) * float64(e) * float64(e)
+	}
+	st.CE /= float64(b)
+	st.EReal /= float64(b)
+	st.ESample /= float64(b)
+	st.Loss = st.Loss/float64(b) + st.CE + float64(w)*(st.EReal-st.ESample)
+	return st
+}

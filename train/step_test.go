@@ -1,0 +1,171 @@
+package train
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/nn"
+	"github.com/stretchr/testify/require"
+)
+
+// lossValue evaluates the hybrid loss in float64 from logits, as written:
+// CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2).
+func lossValue(logits []float32, y []int, out int, lambda, w float64) float64 {
+	b := len(y)
+	var ce, er, es, reg float64
+	for r := range 2 * b {
+		z := logits[r*out : (r+1)*out]
+		e := -nn.LogSumExp(z)
+		if r < b {
+			ce += nn.CrossEntropy(z, y[r])
+			er += e
+		} else {
+			es += e
+		}
+		reg += e * e
+	}
+	return (ce + w*(er-es) + lambda*reg) / float64(b)
+}
+
+// The gradient the trainer backpropagates is the derivative of the loss as
+// specified, and E(x) = -logsumexp f(x) carries the sign.
+func TestHybridLossGradientMatchesItsDefinition(t *testing.T) {
+	for _, w := range []float64{1, 2.5} {
+		t.Run(fmt.Sprintf("gen_weight=%v", w), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			const b, out, lambda = 3, 10, 0.3
+			logits := make([]float32, 2*b*out)
+			for i := range logits {
+				logits[i] = float32(rng.NormFloat64() * 2)
+			}
+			y := []int{4, 0, 9}
+			dl := make([]float32, len(logits))
+			st := hybridLoss(logits, y, dl, out, lambda, float32(w))
+			require.InDelta(t, lossValue(logits, y, out, lambda, w), st.Loss, 1e-5)
+			require.InDelta(t, -nn.LogSumExp(logits[:out]), func() float64 {
+				one := make([]float32, 2*out)
+				return hybridLoss(logits[:2*out], y[:1], one, out, 0, float32(w)).EReal
+			}(), 1e-6, "E(x) = -logsumexp f(x)")
+			const h = 1e-3
+			for i := range logits {
+				orig := logits[i]
+				logits[i] = orig + h
+				up := lossValue(logits, y, out, lambda, w)
+				logits[i] = orig - h
+				down := lossValue(logits, y, out, lambda, w)
+				logits[i] = orig
+				require.InDelta(t, (up-down)/(2*h), float64(dl[i]), 2e-3, "logit %d", i)
+			}
+		})
+	}
+}
+
+// --gen_weight reaches the loss the trainer steps on: the same batch and the
+// same samples give CE + w*(E_real - E_sample) for each w.
+func TestTrainerWeighsTheGenerativeTerm(t *testing.T) {
+	tr, te := smallMNIST(t)
+	for _, w := range []float64{1, 3} {
+		r := quickRecipe()
+		r.GenWeight = w
+		tn := newTrainer(t, r, tr.Subset(256), te.Subset(100))
+		st, err := tn.Step(tn.epochOrder(1)[0])
+		require.NoError(t, err)
+		require.NotZero(t, st.EReal-st.ESample)
+		require.InDelta(t, st.CE+w*(st.EReal-st.ESample), st.Loss, 1e-9, "w = %v", w)
+	}
+}
+
+// Without the regulariser, CE + E(x_real) = -f(x)[y] = E(x, y): training
+// lowers the energy of each real image under its own label.
+func TestRealTermIsTheJointEnergy(t *testing.T) {
+	z := []float32{0.5, -1, 2, 0, 0, 0, 0, 0, 0, 0.1}
+	both := append(append([]float32(nil), z...), z...)
+	dl := make([]float32, 20)
+	st := hybridLoss(both, []int{2}, dl, 10, 0, 1)
+	require.InDelta(t, -2.0, st.CE+st.EReal, 1e-6)
+	require.InDelta(t, -1.0, float64(dl[2]), 1e-6, "dLoss/df[y] = -1")
+}
+
+// Training steps, Langevin sampling included, give bit-identical models
+// with one worker or several.
+func TestTrainingIsIdenticalForAnyWorkerCount(t *testing.T) {
+	tr, te := smallMNIST(t)
+	run := func(workers int) *Trainer {
+		r := quickRecipe()
+		r.LangevinSteps = 3
+		r.BufferSize = 0 // chains from noise: the sampler decides everything
+		tn, err := NewTrainer(r, workers, tr, te, nil)
+		require.NoError(t, err)
+		t.Cleanup(tn.Close)
+		for _, idx := range tn.epochOrder(1)[:4] {
+			_, err := tn.Step(idx)
+			require.NoError(t, err)
+		}
+		return tn
+	}
+	serial, parallel := run(1), run(3)
+	for i, p := range serial.Model.Params() {
+		require.Equal(t, p, parallel.Model.Params()[i], "parameter %d", i)
+	}
+}
+
+// The training step, sampling included, allocates nothing once warm.
+func TestStepDoesNotAllocate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector (sync.Pool drops objects)")
+	}
+	tr, te := smallMNIST(t)
+	for _, classCond := range []bool{false, true} {
+		r := quickRecipe()
+		r.LangevinSteps = 2
+		r.DataNoise = 0.03
+		r.ClassCond = classCond
+		tn := newTrainer(t, r, tr, te)
+		batches := tn.epochOrder(1)
+		var stepErr error
+		allocs := testing.AllocsPerRun(5, func() {
+			if _, err := tn.Step(batches[tn.Progress.Step]); err != nil {
+				stepErr = err
+			}
+		})
+		require.NoError(t, stepErr)
+		require.Zero(t, allocs, "class_cond %v", classCond)
+	}
+}
+
+// With class_cond, the step's chains descend E(x,y) = -f(x)[y]: from noise
+// they take the real batch's labels, and the samples the loss sees are
+// exactly those of a conditional sampler run with those labels.
+func TestClassConditionalChainsFollowTheirLabels(t *testing.T) {
+	tr, te := smallMNIST(t)
+	r := quickRecipe()
+	r.LangevinSteps = 4
+	r.BufferSize = 0
+	r.ClassCond = true
+	tn := newTrainer(t, r, tr, te)
+	// A twin trainer of the same seed holds the model the chains saw.
+	twin := newTrainer(t, r, tr, te)
+	before := twin.Model
+	idx := tn.epochOrder(1)[0]
+	_, err := tn.Step(idx)
+	require.NoError(t, err)
+	b, dim := r.BatchSize, tr.Dim()
+	got := tn.x[b*dim : 2*b*dim]
+
+	labels := make([]int, b)
+	for i, k := range idx {
+		labels[i] = int(tr.Labels[k])
+	}
+	s, err := langevin.New(Energy{before}, langevin.Config{Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha),
+		Sigma: float32(r.LangevinSigma), Clamp: r.Clamp, Seed: r.Seed, Workers: 1})
+	require.NoError(t, err)
+	defer s.Close()
+	want := make([]float32, b*dim)
+	require.NoError(t, s.Run(want, labels, nil, true, 0))
+	require.Equal(t, want, got)
+	uncond := make([]float32, b*dim)
+	require.NoError(t, s.Run(uncond, nil, nil, true, 0))
+	require.NotEqual(t, uncond, got, "the labels must change the chains")
+}

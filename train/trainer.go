@@ -1,0 +1,104 @@
+package train
+
+import (
+	"log/slog"
+	"math/rand/v2"
+
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+)
+
+// Trainer holds a model and everything one training step needs,
+// allocated once.
+type Trainer struct {
+	Recipe      Recipe
+	Model       *nn.MLP
+	Opt         *nn.Adam
+	Buffer      *langevin.Buffer
+	EMA         *nn.EMA // moving average of the weights; nil when Recipe.EMADecay is 0
+	Train, Test *mnist.Dataset
+	Progress    Progress
+	Log         *slog.Logger // nil: silent
+	// OnStep, if set, runs after every step (tests use it to interrupt).
+	OnStep func(*Trainer)
+
+	sampler *langevin.Sampler
+	snap    *snapshot
+	grads   *nn.Grads
+	ws      *nn.Workspace
+	evalWS  *nn.Workspace
+	emaWS   *nn.Workspace
+	x       []float32 // 2B x dim: the real batch, then the samples
+	y       []int
+	ys      []int // labels of the drawn buffer slots, for class-conditional chains
+	dl      []float32
+	src     *rand.PCG
+	rng     *rand.Rand
+}
+
+// NewTrainer builds a fresh model for r on the given data, with workers
+// Langevin workers (0: one per core).
+func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *slog.Logger) (*Trainer, error) {
+	if err := r.Validate(); err != nil {
+		return nil, err
+	}
+	dim := trainSet.Dim()
+	model, err := nn.New(r.Sizes(dim), rand.New(rand.NewPCG(r.Seed, streams.ModelInit)))
+	if err != nil {
+		return nil, err
+	}
+	t := &Trainer{Recipe: r, Model: model, Opt: nn.NewAdam(model, r.LR), Train: trainSet, Test: testSet, Log: log,
+		Progress: Progress{Epoch: 1, LRScale: 1}}
+	t.Opt.ClipNorm = r.ClipNorm
+	if r.EMADecay > 0 {
+		if t.EMA, err = nn.NewEMA(model, r.EMADecay); err != nil {
+			return nil, err
+		}
+	}
+	if r.BufferSize > 0 {
+		t.Buffer, err = langevin.NewBuffer(r.BufferSize, dim, mnist.Classes, r.BufferReinit, rand.New(rand.NewPCG(r.Seed, streams.BufferInit)))
+		if err != nil {
+			return nil, err
+		}
+	}
+	if t.sampler, err = langevin.New(Energy{t.Model}, langevin.Config{
+		Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha), Sigma: float32(r.LangevinSigma),
+		Clamp: r.Clamp, Seed: r.Seed, Workers: workers,
+	}); err != nil {
+		return nil, err
+	}
+	b := r.BatchSize
+	t.grads = t.Model.NewGrads()
+	t.ws = t.Model.NewWorkspace(2 * b)
+	t.evalWS = t.Model.NewWorkspace(validationBatch)
+	if t.EMA != nil {
+		t.emaWS = t.EMA.Model().NewWorkspace(validationBatch)
+	}
+	t.x = make([]float32, 2*b*dim)
+	t.y = make([]int, b)
+	if r.ClassCond && r.BufferSize > 0 {
+		t.ys = make([]int, b)
+	}
+	t.dl = make([]float32, 2*b*t.Model.Out())
+	t.src = rand.NewPCG(0, 0)
+	t.rng = rand.New(t.src)
+	return t, nil
+}
+
+// Close stops the sampler's workers.
+func (t *Trainer) Close() { t.sampler.Close() }
+
+// Workers is the number of Langevin workers the trainer runs.
+func (t *Trainer) Workers() int { return t.sampler.Workers() }
+
+// epochOrder is the shuffled order of one epoch, a function of (seed, epoch)
+// only, so a resumed run sees the same batches.
+func (t *Trainer) epochOrder(epoch int) [][]int {
+	rng := rand.New(rand.NewPCG(t.Recipe.Seed, streams.EpochOrder(epoch)))
+	return mnist.Batches(t.Train.N, t.Recipe.BatchSize, rng, true)
+}
+
+// totalSteps is the number of optimiser steps of the whole run.
+func (t *Trainer) totalSteps() int { return t.Recipe.Epochs * (t.Train.N / t.Recipe.BatchSize) }
