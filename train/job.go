@@ -38,7 +38,7 @@ type runConfig struct {
 }
 
 // Execute trains as the job says and writes every artifact of the run
-// folder.
+// folder. The folder is locked for the whole run.
 func Execute(ctx context.Context, j Job) error {
 	opts := j.Options
 	if err := opts.Validate(); err != nil {
@@ -60,6 +60,11 @@ func Execute(ctx context.Context, j Job) error {
 	if st, err := os.Stat(opts.OutDir); j.Resume && (err != nil || !st.IsDir()) {
 		return fmt.Errorf("--resume: --out_dir %s is not a run folder: no checkpoint to continue", opts.OutDir)
 	}
+	lock, err := LockRunDir(opts.OutDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Release()
 	_, statErr := os.Stat(dir.Checkpoint())
 	if statErr == nil && !j.Resume {
 		return fmt.Errorf("--out_dir %s already holds a checkpoint: pass --resume to continue that run, or choose another --out_dir", opts.OutDir)
@@ -69,7 +74,6 @@ func Execute(ctx context.Context, j Job) error {
 	}
 	var ck *Checkpoint
 	if j.Resume {
-		var err error
 		if ck, err = LoadCheckpoint(dir.Checkpoint()); err != nil {
 			return fmt.Errorf("--resume: %w", err)
 		}

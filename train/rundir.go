@@ -14,6 +14,7 @@ func (d RunDir) Config() string     { return filepath.Join(string(d), "config.js
 func (d RunDir) LossCurve() string  { return filepath.Join(string(d), "loss_curve.svg") }
 func (d RunDir) RealGrid() string   { return filepath.Join(string(d), "real.png") }
 func (d RunDir) FinalGrid() string  { return filepath.Join(string(d), "samples_final.png") }
+func (d RunDir) Lock() string       { return filepath.Join(string(d), "run.lock") }
 
 // SampleGrid is the grid of samples written after an epoch.
 func (d RunDir) SampleGrid(epoch int) string {

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +26,7 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 	_, stderr, err := runCLI(args...)
 	require.NoError(t, err, stderr)
 	for _, f := range []string{"checkpoint.ebm", "metrics.jsonl", "config.json", "loss_curve.svg", "real.png",
-		"samples_epoch001.png", "samples_epoch002.png", "samples_final.png", "train.log"} {
+		"samples_epoch001.png", "samples_epoch002.png", "samples_final.png", "train.log", "run.lock"} {
 		require.FileExists(t, filepath.Join(out, f))
 	}
 	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, "metrics.jsonl"))), "\n")
@@ -134,4 +135,28 @@ func TestSIGTERMCheckpointsAndResumes(t *testing.T) {
 	require.Contains(t, errOut, "msg=resumed")
 	lines := strings.Split(strings.TrimSpace(readFile(t, filepath.Join(out, "metrics.jsonl"))), "\n")
 	require.Len(t, lines, 2)
+}
+
+// While one process trains in a run folder, a second `ebm train` on it is
+// refused with one line naming the folder and the process; once the first
+// is killed (no chance to clean up), the folder is free again.
+func TestSecondProcessOnARunFolderIsRefused(t *testing.T) {
+	data := dataDir(t)
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"--data_dir", data, "--out_dir", out, "--epochs", "1", "--train_limit", "6400",
+		"--test_limit", "200", "--langevin_steps", "20", "--buffer_size", "500"}
+	first, wait := startTraining(t, args...)
+
+	for _, second := range [][]string{args, append(args, "--resume")} {
+		_, _, err := runCLI(append([]string{"train"}, second...)...)
+		require.Error(t, err)
+		require.Contains(t, oneLine(err), fmt.Sprintf("run folder %s is in use by process %d", out, first.Process.Pid))
+	}
+
+	require.NoError(t, first.Process.Kill())
+	_, err := wait()
+	require.Error(t, err, "killed")
+	_, stderr, err := runCLI(append([]string{"train"}, append(args[:len(args)-8], "--train_limit", "640", "--langevin_steps", "2")...)...)
+	require.NoError(t, err, stderr)
+	require.FileExists(t, filepath.Join(out, "checkpoint.ebm"))
 }

@@ -1,0 +1,32 @@
+//go:build unix
+
+package train
+
+import (
+	"errors"
+	"os"
+	"syscall"
+)
+
+var errHeld = errors.New("held")
+
+// tryLock opens the lock file and takes an exclusive flock on it without
+// waiting. The kernel drops the flock when its process dies. The file
+// stays in place: deleting it on release would let a process that opened
+// the old file lock it while another locks a new one.
+func tryLock(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
+		if errors.Is(err, syscall.EWOULDBLOCK) {
+			return nil, errHeld
+		}
+		return nil, err
+	}
+	return f, nil
+}
+
+func release(f *os.File, path string) { f.Close() }
