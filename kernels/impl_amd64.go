@@ -9,7 +9,7 @@ var avx2Impl = register(&impl{
 	rank:     10,
 	features: []string{"AVX", "AVX2", "FMA3"},
 	missing:  func() string { return missingFeatures(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) },
-	mr:       6, nr: 16,
+	mr:       avx2MR, nr: avx2NR,
 	kernel: sgemmKernelAVX2,
 	dot:    sdotKernelAVX2,
 	eluFwd: func(y, x []float32, alpha float32) {
@@ -33,33 +33,9 @@ var avx512Impl = register(&impl{
 	rank:     20,
 	features: []string{"AVX512F"},
 	missing:  func() string { return missingFeatures(cpuid.AVX512F) },
-	mr:       8, nr: 32,
+	mr:       avx512MR, nr: avx512NR,
 	kernel: sgemmKernelAVX512,
 	dot:    sdotKernelAVX512,
 	eluFwd: func(y, x []float32, alpha float32) { eluForwardAVX512(&y[0], &x[0], len(x), alpha) },
 	eluBwd: func(dx, dy, y []float32, alpha float32) { eluBackwardAVX512(&dx[0], &dy[0], &y[0], len(y), alpha) },
 })
-
-//go:noescape
-func sgemmKernelAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
-
-//go:noescape
-func sgemmKernelAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
-
-//go:noescape
-func sdotKernelAVX2(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
-
-//go:noescape
-func sdotKernelAVX512(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
-
-//go:noescape
-func eluForwardAVX2(y, x *float32, n int, alpha float32)
-
-//go:noescape
-func eluBackwardAVX2(dx, dy, y *float32, n int, alpha float32)
-
-//go:noescape
-func eluForwardAVX512(y, x *float32, n int, alpha float32)
-
-//go:noescape
-func eluBackwardAVX512(dx, dy, y *float32, n int, alpha float32)

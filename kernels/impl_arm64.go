@@ -9,7 +9,7 @@ var neonImpl = register(&impl{
 	rank:     10,
 	features: []string{"ASIMD"},
 	missing:  func() string { return missingFeatures(cpuid.ASIMD) },
-	mr:       8, nr: 8,
+	mr:       neonMR, nr: neonNR,
 	kernel: sgemmKernelNEON,
 	eluFwd: func(y, x []float32, alpha float32) {
 		n := len(x) &^ 3
@@ -26,12 +26,3 @@ var neonImpl = register(&impl{
 		eluBackwardGeneric(dx[n:], dy[n:], y[n:], alpha)
 	},
 })
-
-//go:noescape
-func sgemmKernelNEON(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
-
-//go:noescape
-func eluForwardNEON(y, x *float32, n int, alpha float32)
-
-//go:noescape
-func eluBackwardNEON(dx, dy, y *float32, n int, alpha float32)

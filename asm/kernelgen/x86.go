@@ -1,0 +1,216 @@
+// What the AVX-512 and AVX2 kernels share: the SGEMM micro-kernel writer,
+// the ELU body and constants, and the dot kernels' prologue and epilogue.
+package main
+
+import (
+	"bytes"
+	"fmt"
+)
+
+// xorOp zeroes a register: VXORPS on ZMM would need AVX512DQ, VPXORD is AVX512F.
+func xorOp(reg string) string {
+	if reg == "Z" {
+		return "VPXORD"
+	}
+	return "VXORPS"
+}
+
+// The micro-kernel contract, identical for every ISA:
+//
+//	func k(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr,
+//	       c *float32, ldc uintptr, alpha, beta float32)
+//
+// For p in [0,kc): the MR values of A's column p are a[p*aStride + 4*i]
+// (bytes), the NR values of B's row p are b[p*bStride + 4*j]. Then
+// C[i][j] = alpha*acc + beta*C[i][j], rows ldc bytes apart; beta == +-0
+// means C is not read (BLAS semantics: NaN in C does not leak).
+const sgemmArgs = "$0-64"
+
+func x86Kernel(b *bytes.Buffer, name, reg string, mr, nv, width int) {
+	nr := nv * width
+	nacc := mr * nv
+	breg := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
+	bc := func(i int) string { return fmt.Sprintf("%s%d", reg, nacc+nv+i%2) }
+	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nv+j) }
+	vbytes := width * 4
+
+	fmt.Fprintf(b, "// func %s(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)\n", name)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, sgemmArgs)
+	b.WriteString("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ aStride+16(FP), R8\n\tMOVQ b+24(FP), DI\n\tMOVQ bStride+32(FP), R9\n\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R10\n")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			fmt.Fprintf(b, "\t%s %s, %s, %s\n", xorOp(reg), acc(i, j), acc(i, j), acc(i, j))
+		}
+	}
+	// Touch the C tile early so its lines arrive while the loop runs.
+	b.WriteString("\tMOVQ DX, R11\n")
+	for i := 0; i < mr; i++ {
+		b.WriteString("\tPREFETCHT0 (R11)\n")
+		if nr*4 > 64 {
+			fmt.Fprintf(b, "\tPREFETCHT0 %d(R11)\n", nr*4-4)
+		}
+		b.WriteString("\tADDQ R10, R11\n")
+	}
+	b.WriteString("\tTESTQ CX, CX\n\tJZ epilogue\n\nloop:\n")
+	for j := 0; j < nv; j++ {
+		fmt.Fprintf(b, "\tVMOVUPS %d(DI), %s\n", j*vbytes, breg(j))
+	}
+	for i := 0; i < mr; i++ {
+		fmt.Fprintf(b, "\tVBROADCASTSS %d(SI), %s\n", 4*i, bc(i))
+		for j := 0; j < nv; j++ {
+			fmt.Fprintf(b, "\tVFMADD231PS %s, %s, %s\n", breg(j), bc(i), acc(i, j))
+		}
+	}
+	b.WriteString("\tADDQ R8, SI\n\tADDQ R9, DI\n\tDECQ CX\n\tJNZ loop\n\nepilogue:\n")
+	alpha, beta := bc(0), bc(1)
+	fmt.Fprintf(b, "\tVBROADCASTSS alpha+56(FP), %s\n\tVBROADCASTSS beta+60(FP), %s\n", alpha, beta)
+	b.WriteString("\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n\tJZ nobeta\n")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			fmt.Fprintf(b, "\tVMULPS %s, %s, %s\n", alpha, acc(i, j), acc(i, j))
+			fmt.Fprintf(b, "\tVFMADD231PS %d(DX), %s, %s\n", j*vbytes, beta, acc(i, j))
+			fmt.Fprintf(b, "\tVMOVUPS %s, %d(DX)\n", acc(i, j), j*vbytes)
+		}
+		b.WriteString("\tADDQ R10, DX\n")
+	}
+	b.WriteString("\tVZEROUPPER\n\tRET\n\nnobeta:\n")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < nv; j++ {
+			fmt.Fprintf(b, "\tVMULPS %s, %s, %s\n", alpha, acc(i, j), acc(i, j))
+			fmt.Fprintf(b, "\tVMOVUPS %s, %d(DX)\n", acc(i, j), j*vbytes)
+		}
+		b.WriteString("\tADDQ R10, DX\n")
+	}
+	b.WriteString("\tVZEROUPPER\n\tRET\n")
+}
+
+// ELU forward, one vector: in x register X0 holds x; the result is in X3.
+// e^z - 1 = 2^n*expm1(r) + (2^n - 1) with z = clamp(min(x,0)), n = round(z/ln2),
+// r = z - n*ln2: exact where n = 0, so small negative inputs keep full
+// relative precision.
+type x86Regs struct {
+	v     string // register letter
+	zero  string
+	lo    string
+	log2e string
+	hi    string
+	lo2   string
+	c     []string
+	one   string
+	bias  string
+	alpha string
+}
+
+func x86EluBody(b *bytes.Buffer, r x86Regs, avx512 bool) {
+	v := func(n int) string { return fmt.Sprintf("%s%d", r.v, n) }
+	fmt.Fprintf(b, "\tVMINPS %s, %s, %s\n", r.zero, v(0), v(1))
+	fmt.Fprintf(b, "\tVMAXPS %s, %s, %s\n", r.lo, v(1), v(1))
+	fmt.Fprintf(b, "\tVMULPS %s, %s, %s\n", r.log2e, v(1), v(2))
+	if avx512 {
+		fmt.Fprintf(b, "\tVRNDSCALEPS $0, %s, %s\n", v(2), v(2))
+	} else {
+		fmt.Fprintf(b, "\tVROUNDPS $0, %s, %s\n", v(2), v(2))
+	}
+	fmt.Fprintf(b, "\tVFNMADD231PS %s, %s, %s\n", r.hi, v(2), v(1))
+	fmt.Fprintf(b, "\tVFNMADD231PS %s, %s, %s\n", r.lo2, v(2), v(1))
+	fmt.Fprintf(b, "\tVMOVAPS %s, %s\n", r.c[0], v(3))
+	for _, c := range r.c[1:] {
+		fmt.Fprintf(b, "\tVFMADD213PS %s, %s, %s\n", c, v(1), v(3))
+	}
+	fmt.Fprintf(b, "\tVMULPS %s, %s, %s\n", v(1), v(3), v(3))
+	fmt.Fprintf(b, "\tVCVTPS2DQ %s, %s\n", v(2), v(4))
+	fmt.Fprintf(b, "\tVPADDD %s, %s, %s\n", r.bias, v(4), v(4))
+	fmt.Fprintf(b, "\tVPSLLD $23, %s, %s\n", v(4), v(4))
+	fmt.Fprintf(b, "\tVSUBPS %s, %s, %s\n", r.one, v(4), v(5))
+	fmt.Fprintf(b, "\tVFMADD213PS %s, %s, %s\n", v(5), v(4), v(3))
+	fmt.Fprintf(b, "\tVMULPS %s, %s, %s\n", r.alpha, v(3), v(3))
+}
+
+func eluConsts() [][2]string {
+	cs := [][2]string{
+		{"zero", "0"}, {"lo", fmt.Sprintf("$0x%08x", f32bits(clamp))},
+		{"log2e", fmt.Sprintf("$0x%08x", f32bits(log2e))}, {"hi", fmt.Sprintf("$0x%08x", f32bits(ln2hi))},
+		{"lo2", fmt.Sprintf("$0x%08x", f32bits(ln2lo))},
+	}
+	for i, c := range expm1Coeffs {
+		cs = append(cs, [2]string{fmt.Sprintf("c%d", i), fmt.Sprintf("$0x%08x", f32bits(c))})
+	}
+	cs = append(cs, [2]string{"one", fmt.Sprintf("$0x%08x", f32bits(1))}, [2]string{"bias", "$127"})
+	return cs
+}
+
+// loadConsts broadcasts the ELU constants into registers base, base+1, ...
+func loadConsts(b *bytes.Buffer, reg string, base int, avx512 bool) x86Regs {
+	r := x86Regs{v: reg}
+	for i, c := range eluConsts() {
+		dst := fmt.Sprintf("%s%d", reg, base+i)
+		if c[1] == "0" {
+			fmt.Fprintf(b, "\t%s %s, %s, %s\n", xorOp(reg), dst, dst, dst)
+		} else if avx512 {
+			fmt.Fprintf(b, "\tMOVL %s, AX\n\tVPBROADCASTD AX, %s\n", c[1], dst)
+		} else {
+			fmt.Fprintf(b, "\tMOVL %s, AX\n\tMOVD AX, X%d\n\tVPBROADCASTD X%d, %s\n", c[1], base+i, base+i, dst)
+		}
+		switch c[0] {
+		case "zero":
+			r.zero = dst
+		case "lo":
+			r.lo = dst
+		case "log2e":
+			r.log2e = dst
+		case "hi":
+			r.hi = dst
+		case "lo2":
+			r.lo2 = dst
+		case "one":
+			r.one = dst
+		case "bias":
+			r.bias = dst
+		default:
+			r.c = append(r.c, dst)
+		}
+	}
+	return r
+}
+
+func kreg(mask string) string {
+	if mask == "" {
+		return ""
+	}
+	return "K1, "
+}
+
+// sdotPrologue opens a dot kernel: two A rows in SI/R9, four Bt rows in
+// DI/R11/R12/R13, k in CX.
+func sdotPrologue(b *bytes.Buffer, name string) {
+	fmt.Fprintf(b, "// func %s(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)\n", name)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, $0-64\n", name)
+	b.WriteString("\tMOVQ k+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ lda+16(FP), R8\n\tLEAQ (SI)(R8*1), R9\n")
+	b.WriteString("\tMOVQ bt+24(FP), DI\n\tMOVQ ldbt+32(FP), R10\n\tLEAQ (DI)(R10*1), R11\n\tLEAQ (R11)(R10*1), R12\n\tLEAQ (R12)(R10*1), R13\n")
+}
+
+// sdotEpilogue stores the eight reduced sums in X0-X7 as the 2x4 tile:
+// alpha*sum (+ beta*C unless beta is 0), shared by both dot kernels.
+func sdotEpilogue(b *bytes.Buffer) {
+	b.WriteString("\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R8\n\tVMOVSS alpha+56(FP), X15\n\tVMOVSS beta+60(FP), X12\n")
+	b.WriteString("\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n\tJZ nobeta\n")
+	for pass := 0; pass < 2; pass++ {
+		if pass == 1 {
+			b.WriteString("nobeta:\n\tMOVQ c+40(FP), DX\n")
+		}
+		for i := 0; i < 2; i++ {
+			for j := 0; j < 4; j++ {
+				r := 4*i + j
+				fmt.Fprintf(b, "\tVMULSS X15, X%d, X%d\n", r, r)
+				if pass == 0 {
+					fmt.Fprintf(b, "\tVFMADD231SS %d(DX), X12, X%d\n", 4*j, r)
+				}
+				fmt.Fprintf(b, "\tVMOVSS X%d, %d(DX)\n", r, 4*j)
+			}
+			if i == 0 {
+				b.WriteString("\tADDQ R8, DX\n")
+			}
+		}
+		b.WriteString("\tVZEROUPPER\n\tRET\n")
+	}
+}
