@@ -1,0 +1,43 @@
+// Package kernels is single-precision matrix multiplication (SGEMM) and
+// the ELU activation in pure Go with hand-written SIMD assembly: what an
+// MLP's forward and backward passes spend their time in.
+//
+// # Use
+//
+//	err := kernels.Sgemm(false, false, m, n, k, 1, a, lda, b, ldb, 0, c, ldc) // C = A*B
+//
+// Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major slices, op(X)
+// being X or its transpose, with any strides; it runs on the calling
+// goroutine (SgemmParallel splits a large product over several).
+// EluForward and EluBackward apply ELU and its derivative. Arguments are
+// checked; a bad one is a *GemmError or a plain error, never a panic.
+//
+// # Implementations
+//
+// Each instruction set is an implementation that registers itself at
+// start-up (impl.go): generic (pure Go, the reference, always present),
+// avx2 (AVX2+FMA), avx512 (AVX-512F) and neon (arm64). The best one the CPU
+// supports is used; EBM_KERNELS=name or Use(name) forces another, and
+// Describe reports what the CPU offers and what was chosen. The purego
+// build tag leaves only generic.
+//
+// # How a product runs
+//
+// gemm.go cuts C into cache blocks in the BLIS order (pack.go packs panels
+// of A and B into contiguous, aligned buffers) and hands each MR x NR tile
+// to the implementation's micro-kernel, which keeps the tile in registers
+// for the whole k loop. Products with at most 16 columns use 2x4
+// dot-product kernels instead (an MLP's 10-class output layer), or run as
+// C^T = B^T*A when A is transposed.
+//
+// # Generated code
+//
+// The assembly (*.s) and its Go declarations and tile constants
+// (asm_amd64.go, asm_arm64.go) are written by asm/kernelgen: edit the
+// generator, then run `go generate ./kernels`; CI fails when the committed
+// files differ from what it writes. Every implementation is tested against
+// the scalar reference over sizes across every tile and cache-block edge,
+// with sentinels around the output and checks that inputs stay untouched.
+package kernels
+
+//go:generate go run -C ../asm ./kernelgen -out ../kernels
