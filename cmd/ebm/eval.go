@@ -31,13 +31,11 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o := eval.DefaultOptions(ck)
-	o.Samples, o.InpaintSteps, o.Workers, o.Seed = *samples, *inpaintSteps, *chains.workers, *chains.seed
+	o := chains.evalOptions(ck)
+	o.Samples, o.InpaintSteps = *samples, *inpaintSteps
 	if *steps != 0 {
 		o.LangevinSteps = *steps
 	}
-	alpha, sigma := chains.dynamics(ck.Recipe)
-	o.LangevinAlpha, o.LangevinSigma = float32(alpha), float32(sigma)
 	data, err := evalData(*dataDir, *fashionDir, *testLimit, true)
 	if err != nil {
 		return err

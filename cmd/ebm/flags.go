@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 )
@@ -113,6 +114,16 @@ func (c chainFlags) load(path string) (*train.Checkpoint, error) {
 		return nil, fmt.Errorf("%s: model %v is not a %d-pixel, %d-class MNIST model", path, ck.Model.Sizes, mnist.Pixels, mnist.Classes)
 	}
 	return ck, nil
+}
+
+// evalOptions are the evaluation options of ck: the run's dynamics and
+// chain length, with the flags' dynamics, seed and workers over them.
+func (c chainFlags) evalOptions(ck *train.Checkpoint) eval.Options {
+	o := eval.DefaultOptions(ck)
+	alpha, sigma := c.dynamics(ck.Recipe)
+	o.LangevinAlpha, o.LangevinSigma = float32(alpha), float32(sigma)
+	o.Workers, o.Seed = *c.workers, *c.seed
+	return o
 }
 
 // dynamics returns alpha and sigma: the flags' where given, else the run's.

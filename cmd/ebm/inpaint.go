@@ -31,10 +31,8 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	o := eval.DefaultOptions(ck)
-	o.InpaintSteps, o.Workers, o.Seed = *steps, *chains.workers, *chains.seed
-	alpha, sigma := chains.dynamics(ck.Recipe)
-	o.LangevinAlpha, o.LangevinSigma = float32(alpha), float32(sigma)
+	o := chains.evalOptions(ck)
+	o.InpaintSteps = *steps
 	data, err := evalData(*dataDir, "", *testLimit, false)
 	if err != nil {
 		return err
