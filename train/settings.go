@@ -96,6 +96,16 @@ func (s Setting) Set(text string) error {
 	return nil
 }
 
+// Type names the value's kind for help texts: int, uint, float, string or
+// list; empty for a boolean, which is given as a bare --flag.
+func (s Setting) Type() string {
+	if !s.v.IsValid() {
+		return ""
+	}
+	return map[reflect.Kind]string{reflect.Int: "int", reflect.Uint64: "uint", reflect.Float64: "float",
+		reflect.String: "string", reflect.Slice: "list"}[s.v.Kind()]
+}
+
 // IsBoolFlag lets a boolean setting be given as a bare --flag.
 func (s Setting) IsBoolFlag() bool { return s.v.IsValid() && s.v.Kind() == reflect.Bool }
 

@@ -41,8 +41,7 @@ func parse(fs *flagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintf(fs.stderr, "usage: ebm %s %s\n%s\n\n", fs.cmd.name, fs.cmd.args, fs.cmd.about)
-			fs.SetOutput(fs.stderr)
-			fs.PrintDefaults()
+			printDefaults(fs.FlagSet, fs.stderr)
 			return err
 		}
 		if name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -"); ok && fs.renamed[name] != "" {
@@ -54,6 +53,26 @@ func parse(fs *flagSet, args []string) error {
 		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
 	}
 	return nil
+}
+
+// printDefaults lists the flags as this project writes them: --name, its
+// type, its help and its default where that is not zero.
+func printDefaults(fs *flag.FlagSet, w io.Writer) {
+	fs.VisitAll(func(f *flag.Flag) {
+		typ, usage := flag.UnquoteUsage(f)
+		if t, ok := f.Value.(interface{ Type() string }); ok {
+			typ = t.Type()
+		}
+		name := "--" + f.Name
+		if typ != "" {
+			name += " " + typ
+		}
+		fmt.Fprintf(w, "  %s\n    \t%s", name, usage)
+		if d := f.DefValue; d != "" && d != "0" && d != "false" && d != "-1" {
+			fmt.Fprintf(w, " (default %s)", d)
+		}
+		fmt.Fprintln(w)
+	})
 }
 
 // required names the flags that must be given when one is empty.

@@ -30,7 +30,7 @@ var commands []command
 
 func init() {
 	commands = []command{
-		{"train", "[flags]", "train a model (ebm train -h lists the flags)", cmdTrain},
+		{"train", "[flags]", "train a model: every flag is a setting of its recipe or of this run's options", cmdTrain},
 		{"sample", "--checkpoint F --out grid.png [flags]", "draw Langevin samples from noise", cmdSample},
 		{"eval", "--checkpoint F --out eval.json [--report report.html] [flags]", "evaluate a checkpoint: figures as JSON, a report page", cmdEval},
 		{"inpaint", "--checkpoint F --out grid.png [flags]", "fill the hidden lower half of test digits by Langevin dynamics", cmdInpaint},

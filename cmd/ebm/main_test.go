@@ -122,8 +122,8 @@ func TestHelpPrintsTheUsageOnce(t *testing.T) {
 	_, stderr, err := runCLI("train", "-h")
 	require.ErrorIs(t, err, flag.ErrHelp)
 	require.Equal(t, 1, strings.Count(stderr, "usage: ebm train [flags]"))
-	require.Contains(t, stderr, "-class_cond")
-	require.Contains(t, stderr, "-ema_decay")
+	require.Contains(t, stderr, "  --class_cond\n")
+	require.Contains(t, stderr, "  --ema_decay float\n")
 
 	stdout, _, err := runCLI("help")
 	require.NoError(t, err)
@@ -138,18 +138,18 @@ func TestSharedFlagsHaveOneName(t *testing.T) {
 	for _, name := range []string{"sample", "eval", "inpaint"} {
 		_, stderr, err := runCLI(name, "-h")
 		require.ErrorIs(t, err, flag.ErrHelp)
-		for _, f := range []string{"-checkpoint", "-out", "-weights", "-langevin_alpha", "-langevin_sigma", "-seed", "-workers"} {
+		for _, f := range []string{"--checkpoint", "--out", "--weights", "--langevin_alpha", "--langevin_sigma", "--seed", "--workers"} {
 			require.Contains(t, stderr, "  "+f+" ", "%s has %s", name, f)
 		}
 	}
 	for _, name := range []string{"sample", "eval"} {
 		_, stderr, _ := runCLI(name, "-h")
-		require.Contains(t, stderr, "  -samples ")
-		require.Contains(t, stderr, "  -langevin_steps ")
+		require.Contains(t, stderr, "  --samples int")
+		require.Contains(t, stderr, "  --langevin_steps int")
 	}
 	for _, name := range []string{"eval", "inpaint"} {
 		_, stderr, _ := runCLI(name, "-h")
-		require.Contains(t, stderr, "  -inpaint_steps ")
-		require.Contains(t, stderr, "  -test_limit ")
+		require.Contains(t, stderr, "  --inpaint_steps int")
+		require.Contains(t, stderr, "  --test_limit int")
 	}
 }

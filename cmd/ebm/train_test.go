@@ -47,7 +47,7 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 	log := readFile(t, filepath.Join(out, "train.log"))
 	_, help, _ := runCLI("train", "-h")
 	for key := range config {
-		require.Contains(t, help, "  -"+key, "config key %s is a flag", key)
+		require.Contains(t, help, "  --"+key, "config key %s is a flag", key)
 		require.Contains(t, log, " "+key+"=", "config key %s is logged", key)
 	}
 	require.Len(t, config, 30)
