@@ -88,6 +88,12 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 		}
 		require.InDelta(t, rep.OODAUROC["fashion"]["logpx"], pooled, 1e-9)
 	}
+	// docs/evaluation.md documents every key.
+	doc, err := os.ReadFile("../docs/evaluation.md")
+	require.NoError(t, err)
+	for k := range m {
+		require.Contains(t, string(doc), "`"+k, "docs/evaluation.md does not document %s", k)
+	}
 	gen := m["generation"].(map[string]any)
 	require.Equal(t, map[string]any{"samples": 40.0, "langevin_steps": 3.0, "langevin_alpha": 10.0, "langevin_sigma": 0.005,
 		"buffer_samples": 100.0}, gen)

@@ -3,6 +3,8 @@ package train
 import (
 	"flag"
 	"io"
+	"os"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -39,4 +41,27 @@ func TestSettingsRoundTripThroughTheirFlags(t *testing.T) {
 	require.ErrorContains(t, fs.Parse([]string{"--hidden", "7,x"}), "not a list of integers")
 	require.ErrorContains(t, Set(&r2, "nope", "1"), "--nope: no such setting")
 	require.ErrorContains(t, Set(&r2, "epochs", "1.5"), "--epochs")
+}
+
+// docs/training.md lists every setting with the default the code has.
+func TestTrainingDocListsEverySettingWithItsDefault(t *testing.T) {
+	b, err := os.ReadFile("../docs/training.md")
+	require.NoError(t, err)
+	documented := map[string]string{}
+	for _, line := range strings.Split(string(b), "\n") {
+		cells := strings.Split(line, "|")
+		if len(cells) < 4 || !strings.HasPrefix(strings.TrimSpace(cells[1]), "`--") {
+			continue
+		}
+		for _, key := range strings.Split(cells[1], ",") {
+			documented[strings.Trim(strings.TrimSpace(key), "`-")] = strings.TrimSpace(cells[2])
+		}
+	}
+	r, o := DefaultRecipe(), DefaultOptions()
+	o.DataDir = "`$EBM_DATA`"
+	for _, s := range append(Settings(&r), Settings(&o)...) {
+		def, ok := documented[s.Key]
+		require.True(t, ok, "docs/training.md does not list --%s", s.Key)
+		require.Equal(t, s.String(), def, "the documented default of --%s", s.Key)
+	}
 }
