@@ -62,14 +62,14 @@ const SampleRound = 0
 
 // Evaluation (`ebm eval`, `ebm inpaint`) under the evaluation's --seed.
 const (
-	OODNoise     = 0x00d // PCG(seed, key): the uniform and Gaussian OOD images, then the first frame of the chain animation
+	OODNoise     = 0x00d // PCG(seed, key): the uniform and Gaussian OOD images
 	InpaintNoise = 0x1a  // PCG(seed, key): the noise put into the hidden halves
 	InpaintSeed  = 0x1a  // the inpainting sampler runs under seed ^ InpaintSeed
 
 	UncondRound  = 1   // chains from noise for FID and coverage
 	CondRound    = 2   // class-conditional chains
 	InpaintRound = 3   // inpainting chains (under their own seed as well)
-	FramesRound  = 100 // + frame (1..MaxFrames): the chain animation, one round a frame
+	FramesRound  = 100 // + frame (1..MaxFrames): the chain animation, one round a frame (frame 0 is round 101 run for no steps)
 	MaxFrames    = 20
 )
 
@@ -85,3 +85,10 @@ const (
 
 // JudgeEpoch keys the judge's epoch e (1-based).
 func JudgeEpoch(epoch int) uint64 { return uint64(epoch) }
+
+// `ebm bench`: its synthetic images and labels, PCG(BenchSeed, BenchData);
+// timing does not depend on them.
+const (
+	BenchSeed = 1
+	BenchData = 2
+)
