@@ -129,21 +129,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	bad := func(what string, args ...any) error {
 		return fmt.Errorf("checkpoint %s: %s", path, fmt.Sprintf(what, args...))
 	}
-	magic := make([]byte, len(ckptMagic))
-	if _, err := io.ReadFull(r, magic); err != nil || !slices.Contains([]string{ckptMagic, ckptMagicV3, ckptMagicV2, ckptMagicV1}, string(magic)) {
-		return nil, bad("not an ebm checkpoint (bad magic)")
-	}
-	var n uint32
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<24 {
-		return nil, bad("bad header length")
-	}
-	js := make([]byte, n)
-	if _, err := io.ReadFull(r, js); err != nil {
-		return nil, bad("truncated header")
-	}
-	h, err := decodeHeader(string(magic), js)
+	magic, h, err := readHeader(r)
 	if err != nil {
-		return nil, bad("header: %v", err)
+		return nil, bad("%v", err)
 	}
 	m, err := nn.New(h.Sizes, nil)
 	if err != nil {
@@ -193,7 +181,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		c.labels = make([]float32, h.Buffer)
 		steps := make([]float32, h.Buffer)
 		arrays := [][]float32{c.buffer, c.labels, steps}
-		if string(magic) == ckptMagicV1 {
+		if magic == ckptMagicV1 {
 			arrays = arrays[:2]
 		}
 		for _, a := range arrays {
@@ -210,6 +198,26 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, bad("trailing data after the arrays")
 	}
 	return c, nil
+}
+
+// readHeader reads the magic and the JSON header.
+func readHeader(r io.Reader) (magic string, h ckptHeader, err error) {
+	m := make([]byte, len(ckptMagic))
+	if _, err := io.ReadFull(r, m); err != nil || !slices.Contains([]string{ckptMagic, ckptMagicV3, ckptMagicV2, ckptMagicV1}, string(m)) {
+		return "", h, errors.New("not an ebm checkpoint (bad magic)")
+	}
+	var n uint32
+	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<24 {
+		return "", h, errors.New("bad header length")
+	}
+	js := make([]byte, n)
+	if _, err := io.ReadFull(r, js); err != nil {
+		return "", h, errors.New("truncated header")
+	}
+	if h, err = decodeHeader(string(m), js); err != nil {
+		return "", h, fmt.Errorf("header: %w", err)
+	}
+	return string(m), h, nil
 }
 
 // decodeHeader reads the JSON header of a file with the given magic.

@@ -29,6 +29,16 @@ type Job struct {
 	Options Options
 	// Console receives the log and the progress line (nil: neither).
 	Console io.Writer
+	// Watch follows the run (a web page does, through it).
+	Watch Watcher
+}
+
+// Watcher follows a run as it goes. Its functions run on the training
+// goroutine: they must be quick, and may read the trainer.
+type Watcher struct {
+	Step     func(*Trainer, StepStats)
+	Epoch    func(*Trainer, EpochMetrics) // after the epoch's files are written
+	Rollback func(*Trainer, *Diverged)
 }
 
 // config.json: every setting of the run, under its flag's name.
@@ -48,7 +58,7 @@ func Execute(ctx context.Context, j Job) error {
 	var recipe Recipe
 	if !j.Resume {
 		var err error
-		if recipe, err = j.newRecipe(); err != nil {
+		if recipe, err = j.NewRecipe(); err != nil {
 			return err
 		}
 		if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
@@ -93,6 +103,20 @@ func Execute(ctx context.Context, j Job) error {
 	defer lf.Close()
 	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(console, nil), slog.NewTextHandler(lf, nil)))
 	log.Info("config", append(append(LogAttrs(&recipe), LogAttrs(&opts)...), "resume", j.Resume)...)
+	err = WriteJSON(dir.Config(), runConfig{recipe, opts})
+	if err == nil {
+		err = j.train(ctx, recipe, ck, log)
+	}
+	if err != nil && !errors.Is(err, ErrInterrupted) {
+		log.Error("failed", "err", err.Error())
+	}
+	return err
+}
+
+// train is Execute once the recipe is known and the folder locked and
+// logging: everything whose failure the log should record.
+func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog.Logger) error {
+	opts, dir := j.Options, RunDir(j.Options.OutDir)
 	log.Info("kernels", "active", kernels.Active(), "cpu", kernels.Describe().CPU)
 	trainSet, testSet, err := LoadData(recipe, opts)
 	if err != nil {
@@ -112,9 +136,6 @@ func Execute(ctx context.Context, j Job) error {
 		log.Info("resumed", "epoch", t.Progress.Epoch, "batch", t.Progress.Batch, "step", t.Progress.Step)
 	}
 	log.Info("model", "sizes", t.Model.Sizes, "parameters", t.Model.NumParams(), "workers", t.Workers())
-	if err := WriteJSON(dir.Config(), runConfig{recipe, opts}); err != nil {
-		return err
-	}
 	if err := WriteGrid(dir.RealGrid(), trainSet.Images, min(GridSize, trainSet.N), trainSet.Rows, trainSet.Cols, gridColumns); err != nil {
 		return err
 	}
@@ -129,10 +150,17 @@ func Execute(ctx context.Context, j Job) error {
 				return err
 			}
 			if m.Epoch%opts.SampleEvery == 0 {
-				return t.writeSamples(dir.SampleGrid(m.Epoch), streams.GridRound(m.Epoch))
+				if err := t.writeSamples(dir.SampleGrid(m.Epoch), streams.GridRound(m.Epoch)); err != nil {
+					return err
+				}
+			}
+			if j.Watch.Epoch != nil {
+				j.Watch.Epoch(t, m)
 			}
 			return nil
 		},
+		Step:     j.Watch.Step,
+		Rollback: j.Watch.Rollback,
 	}
 	if j.Console != nil {
 		hooks.Progress = progressPrinter(j.Console)
@@ -164,8 +192,8 @@ func Execute(ctx context.Context, j Job) error {
 	return nil
 }
 
-// newRecipe is the preset with the given settings over it.
-func (j Job) newRecipe() (Recipe, error) {
+// NewRecipe is the preset with the given settings over it.
+func (j Job) NewRecipe() (Recipe, error) {
 	r, err := PresetRecipe(j.Preset)
 	if err != nil {
 		return r, err

@@ -26,12 +26,12 @@ func TestResumedRecipeKeepsTheCheckpoints(t *testing.T) {
 
 // A new run is its preset with the given settings over it.
 func TestNewRecipeIsThePresetWithTheGivenSettings(t *testing.T) {
-	r, err := Job{Preset: "original", Given: map[string]string{"epochs": "2", "langevin_sigma": "0.1"}}.newRecipe()
+	r, err := Job{Preset: "original", Given: map[string]string{"epochs": "2", "langevin_sigma": "0.1"}}.NewRecipe()
 	require.NoError(t, err)
 	want, _ := PresetRecipe("original")
 	want.Epochs, want.LangevinSigma = 2, 0.1
 	require.Equal(t, want, r)
-	_, err = Job{Given: map[string]string{"gen_weight": "0"}}.newRecipe()
+	_, err = Job{Given: map[string]string{"gen_weight": "0"}}.NewRecipe()
 	require.ErrorContains(t, err, "--gen_weight = 0")
 }
 

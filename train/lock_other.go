@@ -44,3 +44,22 @@ func release(f *os.File, path string) {
 	f.Close()
 	os.Remove(path)
 }
+
+// lockHeld reports whether the lock file names a running process.
+func lockHeld(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	var pid int
+	fmt.Sscanf(string(b), "process %d", &pid)
+	if pid == 0 {
+		return false
+	}
+	p, err := os.FindProcess(pid)
+	if err != nil {
+		return false
+	}
+	p.Release()
+	return true
+}

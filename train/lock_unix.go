@@ -30,3 +30,15 @@ func tryLock(path string) (*os.File, error) {
 }
 
 func release(f *os.File, path string) { f.Close() }
+
+// lockHeld reports whether a process holds the lock file, by asking for a
+// shared lock and giving it back at once.
+func lockHeld(path string) bool {
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	err = syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB)
+	return errors.Is(err, syscall.EWOULDBLOCK)
+}

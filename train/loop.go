@@ -59,6 +59,11 @@ type Hooks struct {
 	// Progress reports within an epoch: batches done, batches total,
 	// steps per second, running loss.
 	Progress func(epoch, done, total int, itPerSec, loss float64)
+	// Step runs after every step, on the training goroutine: it must be
+	// quick, and may read the trainer (its model, buffer, optimiser).
+	Step func(*Trainer, StepStats)
+	// Rollback runs after a divergence was rolled back.
+	Rollback func(*Trainer, *Diverged)
 }
 
 // progressEvery is how often Hooks.Progress is called within an epoch.
@@ -79,6 +84,9 @@ func (t *Trainer) Run(ctx context.Context, h Hooks) error {
 		if errors.As(err, &div) {
 			if err := t.rollback(div); err != nil {
 				return err
+			}
+			if h.Rollback != nil {
+				h.Rollback(t, div)
 			}
 			continue
 		}
@@ -155,6 +163,9 @@ func (t *Trainer) runEpoch(ctx context.Context, h Hooks) (EpochMetrics, error) {
 		stepsSinceReport++
 		if t.OnStep != nil {
 			t.OnStep(t)
+		}
+		if h.Step != nil {
+			h.Step(t, st)
 		}
 		if h.Progress != nil {
 			if now := time.Now(); now.Sub(lastReport) > progressEvery || p.Batch+1 == len(batches) {

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"fmt"
 	"os"
 
 	"github.com/ebm-project/ebm/mnist"
@@ -27,19 +26,19 @@ func DefaultOptions() Options {
 // Validate names the first bad option by its flag.
 func (o Options) Validate() error {
 	if o.DataDir == "" {
-		return fmt.Errorf("no data folder: pass --data_dir or set %s (the folder holding the MNIST IDX files)", mnist.EnvVar)
+		return bad("data_dir", "no data folder: pass --data_dir or set %s (the folder holding the MNIST IDX files)", mnist.EnvVar)
 	}
 	if st, err := os.Stat(o.DataDir); (err != nil || !st.IsDir()) && !o.Download {
-		return fmt.Errorf("--data_dir %s: not a folder", o.DataDir)
+		return bad("data_dir", "--data_dir %s: not a folder", o.DataDir)
 	}
 	if o.OutDir == "" {
-		return fmt.Errorf("--out_dir is empty")
+		return bad("out_dir", "--out_dir is empty")
 	}
 	if o.Workers < 0 {
-		return fmt.Errorf("--workers = %d: must be >= 0 (0: one per core)", o.Workers)
+		return bad("workers", "--workers = %d: must be >= 0 (0: one per core)", o.Workers)
 	}
 	if o.SampleEvery <= 0 {
-		return fmt.Errorf("--sample_every = %d: must be positive", o.SampleEvery)
+		return bad("sample_every", "--sample_every = %d: must be positive", o.SampleEvery)
 	}
 	return nil
 }

@@ -1,7 +1,6 @@
 package train
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/ebm-project/ebm/internal/streams"
@@ -113,7 +112,7 @@ func PresetRecipe(name string) (Recipe, error) {
 		}
 		names = append(names, p.Name)
 	}
-	return Recipe{}, fmt.Errorf("--preset %q: want one of %v", name, names)
+	return Recipe{}, bad("preset", "--preset %q: want one of %v", name, names)
 }
 
 // Validate names the first bad setting by its flag.
@@ -123,11 +122,11 @@ func (r Recipe) Validate() error {
 		v    int
 	}{{"epochs", r.Epochs}, {"batch_size", r.BatchSize}, {"langevin_steps", r.LangevinSteps}} {
 		if p.v <= 0 {
-			return fmt.Errorf("--%s = %d: must be positive", p.name, p.v)
+			return bad(p.name, "--%s = %d: must be positive", p.name, p.v)
 		}
 	}
 	if r.Epochs > streams.MaxEpochs {
-		return fmt.Errorf("--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs)
+		return bad("epochs", "--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs)
 	}
 	for _, p := range []struct {
 		name string
@@ -136,7 +135,7 @@ func (r Recipe) Validate() error {
 		{"energy_reg", r.EnergyReg}, {"clip_norm", r.ClipNorm}, {"data_noise", r.DataNoise},
 		{"guard_energy", r.GuardEnergy}, {"guard_acc_drop", r.GuardAccDrop}} {
 		if p.v < 0 || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
-			return fmt.Errorf("--%s = %v: must be a finite number >= 0", p.name, p.v)
+			return bad(p.name, "--%s = %v: must be a finite number >= 0", p.name, p.v)
 		}
 	}
 	for _, p := range []struct {
@@ -144,7 +143,7 @@ func (r Recipe) Validate() error {
 		v    float64
 	}{{"lr", r.LR}, {"gen_weight", r.GenWeight}} {
 		if !(p.v > 0) || math.IsInf(p.v, 0) {
-			return fmt.Errorf("--%s = %v: must be a finite number > 0", p.name, p.v)
+			return bad(p.name, "--%s = %v: must be a finite number > 0", p.name, p.v)
 		}
 	}
 	for _, p := range []struct {
@@ -152,25 +151,25 @@ func (r Recipe) Validate() error {
 		v    int
 	}{{"warmup_steps", r.WarmupSteps}, {"buffer_size", r.BufferSize}, {"train_limit", r.TrainLimit}, {"test_limit", r.TestLimit}} {
 		if p.v < 0 {
-			return fmt.Errorf("--%s = %d: must be >= 0 (0: %s)", p.name, p.v, map[string]string{
+			return bad(p.name, "--%s = %d: must be >= 0 (0: %s)", p.name, p.v, map[string]string{
 				"warmup_steps": "no warmup", "buffer_size": "every chain starts from noise", "train_limit": "all", "test_limit": "all"}[p.name])
 		}
 	}
 	if !(r.EMADecay >= 0 && r.EMADecay < 1) {
-		return fmt.Errorf("--ema_decay = %v: must be in [0, 1) (0: off)", r.EMADecay)
+		return bad("ema_decay", "--ema_decay = %v: must be in [0, 1) (0: off)", r.EMADecay)
 	}
 	if r.BufferReinit > 1 {
-		return fmt.Errorf("--buffer_reinit = %v: must be at most 1", r.BufferReinit)
+		return bad("buffer_reinit", "--buffer_reinit = %v: must be at most 1", r.BufferReinit)
 	}
 	if r.LRSchedule != "cosine" && r.LRSchedule != "constant" {
-		return fmt.Errorf("--lr_schedule = %q: want cosine or constant", r.LRSchedule)
+		return bad("lr_schedule", "--lr_schedule = %q: want cosine or constant", r.LRSchedule)
 	}
 	if r.MaxRollbacks < 0 || r.MaxRollbacks > streams.MaxRollbacks {
-		return fmt.Errorf("--max_rollbacks = %d: must be in [0, %d]", r.MaxRollbacks, streams.MaxRollbacks)
+		return bad("max_rollbacks", "--max_rollbacks = %d: must be in [0, %d]", r.MaxRollbacks, streams.MaxRollbacks)
 	}
 	for i, h := range r.Hidden {
 		if h <= 0 {
-			return fmt.Errorf("--hidden: size %d is %d: must be positive", i, h)
+			return bad("hidden", "--hidden: size %d is %d: must be positive", i, h)
 		}
 	}
 	return nil

@@ -109,18 +109,31 @@ func (s Setting) Type() string {
 // IsBoolFlag lets a boolean setting be given as a bare --flag.
 func (s Setting) IsBoolFlag() bool { return s.v.IsValid() && s.v.Kind() == reflect.Bool }
 
+// SettingError is a setting's bad value, naming the setting by its key (a
+// form can show it next to the field; the command line prints Msg).
+type SettingError struct {
+	Key string
+	Msg string
+}
+
+func (e *SettingError) Error() string { return e.Msg }
+
+func bad(key, format string, args ...any) error {
+	return &SettingError{Key: key, Msg: fmt.Sprintf(format, args...)}
+}
+
 // Set assigns value (as a flag would give it) to the setting key of the
 // struct ptr points to.
 func Set(ptr any, key, value string) error {
 	for _, s := range Settings(ptr) {
 		if s.Key == key {
 			if err := s.Set(value); err != nil {
-				return fmt.Errorf("--%s: %w", key, err)
+				return bad(key, "--%s: %v", key, err)
 			}
 			return nil
 		}
 	}
-	return fmt.Errorf("--%s: no such setting", key)
+	return bad(key, "--%s: no such setting", key)
 }
 
 // LogAttrs lists key, value pairs of every setting of ptr, for slog.
