@@ -3,6 +3,7 @@ package eval
 import (
 	"fmt"
 
+	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 )
@@ -16,6 +17,23 @@ type Options struct {
 	InpaintSteps  int
 	Workers       int // 0: one per core
 	Seed          uint64
+	// Progress, if set, hears which stage the evaluation is in and how far
+	// along it is (done of total); it is called from the sampler's workers.
+	Progress func(stage string, done, total int)
+}
+
+// report tells o.Progress, if set.
+func (o Options) report(stage string, done, total int) {
+	if o.Progress != nil {
+		o.Progress(stage, done, total)
+	}
+}
+
+// watch makes s report its shards as stage.
+func (o Options) watch(s *langevin.Sampler, stage string) {
+	if o.Progress != nil {
+		s.SetProgress(func(done, total int) { o.Progress(stage, done, total) })
+	}
 }
 
 // Data is what an evaluation compares against.
@@ -107,6 +125,7 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 	if ck.Averaged() {
 		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay
 	}
+	o.report("classification", 0, 1)
 	test, err := classify(ck.Model, data.Test, rep)
 	if err != nil {
 		return nil, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/ebm-project/ebm/mnist"
@@ -41,8 +42,17 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	d := loadData(t, true)
 	ck, path := smallCheckpoint(t, d)
 	d.Test = d.Test.Subset(300)
-	rep, err := Evaluate(ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1})
+	var mu sync.Mutex
+	stages := map[string]bool{}
+	rep, err := Evaluate(ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1,
+		Progress: func(stage string, done, total int) {
+			mu.Lock()
+			defer mu.Unlock()
+			require.True(t, done >= 0 && done <= total, "%s %d/%d", stage, done, total)
+			stages[stage] = true
+		}})
 	require.NoError(t, err)
+	require.Len(t, stages, 7, "every stage reports: %v", stages)
 	js, err := rep.JSON()
 	require.NoError(t, err)
 	var m map[string]any

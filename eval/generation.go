@@ -28,6 +28,7 @@ func generate(ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Re
 	}
 	defer sampler.Close()
 	x := make([]float32, o.Samples*dim)
+	o.watch(sampler, "samples")
 	if err := sampler.Run(x, nil, nil, true, streams.UncondRound); err != nil {
 		return err
 	}
@@ -45,6 +46,7 @@ func generate(ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Re
 	rep.ClassCoverage = Coverage(pred, mnist.Classes)
 	rep.ClassCounts = Counts(pred, mnist.Classes)
 
+	o.report("FID", 0, 1)
 	fid, err := newFIDScorer(judge, jws, data.Test)
 	if err != nil {
 		return err
@@ -85,6 +87,7 @@ func conditional(sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, di
 	for i := range yc {
 		yc[i] = i / per
 	}
+	o.watch(sampler, "conditional samples")
 	if err := sampler.Run(xc, yc, nil, true, streams.CondRound); err != nil {
 		return err
 	}
@@ -116,7 +119,9 @@ func conditional(sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, di
 func animate(sampler *langevin.Sampler, dim int, o Options, rep *Report) error {
 	chain := make([]float32, frameChains*dim)
 	stride := max(1, o.LangevinSteps/streams.MaxFrames)
+	sampler.SetProgress(nil)
 	for f := range streams.MaxFrames + 1 {
+		o.report("animation", f, streams.MaxFrames+1)
 		// Frame 0 is the noise that frame 1's chains start from: the same
 		// round, run for no steps.
 		steps, round := stride, streams.FramesRound+uint64(f)

@@ -43,6 +43,7 @@ func Inpaint(m, judge *nn.MLP, test *mnist.Dataset, n int, o Options) (float64, 
 	}
 	shown := min(inpaintShown, n)
 	hidden := append([]float32(nil), x[:shown*dim]...)
+	o.watch(s, "inpainting")
 	if err := s.Run(x, nil, nil, false, streams.InpaintRound); err != nil {
 		return 0, nil, err
 	}

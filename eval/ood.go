@@ -35,7 +35,8 @@ func detectOOD(m *nn.MLP, test *scores, data Data, o Options, rep *Report) error
 		sets["fashion"] = data.Fashion.Images
 	}
 	rep.OODAUROC = map[string]map[string]float64{}
-	for _, set := range oodSets {
+	for i, set := range oodSets {
+		o.report("out-of-distribution", i, len(oodSets))
 		x, ok := sets[set.key]
 		if !ok {
 			continue

@@ -86,8 +86,11 @@ type Sampler struct {
 	init  bool
 	mask  []bool // per dimension: false keeps the value fixed (nil: all move)
 	next  atomic.Int64
+	done  atomic.Int64
 	errMu sync.Mutex
 	err   error
+
+	progress func(done, total int)
 }
 
 type worker struct {
@@ -136,6 +139,11 @@ func (s *Sampler) SetDynamics(steps int, alpha, sigma float32) error {
 	return nil
 }
 
+// SetProgress makes later runs call f(shards done, shards) after each
+// shard, from the workers: f must be safe for concurrent use and quick.
+// nil stops the calls.
+func (s *Sampler) SetProgress(f func(done, total int)) { s.progress = f }
+
 // Close stops the workers.
 func (s *Sampler) Close() { close(s.jobs) }
 
@@ -164,6 +172,7 @@ func (s *Sampler) Run(x []float32, y []int, energies []float32, fromNoise bool, 
 	}
 	s.x, s.y, s.e, s.n, s.round, s.init = x, y, energies, n, round, fromNoise
 	s.next.Store(0)
+	s.done.Store(0)
 	s.err = nil
 	active := min(len(s.workers), (n+s.cfg.ShardSize-1)/s.cfg.ShardSize)
 	s.wg.Add(active)
@@ -237,6 +246,9 @@ func (w *worker) run() {
 				}
 			}
 			copy(s.e[lo:hi], e)
+		}
+		if s.progress != nil {
+			s.progress(int(s.done.Add(1)), int(shards))
 		}
 	}
 }

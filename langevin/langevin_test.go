@@ -5,6 +5,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -226,4 +228,23 @@ func TestMaskedRunMovesOnlyFreeDimensions(t *testing.T) {
 		require.InDelta(t, 0.5, float64(x[i+1]), 0.1)
 		require.InDelta(t, 0.5, float64(x[i+3]), 0.1)
 	}
+}
+
+// A progress function hears of every shard once, ending at the total.
+func TestProgressCountsEveryShard(t *testing.T) {
+	q := quadratic{dim: 3, s: 1}
+	s, err := New(q, Config{Steps: 2, Alpha: 0.1, Seed: 1, Workers: 3, ShardSize: 4})
+	require.NoError(t, err)
+	defer s.Close()
+	var mu sync.Mutex
+	var seen []int
+	s.SetProgress(func(done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		require.Equal(t, 5, total)
+		seen = append(seen, done)
+	})
+	require.NoError(t, s.Run(make([]float32, 17*3), nil, nil, true, 0))
+	slices.Sort(seen)
+	require.Equal(t, []int{1, 2, 3, 4, 5}, seen)
 }
