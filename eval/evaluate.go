@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/ebm-project/ebm/langevin"
@@ -108,8 +109,9 @@ const (
 
 // Evaluate measures the checkpoint's model (and its replay buffer, if any)
 // on data: classification, out-of-distribution detection, generation and
-// inpainting, each scored by the fixed judge where images are scored.
-func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
+// inpainting, each scored by the fixed judge where images are scored. It
+// stops early with ctx's error once ctx is done.
+func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 	if o.Samples < mnist.Classes || o.LangevinSteps <= 0 {
 		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples and 1 step", o.Samples, o.LangevinSteps, mnist.Classes)
 	}
@@ -133,10 +135,13 @@ func Evaluate(ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 	if err := detectOOD(ck.Model, test, data, o, rep); err != nil {
 		return nil, err
 	}
-	if err := generate(ck, judge, data, o, rep); err != nil {
+	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if rep.InpaintAccuracy, rep.InpaintGrid, err = Inpaint(ck.Model, judge, data.Test, min(inpaintDigits, data.Test.N), o); err != nil {
+	if err := generate(ctx, ck, judge, data, o, rep); err != nil {
+		return nil, err
+	}
+	if rep.InpaintAccuracy, rep.InpaintGrid, err = Inpaint(ctx, ck.Model, judge, data.Test, min(inpaintDigits, data.Test.N), o); err != nil {
 		return nil, err
 	}
 	return rep, nil

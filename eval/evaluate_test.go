@@ -44,7 +44,7 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	d.Test = d.Test.Subset(300)
 	var mu sync.Mutex
 	stages := map[string]bool{}
-	rep, err := Evaluate(ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1,
+	rep, err := Evaluate(context.Background(), ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1,
 		Progress: func(stage string, done, total int) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -98,6 +98,12 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 		}
 		require.InDelta(t, rep.OODAUROC["fashion"]["logpx"], pooled, 1e-9)
 	}
+	// A cancelled evaluation stops with the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Evaluate(ctx, ck, d, Options{Samples: 40, LangevinSteps: 3, InpaintSteps: 2, Seed: 1})
+	require.ErrorIs(t, err, context.Canceled)
+
 	// docs/evaluation.md documents every key.
 	doc, err := os.ReadFile("../docs/evaluation.md")
 	require.NoError(t, err)

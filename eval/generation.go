@@ -1,6 +1,8 @@
 package eval
 
 import (
+	"context"
+
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
@@ -19,7 +21,7 @@ const (
 // generate fills the figures of samples from noise: FID and coverage of
 // unconditional chains (and of the replay buffer), conditional accuracy,
 // and the pictures of the report page.
-func generate(ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Report) error {
+func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Report) error {
 	m, dim := ck.Model, data.Test.Dim()
 	sampler, err := langevin.New(train.Energy{Model: m}, langevin.Config{Steps: o.LangevinSteps, Alpha: o.LangevinAlpha,
 		Sigma: o.LangevinSigma, Clamp: ck.Recipe.Clamp, Seed: o.Seed, Workers: o.Workers})
@@ -29,7 +31,7 @@ func generate(ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Re
 	defer sampler.Close()
 	x := make([]float32, o.Samples*dim)
 	o.watch(sampler, "samples")
-	if err := sampler.Run(x, nil, nil, true, streams.UncondRound); err != nil {
+	if err := sampler.RunContext(ctx, x, nil, nil, true, streams.UncondRound); err != nil {
 		return err
 	}
 	rep.SampleGrid = x[:min(gridSamples, o.Samples)*dim]
@@ -72,15 +74,15 @@ func generate(ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Re
 		rep.CoverageBuffer = &cov
 		rep.Generation.BufferSamples = n
 	}
-	if err := conditional(sampler, judge, jws, dim, o, rep); err != nil {
+	if err := conditional(ctx, sampler, judge, jws, dim, o, rep); err != nil {
 		return err
 	}
-	return animate(sampler, dim, o, rep)
+	return animate(ctx, sampler, dim, o, rep)
 }
 
 // conditional runs Samples/10 chains of E(x, y) for each class y and
 // scores the share the judge reads as y.
-func conditional(sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, dim int, o Options, rep *Report) error {
+func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, dim int, o Options, rep *Report) error {
 	per := max(1, o.Samples/mnist.Classes)
 	xc := make([]float32, mnist.Classes*per*dim)
 	yc := make([]int, mnist.Classes*per)
@@ -88,7 +90,7 @@ func conditional(sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, di
 		yc[i] = i / per
 	}
 	o.watch(sampler, "conditional samples")
-	if err := sampler.Run(xc, yc, nil, true, streams.CondRound); err != nil {
+	if err := sampler.RunContext(ctx, xc, yc, nil, true, streams.CondRound); err != nil {
 		return err
 	}
 	pc, err := Predict(judge, jws, xc, len(yc))
@@ -116,7 +118,7 @@ func conditional(sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, di
 
 // animate records a few chains from noise frame by frame: the starting
 // noise, then every LangevinSteps/MaxFrames steps.
-func animate(sampler *langevin.Sampler, dim int, o Options, rep *Report) error {
+func animate(ctx context.Context, sampler *langevin.Sampler, dim int, o Options, rep *Report) error {
 	chain := make([]float32, frameChains*dim)
 	stride := max(1, o.LangevinSteps/streams.MaxFrames)
 	sampler.SetProgress(nil)
@@ -131,7 +133,7 @@ func animate(sampler *langevin.Sampler, dim int, o Options, rep *Report) error {
 		if err := sampler.SetDynamics(steps, o.LangevinAlpha, o.LangevinSigma); err != nil {
 			return err
 		}
-		if err := sampler.Run(chain, nil, nil, f <= 1, round); err != nil {
+		if err := sampler.RunContext(ctx, chain, nil, nil, f <= 1, round); err != nil {
 			return err
 		}
 		rep.ChainFrames = append(rep.ChainFrames, append([]float32(nil), chain...))

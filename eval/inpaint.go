@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"math/rand/v2"
 
 	"github.com/ebm-project/ebm/internal/streams"
@@ -19,7 +20,7 @@ const (
 // Langevin dynamics on the hidden pixels only (E(x), visible pixels fixed),
 // and returns the judge's accuracy on the results and a grid (8 hidden
 // inputs, then their fills, then the originals).
-func Inpaint(m, judge *nn.MLP, test *mnist.Dataset, n int, o Options) (float64, []float32, error) {
+func Inpaint(ctx context.Context, m, judge *nn.MLP, test *mnist.Dataset, n int, o Options) (float64, []float32, error) {
 	dim := test.Dim()
 	mask := make([]bool, dim)
 	for i := dim / 2; i < dim; i++ {
@@ -44,7 +45,7 @@ func Inpaint(m, judge *nn.MLP, test *mnist.Dataset, n int, o Options) (float64, 
 	shown := min(inpaintShown, n)
 	hidden := append([]float32(nil), x[:shown*dim]...)
 	o.watch(s, "inpainting")
-	if err := s.Run(x, nil, nil, false, streams.InpaintRound); err != nil {
+	if err := s.RunContext(ctx, x, nil, nil, false, streams.InpaintRound); err != nil {
 		return 0, nil, err
 	}
 	pred, err := Predict(judge, judge.NewWorkspace(judgeBatch), x, n)

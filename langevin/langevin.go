@@ -11,6 +11,7 @@
 package langevin
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -78,6 +79,7 @@ type Sampler struct {
 	wg      sync.WaitGroup
 
 	// The batch of the current Run, read by the workers.
+	ctx   context.Context
 	x     []float32
 	y     []int
 	e     []float32
@@ -160,6 +162,12 @@ func (w *worker) loop() {
 // nil, receives E at the final step's start for each chain. round must differ
 // between calls that should draw different noise (a training step counter).
 func (s *Sampler) Run(x []float32, y []int, energies []float32, fromNoise bool, round uint64) error {
+	return s.RunContext(context.Background(), x, y, energies, fromNoise, round)
+}
+
+// RunContext is Run that stops early, with ctx's error, once ctx is done;
+// the chains are then partly advanced.
+func (s *Sampler) RunContext(ctx context.Context, x []float32, y []int, energies []float32, fromNoise bool, round uint64) error {
 	if len(x)%s.dim != 0 {
 		return fmt.Errorf("langevin: %d values is not a whole number of samples of %d", len(x), s.dim)
 	}
@@ -170,7 +178,7 @@ func (s *Sampler) Run(x []float32, y []int, energies []float32, fromNoise bool, 
 	if energies != nil && len(energies) != n {
 		return fmt.Errorf("langevin: %d energy slots for %d chains", len(energies), n)
 	}
-	s.x, s.y, s.e, s.n, s.round, s.init = x, y, energies, n, round, fromNoise
+	s.ctx, s.x, s.y, s.e, s.n, s.round, s.init = ctx, x, y, energies, n, round, fromNoise
 	s.next.Store(0)
 	s.done.Store(0)
 	s.err = nil
@@ -180,7 +188,7 @@ func (s *Sampler) Run(x []float32, y []int, energies []float32, fromNoise bool, 
 		s.jobs <- w
 	}
 	s.wg.Wait()
-	s.x, s.y, s.e = nil, nil, nil
+	s.ctx, s.x, s.y, s.e = nil, nil, nil, nil
 	return s.err
 }
 
@@ -222,6 +230,10 @@ func (w *worker) run() {
 		}
 		e, g := w.e[:rows], w.grad[:rows*dim]
 		for range cfg.Steps {
+			if err := s.ctx.Err(); err != nil {
+				s.fail(err)
+				return
+			}
 			if err := w.ev.EnergyGrad(x, y, e, g); err != nil {
 				s.fail(err)
 				return

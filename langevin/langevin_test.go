@@ -1,6 +1,7 @@
 package langevin
 
 import (
+	"context"
 	"errors"
 	"math"
 	"math/rand/v2"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 )
@@ -247,4 +249,18 @@ func TestProgressCountsEveryShard(t *testing.T) {
 	require.NoError(t, s.Run(make([]float32, 17*3), nil, nil, true, 0))
 	slices.Sort(seen)
 	require.Equal(t, []int{1, 2, 3, 4, 5}, seen)
+}
+
+// A cancelled context stops a run early with its error.
+func TestRunContextStopsWhenCancelled(t *testing.T) {
+	q := quadratic{dim: 2, s: 1}
+	s, err := New(q, Config{Steps: 1 << 30, Alpha: 0.01, Seed: 1, Workers: 2})
+	require.NoError(t, err)
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	require.ErrorIs(t, s.RunContext(ctx, make([]float32, 64*2), nil, nil, true, 0), context.DeadlineExceeded)
+	// The sampler stays usable.
+	require.NoError(t, s.SetDynamics(3, 0.01, 0))
+	require.NoError(t, s.Run(make([]float32, 64*2), nil, nil, true, 0))
 }

@@ -69,3 +69,23 @@ func (ev *evaluator) EnergyGrad(x []float32, y []int, e, grad []float32) error {
 	copy(grad, dx)
 	return nil
 }
+
+// Scores returns p(y|x) (n x classes, row-major) and E(x) for the n images
+// in x: the classifier and the energy from one forward pass.
+func Scores(m *nn.MLP, x []float32, n int) (probs []float32, energies []float64, err error) {
+	out := m.Out()
+	ws := m.NewWorkspace(min(n, validationBatch))
+	probs, energies = make([]float32, n*out), make([]float64, n)
+	for lo := 0; lo < n; lo += ws.MaxBatch() {
+		b := min(ws.MaxBatch(), n-lo)
+		logits, err := ws.Forward(x[lo*m.In():(lo+b)*m.In()], b)
+		if err != nil {
+			return nil, nil, err
+		}
+		for i := range b {
+			r := lo + i
+			energies[r] = -nn.Softmax(probs[r*out:(r+1)*out], logits[i*out:(i+1)*out])
+		}
+	}
+	return probs, energies, nil
+}

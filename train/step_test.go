@@ -169,3 +169,28 @@ func TestClassConditionalChainsFollowTheirLabels(t *testing.T) {
 	require.NoError(t, s.Run(uncond, nil, nil, true, 0))
 	require.NotEqual(t, uncond, got, "the labels must change the chains")
 }
+
+// Scores are softmax f(x) and -logsumexp f(x), for any number of images.
+func TestScoresAreTheClassifierAndTheEnergy(t *testing.T) {
+	m, err := nn.New([]int{6, 5, 3}, rand.New(rand.NewPCG(1, 2)))
+	require.NoError(t, err)
+	x := make([]float32, 300*6)
+	for i := range x {
+		x[i] = float32(i%13)/6 - 1
+	}
+	probs, energies, err := Scores(m, x, 300)
+	require.NoError(t, err)
+	ws := m.NewWorkspace(300)
+	z, err := ws.Forward(x, 300)
+	require.NoError(t, err)
+	for i := range 300 {
+		row := z[i*3 : (i+1)*3]
+		require.InDelta(t, -nn.LogSumExp(row), energies[i], 1e-9)
+		var sum float64
+		for j := range 3 {
+			sum += float64(probs[i*3+j])
+		}
+		require.InDelta(t, 1, sum, 1e-6)
+		require.Equal(t, nn.Argmax(row), nn.Argmax(probs[i*3:(i+1)*3]))
+	}
+}

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/train"
@@ -40,7 +44,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep, err := eval.Evaluate(ck, data, o)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	rep, err := eval.Evaluate(ctx, ck, data, o)
 	if err != nil {
 		return err
 	}

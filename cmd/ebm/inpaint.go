@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 
@@ -42,7 +43,7 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	n := data.Test.N
-	acc, grid, err := eval.Inpaint(ck.Model, judge, data.Test, n, o)
+	acc, grid, err := eval.Inpaint(context.Background(), ck.Model, judge, data.Test, n, o)
 	if err != nil {
 		return err
 	}
