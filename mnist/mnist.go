@@ -71,6 +71,12 @@ var FashionMNIST = Set{
 	},
 }
 
+// FashionDir is where the product looks for Fashion-MNIST unless told:
+// a folder fashion-mnist beside the MNIST folder.
+func FashionDir(mnistDir string) string {
+	return filepath.Join(filepath.Dir(filepath.Clean(mnistDir)), "fashion-mnist")
+}
+
 // Dataset is a whole split in memory: pixels scaled to [-1,1].
 type Dataset struct {
 	N, Rows, Cols int

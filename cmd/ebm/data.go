@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/mnist"
@@ -31,7 +30,7 @@ func evalData(dataDir, fashionDir string, testLimit int, fashion bool) (eval.Dat
 		return d, nil
 	}
 	if fashionDir == "" {
-		fashionDir = filepath.Join(filepath.Dir(filepath.Clean(dataDir)), "fashion-mnist")
+		fashionDir = mnist.FashionDir(dataDir)
 		if _, err := os.Stat(fashionDir); err != nil {
 			return d, nil
 		}

@@ -37,6 +37,7 @@ func init() {
 		{"classifier", "--out F [flags]", "train the fixed judge classifier that eval uses", cmdClassifier},
 		{"info", "[--json]", "CPU features and the kernels chosen", cmdInfo},
 		{"bench", "[--json] [flags]", "time training iterations of the original configuration", cmdBench},
+		{"serve", "[--addr 127.0.0.1:8080] [--runs runs] [flags]", "the web app: runs, live training, drawing, dreams, inpainting, evaluation", cmdServe},
 	}
 }
 

@@ -1,0 +1,221 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"net/http"
+	"time"
+
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+)
+
+// dreamRequest starts Langevin chains on a run's model and streams them
+// frame by frame. With Start the chains begin at that image (a drawing);
+// with Mask too, only the masked pixels move and begin from noise
+// (inpainting); otherwise they begin from uniform noise.
+type dreamRequest struct {
+	Chains int       `json:"chains"`         // 1..MaxChains
+	Steps  int       `json:"langevin_steps"` // 0: the run's chain length
+	Alpha  *float64  `json:"langevin_alpha"` // nil: the run's
+	Sigma  *float64  `json:"langevin_sigma"` // nil: the run's
+	Class  *int      `json:"class"`          // nil: E(x); 0..9: E(x, class)
+	Start  []float32 `json:"start"`          // nil or 784 values in [-1,1]
+	Mask   []bool    `json:"mask"`           // nil or 784: the pixels that move
+	Frames int       `json:"frames"`         // frames streamed after the first (0: 100)
+	FPS    int       `json:"fps"`            // pace: frames a second (0: as fast as computed)
+	Seed   uint64    `json:"seed"`
+}
+
+// Limits of a dream's parameters.
+const (
+	MaxChains    = 256
+	MaxSteps     = 10000
+	MaxAlpha     = 100
+	MaxSigma     = 10
+	MaxFrames    = 1000
+	MaxFPS       = 60
+	defaultFrame = 100
+)
+
+// check range-checks every parameter and fills the defaults from the run.
+func (q *dreamRequest) check(r train.Recipe, chainSteps int) error {
+	if q.Chains < 1 || q.Chains > MaxChains {
+		return fmt.Errorf("chains = %d: want 1 to %d", q.Chains, MaxChains)
+	}
+	if q.Steps == 0 {
+		q.Steps = chainSteps
+	}
+	if q.Steps < 1 || q.Steps > MaxSteps {
+		return fmt.Errorf("langevin_steps = %d: want 1 to %d", q.Steps, MaxSteps)
+	}
+	if q.Alpha == nil {
+		q.Alpha = &r.LangevinAlpha
+	}
+	if q.Sigma == nil {
+		q.Sigma = &r.LangevinSigma
+	}
+	if a := *q.Alpha; !(a >= 0 && a <= MaxAlpha) {
+		return fmt.Errorf("langevin_alpha = %v: want 0 to %d", a, MaxAlpha)
+	}
+	if s := *q.Sigma; !(s >= 0 && s <= MaxSigma) {
+		return fmt.Errorf("langevin_sigma = %v: want 0 to %d", s, MaxSigma)
+	}
+	if q.Class != nil && (*q.Class < 0 || *q.Class >= mnist.Classes) {
+		return fmt.Errorf("class = %d: want 0 to %d, or none for E(x)", *q.Class, mnist.Classes-1)
+	}
+	if q.Start != nil {
+		if err := checkImage("start", q.Start); err != nil {
+			return err
+		}
+	}
+	if q.Mask != nil {
+		if q.Start == nil {
+			return errors.New("mask without start: inpainting needs the image whose masked pixels to fill")
+		}
+		if len(q.Mask) != mnist.Pixels {
+			return fmt.Errorf("mask: %d values, want %d", len(q.Mask), mnist.Pixels)
+		}
+	}
+	if q.Frames == 0 {
+		q.Frames = defaultFrame
+	}
+	if q.Frames < 1 || q.Frames > MaxFrames {
+		return fmt.Errorf("frames = %d: want 1 to %d", q.Frames, MaxFrames)
+	}
+	if q.FPS < 0 || q.FPS > MaxFPS {
+		return fmt.Errorf("fps = %d: want 0 (unpaced) to %d", q.FPS, MaxFPS)
+	}
+	return nil
+}
+
+// frame is one line of a dream's stream.
+type frame struct {
+	Frame    int       `json:"frame"`
+	Step     int       `json:"step"`     // Langevin steps run so far
+	Energy   float64   `json:"energy"`   // mean energy of the chains
+	Energies []float32 `json:"energies"` // each chain's energy
+	Pixels   string    `json:"pixels"`   // base64 of chains x 784 bytes, 0 = -1 .. 255 = 1
+}
+
+// dream streams chains as newline-separated JSON: a header, then frames,
+// then {"done": true}. It stops when the page goes away.
+func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
+	var q dreamRequest
+	if err := readJSON(r, &q); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	c, err := s.models.get(r.PathValue("name"))
+	if err != nil {
+		failRun(w, err)
+		return
+	}
+	if err := q.check(c.ck.Recipe, c.ck.ChainSteps()); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	select {
+	case s.dreams <- struct{}{}:
+		defer func() { <-s.dreams }()
+	default:
+		fail(w, http.StatusTooManyRequests, fmt.Errorf("%d dreams are running, the limit: stop one (or close a tab) and start again", MaxDreams))
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stopOnClose := context.AfterFunc(s.ctx, cancel)
+	defer stopOnClose()
+
+	stride := (q.Steps + q.Frames - 1) / q.Frames
+	sampler, err := langevin.New(train.Energy{Model: c.ck.Model}, langevin.Config{Steps: stride,
+		Alpha: float32(*q.Alpha), Sigma: float32(*q.Sigma), Clamp: c.ck.Recipe.Clamp || q.Mask != nil, Seed: q.Seed})
+	if err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	defer sampler.Close()
+	dim := mnist.Pixels
+	x := make([]float32, q.Chains*dim)
+	var y []int
+	if q.Class != nil {
+		y = make([]int, q.Chains)
+		for i := range y {
+			y[i] = *q.Class
+		}
+	}
+	if q.Start != nil {
+		rng := rand.New(rand.NewPCG(q.Seed, streams.InpaintNoise))
+		for i := range q.Chains {
+			copy(x[i*dim:], q.Start)
+			for j, free := range q.Mask {
+				if free {
+					x[i*dim+j] = float32(2*rng.Float64() - 1)
+				}
+			}
+		}
+		if err := sampler.SetMask(q.Mask); err != nil {
+			fail(w, http.StatusBadRequest, err)
+			return
+		}
+	}
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-cache")
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	send := func(v any) bool {
+		if err := enc.Encode(v); err != nil {
+			return false
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		return true
+	}
+	send(map[string]any{"chains": q.Chains, "langevin_steps": q.Steps, "langevin_alpha": *q.Alpha, "langevin_sigma": *q.Sigma,
+		"steps_per_frame": stride, "side": mnist.Side})
+	e := make([]float32, q.Chains)
+	pix := make([]byte, q.Chains*dim)
+	next := time.Now()
+	for f, step := 0, 0; step < q.Steps || f == 0; f++ {
+		// Frame 0 is where the chains start: round 0 run for no steps.
+		steps := min(stride, q.Steps-step)
+		if f == 0 {
+			steps = 0
+		}
+		if err := sampler.SetDynamics(steps, float32(*q.Alpha), float32(*q.Sigma)); err != nil {
+			send(apiError{Error: err.Error()})
+			return
+		}
+		if err := sampler.RunContext(ctx, x, y, e, f == 0 && q.Start == nil, uint64(f)); err != nil {
+			if ctx.Err() == nil {
+				send(apiError{Error: err.Error()})
+			}
+			return
+		}
+		step += steps
+		var mean float64
+		for _, v := range e {
+			mean += float64(v) / float64(len(e))
+		}
+		for i, v := range x {
+			pix[i] = byte(math.Round((min(max(float64(v), -1), 1) + 1) * 127.5))
+		}
+		if q.FPS > 0 {
+			time.Sleep(time.Until(next))
+			next = time.Now().Add(time.Second / time.Duration(q.FPS))
+		}
+		if !send(frame{Frame: f, Step: step, Energy: mean, Energies: e, Pixels: base64.StdEncoding.EncodeToString(pix)}) {
+			return // the page went away
+		}
+	}
+	send(map[string]bool{"done": true})
+}

@@ -1,0 +1,129 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/ebm-project/ebm/eval"
+	"github.com/ebm-project/ebm/train"
+)
+
+// evaluateRequest sets how much an evaluation from the page draws.
+type evaluateRequest struct {
+	Samples int    `json:"samples"` // chains from noise, 100..10000 (0: 2000, a quick look)
+	Weights string `json:"weights"` // "", "ema" or "trained"
+}
+
+const (
+	minEvalSamples     = 100
+	maxEvalSamples     = 10000
+	defaultEvalSamples = 2000
+	progressEvery      = 200 * time.Millisecond // progress lines of an evaluation
+)
+
+// evaluate runs `ebm eval` on a run's checkpoint, streaming its progress
+// as newline-separated JSON, and writes eval.json and report.html into the
+// run folder. It stops when the page goes away.
+func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
+	var q evaluateRequest
+	if err := readJSON(r, &q); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if q.Samples == 0 {
+		q.Samples = defaultEvalSamples
+	}
+	if q.Samples < minEvalSamples || q.Samples > maxEvalSamples {
+		fail(w, http.StatusBadRequest, fmt.Errorf("samples = %d: want %d to %d", q.Samples, minEvalSamples, maxEvalSamples))
+		return
+	}
+	name := r.PathValue("name")
+	dir, err := s.runDir(name)
+	if err != nil {
+		failRun(w, err)
+		return
+	}
+	dirs := train.RunDir(dir)
+	ck, err := train.LoadCheckpoint(dirs.Checkpoint())
+	if err != nil {
+		fail(w, http.StatusConflict, fmt.Errorf("run %q: %v", name, err))
+		return
+	}
+	if err := ck.UseWeights(q.Weights); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	data, err := s.loadData()
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	select {
+	case s.evals <- struct{}{}:
+		defer func() { <-s.evals }()
+	default:
+		fail(w, http.StatusTooManyRequests, fmt.Errorf("an evaluation is running (the limit is %d): wait for it", MaxEvaluations))
+		return
+	}
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	stopOnClose := context.AfterFunc(s.ctx, cancel)
+	defer stopOnClose()
+
+	w.Header().Set("Content-Type", "application/x-ndjson")
+	w.Header().Set("Cache-Control", "no-cache")
+	var mu sync.Mutex // progress comes from the sampler's workers
+	enc := json.NewEncoder(w)
+	flusher, _ := w.(http.Flusher)
+	sendLocked := func(v any) {
+		enc.Encode(v)
+		if flusher != nil {
+			flusher.Flush()
+		}
+	}
+	send := func(v any) {
+		mu.Lock()
+		defer mu.Unlock()
+		sendLocked(v)
+	}
+	o := eval.DefaultOptions(ck)
+	o.Samples = q.Samples
+	var last time.Time
+	var lastStage string
+	o.Progress = func(stage string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if now := time.Now(); stage != lastStage || now.Sub(last) > progressEvery || done == total {
+			last, lastStage = now, stage
+			sendLocked(map[string]any{"stage": stage, "done": done, "total": total})
+		}
+	}
+	rep, err := eval.Evaluate(ctx, ck, eval.Data{Train: data.train, Test: data.test, Fashion: data.fashion}, o)
+	if err != nil {
+		if ctx.Err() == nil {
+			send(apiError{Error: err.Error()})
+		}
+		return
+	}
+	js, err := rep.JSON()
+	if err == nil {
+		err = train.WriteFileAtomic(filepath.Join(dir, "eval.json"), js)
+	}
+	var page []byte
+	if err == nil {
+		page, err = rep.HTML(name+"/checkpoint.ebm", ck.Model.Sizes)
+	}
+	if err == nil {
+		err = train.WriteFileAtomic(filepath.Join(dir, "report.html"), page)
+	}
+	if err != nil {
+		send(apiError{Error: err.Error()})
+		return
+	}
+	send(map[string]any{"done": true, "report": "/api/runs/" + name + "/files/report.html", "figures": rep})
+}

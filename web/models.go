@@ -1,0 +1,214 @@
+package web
+
+import (
+	"fmt"
+	"math"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+	"github.com/ebm-project/ebm/train"
+)
+
+// models keeps the checkpoints the Explore view uses, reloading one when
+// its file changes (a training goes on).
+type models struct {
+	s     *Server
+	mu    sync.Mutex
+	cache map[string]*model
+}
+
+// maxModels bounds the cache: each holds its weights and histograms.
+const maxModels = 4
+
+type model struct {
+	name     string
+	modified time.Time
+	ck       *train.Checkpoint
+	used     time.Time
+
+	histOnce sync.Once
+	hist     []histogram
+	histErr  error
+}
+
+// histogram counts E(x) of one data set in equal bins of symlog(E) between
+// Lo and Hi (the page maps a drawing's energy the same way).
+type histogram struct {
+	Name   string  `json:"name"`
+	Lo     float64 `json:"lo"`
+	Hi     float64 `json:"hi"`
+	Counts []int   `json:"counts"`
+	Median float64 `json:"median"`
+}
+
+const histBins = 60
+
+func newModels(s *Server) *models { return &models{s: s, cache: map[string]*model{}} }
+
+// get loads (or reuses) the run's checkpoint, with the weights sampling
+// uses: the moving average when the run kept one.
+func (m *models) get(name string) (*model, error) {
+	dir, err := m.s.runDir(name)
+	if err != nil {
+		return nil, err
+	}
+	path := train.RunDir(dir).Checkpoint()
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("run %q has no checkpoint yet: %w", name, errNotFound)
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if c, ok := m.cache[name]; ok && c.modified.Equal(st.ModTime()) {
+		c.used = time.Now()
+		return c, nil
+	}
+	ck, err := train.LoadCheckpoint(path)
+	if err != nil {
+		return nil, err
+	}
+	if ck.Model.In() != mnist.Pixels || ck.Model.Out() != mnist.Classes {
+		return nil, fmt.Errorf("run %q: model %v is not a %d-pixel, %d-class MNIST model", name, ck.Model.Sizes, mnist.Pixels, mnist.Classes)
+	}
+	if len(m.cache) >= maxModels {
+		var oldest *model
+		for _, c := range m.cache {
+			if oldest == nil || c.used.Before(oldest.used) {
+				oldest = c
+			}
+		}
+		delete(m.cache, oldest.name)
+	}
+	c := &model{name: name, modified: st.ModTime(), ck: ck, used: time.Now()}
+	m.cache[name] = c
+	return c, nil
+}
+
+// histograms are the energies of MNIST test and Fashion-MNIST test under
+// the model, computed once per checkpoint.
+func (c *model) histograms(data *datasets) ([]histogram, error) {
+	c.histOnce.Do(func() {
+		sets := []*mnist.Dataset{data.test, data.fashion}
+		names := []string{"MNIST test", "Fashion-MNIST"}
+		var all [][]float64
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, d := range sets {
+			if d == nil {
+				continue
+			}
+			_, e, err := train.Scores(c.ck.Model, d.Images, d.N)
+			if err != nil {
+				c.histErr = err
+				return
+			}
+			for _, v := range e {
+				lo, hi = math.Min(lo, symlog(v)), math.Max(hi, symlog(v))
+			}
+			all = append(all, e)
+		}
+		for i, e := range all {
+			h := histogram{Name: names[i], Lo: lo, Hi: hi, Counts: make([]int, histBins)}
+			for _, v := range e {
+				h.Counts[min(histBins-1, int((symlog(v)-lo)/(hi-lo)*histBins))]++
+			}
+			h.Median = median(e)
+			c.hist = append(c.hist, h)
+		}
+	})
+	return c.hist, c.histErr
+}
+
+// symlog is the energy axis of the histograms, as on the report page:
+// sign(e)*log10(1+|e|).
+func symlog(e float64) float64 { return math.Copysign(math.Log10(1+math.Abs(e)), e) }
+
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	return s[len(s)/2]
+}
+
+// describe tells the Explore view about a run's model.
+func (m *models) describe(w http.ResponseWriter, r *http.Request) {
+	c, err := m.get(r.PathValue("name"))
+	if err != nil {
+		failRun(w, err)
+		return
+	}
+	data, err := m.s.loadData()
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	hist, err := c.histograms(data)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	weights := "trained"
+	if c.ck.Averaged() {
+		weights = "ema"
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"name": c.name, "sizes": c.ck.Model.Sizes, "weights": weights,
+		"recipe": c.ck.Recipe, "chain_steps": c.ck.ChainSteps(), "epoch": len(c.ck.Progress.History), "histograms": hist})
+}
+
+// predictRequest is a drawing: 784 pixels in [-1,1], row by row.
+type predictRequest struct {
+	Pixels []float32 `json:"pixels"`
+}
+
+// prediction is p(y|x) and E(x) of the drawing.
+type prediction struct {
+	Probs  []float32 `json:"probs"`
+	Energy float64   `json:"energy"`
+	Label  int       `json:"label"`
+}
+
+func (m *models) predict(w http.ResponseWriter, r *http.Request) {
+	var req predictRequest
+	if err := readJSON(r, &req); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := checkImage("pixels", req.Pixels); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	c, err := m.get(r.PathValue("name"))
+	if err != nil {
+		failRun(w, err)
+		return
+	}
+	p, err := predict(c.ck.Model, req.Pixels)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func predict(m *nn.MLP, pixels []float32) (prediction, error) {
+	probs, e, err := train.Scores(m, pixels, 1)
+	if err != nil {
+		return prediction{}, err
+	}
+	return prediction{Probs: probs, Energy: e[0], Label: nn.Argmax(probs)}, nil
+}
+
+// checkImage requires one MNIST image of finite values in [-1,1].
+func checkImage(what string, px []float32) error {
+	if len(px) != mnist.Pixels {
+		return fmt.Errorf("%s: %d values, want %d (a %dx%d image)", what, len(px), mnist.Pixels, mnist.Side, mnist.Side)
+	}
+	for i, v := range px {
+		if !(v >= -1 && v <= 1) {
+			return fmt.Errorf("%s[%d] = %v: want a value in [-1, 1]", what, i, v)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+	"path/filepath"
+	"testing"
+
+	"github.com/ebm-project/ebm/train"
+	"github.com/stretchr/testify/require"
+)
+
+// A drawing's prediction is the model's p(y|x) and E(x), as train.Scores
+// computes them on the run's moving average of the weights.
+func TestPredictIsTheModelsClassifierAndEnergy(t *testing.T) {
+	runs := fixture(t)
+	_, ts := newTestServer(t, runs)
+	x := blank()
+	for i := 300; i < 500; i++ {
+		x[i] = 1
+	}
+	var p prediction
+	require.Equal(t, http.StatusOK, post(t, ts.URL+"/api/runs/tiny/predict", predictRequest{x}, &p))
+	ck, err := train.LoadCheckpoint(filepath.Join(runs, "tiny", "checkpoint.ebm"))
+	require.NoError(t, err)
+	probs, e, err := train.Scores(ck.Model, x, 1)
+	require.NoError(t, err)
+	require.Equal(t, probs, p.Probs)
+	require.Equal(t, e[0], p.Energy)
+	var sum float64
+	for _, v := range p.Probs {
+		sum += float64(v)
+	}
+	require.InDelta(t, 1, sum, 1e-5)
+
+	for name, bad := range map[string]predictRequest{
+		"short": {x[:783]},
+		"long":  {append(blank(), 0)},
+		"range": {func() []float32 { y := blank(); y[5] = 1.5; return y }()},
+		"huge":  {func() []float32 { y := blank(); y[5] = 1e30; return y }()},
+	} {
+		var e apiError
+		require.Equal(t, http.StatusBadRequest, post(t, ts.URL+"/api/runs/tiny/predict", bad, &e), name)
+		require.NotEmpty(t, e.Error, name)
+	}
+}
+
+// The model description carries the energy histograms of MNIST test and,
+// when it is beside the data, Fashion-MNIST, on one axis.
+func TestModelHasEnergyHistograms(t *testing.T) {
+	_, ts := newTestServer(t, fixture(t))
+	var m struct {
+		Weights    string
+		ChainSteps int `json:"chain_steps"`
+		Histograms []histogram
+	}
+	require.Equal(t, http.StatusOK, get(t, ts.URL+"/api/runs/tiny/model", &m))
+	require.Equal(t, "ema", m.Weights)
+	require.Positive(t, m.ChainSteps)
+	require.NotEmpty(t, m.Histograms)
+	total := 0
+	for _, c := range m.Histograms[0].Counts {
+		total += c
+	}
+	require.Equal(t, 10000, total, "every MNIST test image counted")
+	for _, h := range m.Histograms {
+		require.Equal(t, m.Histograms[0].Lo, h.Lo)
+		require.Equal(t, m.Histograms[0].Hi, h.Hi)
+	}
+}

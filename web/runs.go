@@ -1,0 +1,207 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
+)
+
+// A run is addressed by its folder's name inside Config.Runs, nothing else.
+var runName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// errNotFound marks a run or file that does not exist (404).
+var errNotFound = errors.New("not found")
+
+// runDir resolves a run's name to its folder. It refuses names that could
+// leave the runs folder (separators, "..", absolute paths) and folders that
+// are links out of it.
+func (s *Server) runDir(name string) (string, error) {
+	if !runName.MatchString(name) {
+		return "", fmt.Errorf("run name %q: use letters, digits, '.', '_' and '-' (at most 64), starting with a letter or digit", name)
+	}
+	dir := filepath.Join(s.cfg.Runs, name)
+	real, err := filepath.EvalSymlinks(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return dir, fmt.Errorf("run %q: %w", name, errNotFound)
+	}
+	if err != nil {
+		return "", err
+	}
+	root, err := filepath.EvalSymlinks(s.cfg.Runs)
+	if err != nil {
+		return "", err
+	}
+	if rel, err := filepath.Rel(root, real); err != nil || rel != name {
+		return "", fmt.Errorf("run %q is a link out of the runs folder", name)
+	}
+	return dir, nil
+}
+
+// failRun answers an error of runDir or of a run's files.
+func failRun(w http.ResponseWriter, err error) {
+	if errors.Is(err, errNotFound) {
+		fail(w, http.StatusNotFound, err)
+		return
+	}
+	fail(w, http.StatusBadRequest, err)
+}
+
+// runSummary is a run as the runs list shows it.
+type runSummary struct {
+	Name string `json:"name"`
+	train.RunInfo
+}
+
+func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
+	entries, err := os.ReadDir(s.cfg.Runs)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	runs := []runSummary{}
+	for _, e := range entries {
+		if !runName.MatchString(e.Name()) {
+			continue
+		}
+		dir, err := s.runDir(e.Name())
+		if err != nil {
+			continue
+		}
+		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			continue
+		}
+		if info, err := train.InspectRun(dir); err == nil {
+			runs = append(runs, runSummary{e.Name(), info})
+		}
+	}
+	slices.SortFunc(runs, func(a, b runSummary) int { return b.Modified.Compare(a.Modified) })
+	writeJSON(w, http.StatusOK, runs)
+}
+
+func (s *Server) showRun(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	dir, err := s.runDir(name)
+	if err != nil {
+		failRun(w, err)
+		return
+	}
+	info, err := train.InspectRun(dir)
+	if err != nil {
+		fail(w, http.StatusInternalServerError, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, runSummary{name, info})
+}
+
+// runFiles are the files of a run folder the page may show.
+var runFiles = regexp.MustCompile(`^(samples_(final|epoch[0-9]{3})\.png|real\.png|loss_curve\.svg|report\.html|eval\.json|metrics\.jsonl|config\.json)$`)
+
+func (s *Server) runFile(w http.ResponseWriter, r *http.Request) {
+	dir, err := s.runDir(r.PathValue("name"))
+	if err != nil {
+		failRun(w, err)
+		return
+	}
+	file := r.PathValue("file")
+	if !runFiles.MatchString(file) {
+		fail(w, http.StatusNotFound, fmt.Errorf("file %q: not a file a run writes", file))
+		return
+	}
+	path := filepath.Join(dir, file)
+	if real, err := filepath.EvalSymlinks(path); err != nil || filepath.Dir(real) != mustReal(dir) {
+		fail(w, http.StatusNotFound, fmt.Errorf("file %q: %w", file, errNotFound))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	http.ServeFile(w, r, path)
+}
+
+func mustReal(dir string) string {
+	real, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return ""
+	}
+	return real
+}
+
+// settingInfo describes one form field: a setting of the recipe, or an
+// option the page may set.
+type settingInfo struct {
+	Key     string `json:"key"`
+	Help    string `json:"help"`
+	Type    string `json:"type"`
+	Default string `json:"default"`
+}
+
+// formOptions are the options a page may set; the server decides the rest
+// (the data folder, the run folder, the log file).
+var formOptions = []string{"sample_every"}
+
+func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
+	recipe, opts := train.DefaultRecipe(), train.DefaultOptions()
+	var out struct {
+		Recipe  []settingInfo `json:"recipe"`
+		Options []settingInfo `json:"options"`
+		Presets []struct {
+			Name   string            `json:"name"`
+			Help   string            `json:"help"`
+			Values map[string]string `json:"values"`
+		} `json:"presets"`
+	}
+	for _, st := range train.Settings(&recipe) {
+		out.Recipe = append(out.Recipe, settingInfo{st.Key, st.Help, settingType(st), st.String()})
+	}
+	for _, st := range train.Settings(&opts) {
+		if slices.Contains(formOptions, st.Key) {
+			out.Options = append(out.Options, settingInfo{st.Key, st.Help, settingType(st), st.String()})
+		}
+	}
+	for _, p := range train.Presets {
+		r, _ := train.PresetRecipe(p.Name)
+		values := map[string]string{}
+		for _, st := range train.Settings(&r) {
+			values[st.Key] = st.String()
+		}
+		out.Presets = append(out.Presets, struct {
+			Name   string            `json:"name"`
+			Help   string            `json:"help"`
+			Values map[string]string `json:"values"`
+		}{p.Name, p.Help, values})
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func settingType(s train.Setting) string {
+	if s.IsBoolFlag() {
+		return "bool"
+	}
+	return s.Type()
+}
+
+// digit serves test image index (0-based) and its label.
+func (s *Server) digit(w http.ResponseWriter, r *http.Request) {
+	data, err := s.loadData()
+	if err != nil {
+		fail(w, http.StatusServiceUnavailable, err)
+		return
+	}
+	i, err := strconv.Atoi(r.PathValue("index"))
+	if err != nil || i < 0 || i >= data.test.N {
+		fail(w, http.StatusBadRequest, fmt.Errorf("digit %q: want an index from 0 to %d", r.PathValue("index"), data.test.N-1))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": data.test.Labels[i], "pixels": data.test.Image(i), "side": mnist.Side})
+}
+
+// trimName is a run name with surrounding space removed.
+func trimName(s string) string { return strings.TrimSpace(s) }

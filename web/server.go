@@ -1,0 +1,116 @@
+// Package web is `ebm serve`: the notebook of the original project as a
+// local web app. One page (static/, embedded) over the run folders under
+// one root: list runs and start, stop or resume a training; watch it live;
+// explore a trained model (draw a digit, dream, inpaint); evaluate it.
+//
+// The handlers are thin: training is train.Execute, sampling is a
+// langevin.Sampler on train.Energy, evaluation is eval.Evaluate. Live
+// updates are server-sent events; a browser that reconnects gets the
+// current state first.
+package web
+
+import (
+	"context"
+	"embed"
+	"io/fs"
+	"net/http"
+	"sync"
+
+	"github.com/ebm-project/ebm/mnist"
+)
+
+//go:embed static
+var static embed.FS
+
+// Config is what a server serves.
+type Config struct {
+	Runs    string // the folder holding the run folders
+	DataDir string // the MNIST folder (Fashion-MNIST: fashion-mnist beside it)
+	// Addr is the address the server listens on. On loopback, requests
+	// must name it (or localhost) as their Host: a page on another site
+	// cannot reach the server through a name of its own (DNS rebinding).
+	Addr string
+}
+
+// Server is the web app. Close stops a training it runs and waits for its
+// checkpoint.
+type Server struct {
+	cfg    Config
+	mux    *http.ServeMux
+	ctx    context.Context // done when the server closes: streams end
+	cancel context.CancelFunc
+
+	training *trainings
+	models   *models
+	dreams   chan struct{} // a slot per concurrent dream or inpainting
+	evals    chan struct{} // a slot per concurrent evaluation
+
+	dataOnce sync.Once
+	data     *datasets
+	dataErr  error
+}
+
+// Limits on concurrent work: many open tabs cannot start unbounded work.
+const (
+	MaxDreams      = 4 // dreams and inpaintings streaming at once
+	MaxEvaluations = 1
+)
+
+// New builds the server.
+func New(cfg Config) *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), ctx: ctx, cancel: cancel,
+		dreams: make(chan struct{}, MaxDreams), evals: make(chan struct{}, MaxEvaluations)}
+	s.training = newTrainings(s)
+	s.models = newModels(s)
+	sub, _ := fs.Sub(static, "static")
+	s.mux.Handle("GET /", http.FileServerFS(sub))
+	s.mux.HandleFunc("GET /api/settings", s.settings)
+	s.mux.HandleFunc("GET /api/runs", s.listRuns)
+	s.mux.HandleFunc("POST /api/runs", s.training.start)
+	s.mux.HandleFunc("GET /api/runs/{name}", s.showRun)
+	s.mux.HandleFunc("GET /api/runs/{name}/files/{file}", s.runFile)
+	s.mux.HandleFunc("POST /api/runs/{name}/resume", s.training.resume)
+	s.mux.HandleFunc("POST /api/runs/{name}/stop", s.training.stop)
+	s.mux.HandleFunc("GET /api/training", s.training.events)
+	s.mux.HandleFunc("GET /api/runs/{name}/model", s.models.describe)
+	s.mux.HandleFunc("POST /api/runs/{name}/predict", s.models.predict)
+	s.mux.HandleFunc("POST /api/runs/{name}/dream", s.dream)
+	s.mux.HandleFunc("POST /api/runs/{name}/evaluate", s.evaluate)
+	s.mux.HandleFunc("GET /api/digits/{index}", s.digit)
+	return s
+}
+
+// ServeHTTP guards every request (see guard.go), then routes it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.guard(s.mux).ServeHTTP(w, r) }
+
+// Close ends the streams and stops a training the server runs, returning
+// once its checkpoint is written.
+func (s *Server) Close() {
+	s.cancel()
+	s.training.wait()
+}
+
+// datasets are the images the pages show and score against.
+type datasets struct {
+	train, test, fashion *mnist.Dataset // fashion may be nil
+}
+
+// loadData reads MNIST (and Fashion-MNIST's test set when it is beside it)
+// once, on first use.
+func (s *Server) loadData() (*datasets, error) {
+	s.dataOnce.Do(func() {
+		d := &datasets{}
+		if d.train, s.dataErr = mnist.Load(mnist.MNIST, s.cfg.DataDir, "train", false); s.dataErr != nil {
+			return
+		}
+		if d.test, s.dataErr = mnist.Load(mnist.MNIST, s.cfg.DataDir, "test", false); s.dataErr != nil {
+			return
+		}
+		if f, err := mnist.Load(mnist.FashionMNIST, mnist.FashionDir(s.cfg.DataDir), "test", false); err == nil {
+			d.fashion = f
+		}
+		s.data = d
+	})
+	return s.data, s.dataErr
+}

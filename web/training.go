@@ -1,0 +1,379 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ebm-project/ebm/train"
+)
+
+// trainings runs one training at a time and tells every watching page
+// how it goes.
+type trainings struct {
+	s    *Server
+	mu   sync.Mutex
+	run  *liveRun // the current or last training started here
+	subs map[chan []byte]bool
+	wg   sync.WaitGroup
+}
+
+// liveRun is what the Training view shows; a page that connects (or
+// reconnects) gets it whole, then the events that change it.
+type liveRun struct {
+	Name      string               `json:"name"`
+	State     string               `json:"state"` // running, stopping, finished, interrupted, failed
+	Epoch     int                  `json:"epoch"`
+	Epochs    int                  `json:"epochs"`
+	Batch     int                  `json:"batch"`
+	Batches   int                  `json:"batches"`
+	Step      uint64               `json:"step"`
+	ItPerSec  float64              `json:"it_per_s"`
+	ETA       float64              `json:"eta_seconds"`
+	Points    []point              `json:"points"`
+	History   []train.EpochMetrics `json:"history"`
+	Rollbacks []rollbackMark       `json:"rollbacks"`
+	Samples   string               `json:"samples,omitempty"` // data: URI of a PNG of 64 replay-buffer slots
+	Error     string               `json:"error,omitempty"`
+
+	cancel      context.CancelFunc
+	done        chan struct{}
+	sum         point // running sums since the last point
+	n           int
+	lastReport  time.Time
+	stepsSince  int
+	lastSamples time.Time
+}
+
+// point averages pointEvery steps; its keys are those of metrics.jsonl.
+type point struct {
+	Step    uint64  `json:"step"`
+	Loss    float64 `json:"train_loss"`
+	CE      float64 `json:"train_ce"`
+	EReal   float64 `json:"e_real"`
+	ESample float64 `json:"e_sample"`
+	LR      float64 `json:"lr"`
+}
+
+type rollbackMark struct {
+	Step   uint64 `json:"step"` // where the run went back to
+	Epoch  int    `json:"epoch"`
+	Reason string `json:"reason"`
+}
+
+const (
+	pointEvery    = 10                     // steps averaged into one point of the curves
+	reportEvery   = 250 * time.Millisecond // progress events
+	samplesEvery  = 2 * time.Second        // replay-buffer pictures
+	subscriberBuf = 256                    // events a slow page may lag before it is dropped (it reconnects)
+)
+
+func newTrainings(s *Server) *trainings { return &trainings{s: s, subs: map[chan []byte]bool{}} }
+
+// startRequest is the new-run form.
+type startRequest struct {
+	Name     string            `json:"name"`
+	Preset   string            `json:"preset"`
+	Settings map[string]string `json:"settings"` // by flag name, as the flag would be written
+}
+
+func (t *trainings) start(w http.ResponseWriter, r *http.Request) {
+	var req startRequest
+	if err := readJSON(r, &req); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	dir, err := t.s.runDir(req.Name)
+	if err == nil {
+		if info, err := train.InspectRun(dir); err == nil && info.State != train.Empty && info.State != train.Failed {
+			fail(w, http.StatusConflict, fmt.Errorf("run %q exists (%s): resume it, or choose another name", req.Name, info.State))
+			return
+		}
+	} else if !errors.Is(err, errNotFound) {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	job := t.s.job(dir)
+	job.Preset, job.Given = req.Preset, map[string]string{}
+	for key, v := range req.Settings {
+		if slices.Contains(formOptions, key) {
+			if err := train.Set(&job.Options, key, v); err != nil {
+				fail(w, http.StatusBadRequest, err)
+				return
+			}
+			continue
+		}
+		job.Given[key] = v
+	}
+	if err := job.Options.Validate(); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if _, err := job.NewRecipe(); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	t.launch(w, req.Name, job)
+}
+
+// resumeRequest may raise the epochs of the run.
+type resumeRequest struct {
+	Epochs int `json:"epochs"` // 0: as the run's recipe says
+}
+
+func (t *trainings) resume(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	dir, err := t.s.runDir(name)
+	if err != nil {
+		failRun(w, err)
+		return
+	}
+	var req resumeRequest
+	if err := readJSON(r, &req); err != nil {
+		fail(w, http.StatusBadRequest, err)
+		return
+	}
+	info, err := train.InspectRun(dir)
+	if err != nil || info.Recipe == nil || info.State == train.Empty {
+		fail(w, http.StatusConflict, fmt.Errorf("run %q has no checkpoint to resume", name))
+		return
+	}
+	job := t.s.job(dir)
+	job.Resume, job.Given = true, map[string]string{}
+	if req.Epochs < 0 || req.Epochs > 0 && req.Epochs < info.Epoch {
+		fail(w, http.StatusBadRequest, fmt.Errorf("epochs = %d: at least the %d done", req.Epochs, info.Epoch))
+		return
+	}
+	if req.Epochs > 0 {
+		job.Given["epochs"] = fmt.Sprint(req.Epochs)
+	}
+	t.launch(w, name, job)
+}
+
+// job is a run of the server's: its data, no download, the default log.
+func (s *Server) job(dir string) train.Job {
+	o := train.DefaultOptions()
+	o.DataDir, o.Download, o.OutDir = s.cfg.DataDir, false, dir
+	return train.Job{Options: o}
+}
+
+// launch starts job unless a training runs already, here or in another
+// process on the same folder.
+func (t *trainings) launch(w http.ResponseWriter, name string, job train.Job) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.run != nil && (t.run.State == "running" || t.run.State == "stopping") {
+		fail(w, http.StatusConflict, fmt.Errorf("a training is running (%s): one at a time; stop it first", t.run.Name))
+		return
+	}
+	if info, err := train.InspectRun(job.Options.OutDir); err == nil && info.State == train.Running {
+		fail(w, http.StatusConflict, fmt.Errorf("run %q is being trained by another process", name))
+		return
+	}
+	ctx, cancel := context.WithCancel(t.s.ctx)
+	run := &liveRun{Name: name, State: "running", Points: []point{}, History: []train.EpochMetrics{}, Rollbacks: []rollbackMark{},
+		cancel: cancel, done: make(chan struct{}), lastReport: time.Now()}
+	job.Watch = train.Watcher{Step: t.onStep(run), Epoch: t.onEpoch(run, job.Options.OutDir), Rollback: t.onRollback(run)}
+	t.run = run
+	t.broadcastLocked("state", run)
+	t.wg.Add(1)
+	go func() {
+		defer t.wg.Done()
+		defer close(run.done)
+		err := train.Execute(ctx, job)
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		switch {
+		case err == nil:
+			run.State = "finished"
+		case errors.Is(err, train.ErrInterrupted):
+			run.State = "interrupted"
+		default:
+			run.State, run.Error = "failed", err.Error()
+		}
+		run.ItPerSec, run.ETA = 0, 0
+		t.broadcastLocked("state", run)
+	}()
+	writeJSON(w, http.StatusAccepted, map[string]string{"name": name, "state": "running"})
+}
+
+func (t *trainings) stop(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.run == nil || t.run.Name != name || t.run.State != "running" {
+		fail(w, http.StatusConflict, fmt.Errorf("run %q is not being trained by this server", name))
+		return
+	}
+	t.run.State = "stopping"
+	t.run.cancel() // the step finishes, the checkpoint is written, as on Ctrl-C
+	t.broadcastLocked("state", t.run)
+	writeJSON(w, http.StatusAccepted, map[string]string{"name": name, "state": "stopping"})
+}
+
+// wait returns once no training runs.
+func (t *trainings) wait() { t.wg.Wait() }
+
+// onStep folds each step into the curves and, now and then, sends the
+// progress and a picture of the replay buffer. It runs on the training
+// goroutine, between steps.
+func (t *trainings) onStep(run *liveRun) func(*train.Trainer, train.StepStats) {
+	return func(tr *train.Trainer, st train.StepStats) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		p := tr.Progress
+		run.Epoch, run.Epochs, run.Batch, run.Step = p.Epoch, tr.Recipe.Epochs, p.Batch+1, p.Step
+		run.Batches = tr.Train.N / tr.Recipe.BatchSize
+		run.sum.Loss += st.Loss
+		run.sum.CE += st.CE
+		run.sum.EReal += st.EReal
+		run.sum.ESample += st.ESample
+		run.sum.LR += tr.Opt.LR
+		run.n++
+		run.stepsSince++
+		if run.n == pointEvery {
+			k := float64(run.n)
+			pt := point{Step: p.Step, Loss: run.sum.Loss / k, CE: run.sum.CE / k, EReal: run.sum.EReal / k, ESample: run.sum.ESample / k, LR: run.sum.LR / k}
+			run.Points = append(run.Points, pt)
+			run.sum, run.n = point{}, 0
+			t.broadcastLocked("point", pt)
+		}
+		now := time.Now()
+		if el := now.Sub(run.lastReport); el >= reportEvery {
+			run.ItPerSec = float64(run.stepsSince) / el.Seconds()
+			left := (run.Epochs-run.Epoch)*run.Batches + run.Batches - run.Batch
+			run.ETA = float64(left) / max(run.ItPerSec, 1e-9)
+			run.lastReport, run.stepsSince = now, 0
+			t.broadcastLocked("progress", map[string]any{"epoch": run.Epoch, "epochs": run.Epochs, "batch": run.Batch,
+				"batches": run.Batches, "step": run.Step, "it_per_s": run.ItPerSec, "eta_seconds": run.ETA})
+		}
+		if tr.Buffer != nil && now.Sub(run.lastSamples) >= samplesEvery {
+			run.lastSamples = now
+			if uri, err := bufferPicture(tr); err == nil {
+				run.Samples = uri
+				t.broadcastLocked("samples", map[string]string{"samples": uri})
+			}
+		}
+	}
+}
+
+// bufferPicture is a PNG of 64 evenly spaced replay-buffer slots.
+func bufferPicture(tr *train.Trainer) (string, error) {
+	b, dim := tr.Buffer, tr.Train.Dim()
+	n := min(train.GridSize, b.Size())
+	x := make([]float32, n*dim)
+	for i := range n {
+		k := i * b.Size() / n
+		copy(x[i*dim:], b.Data[k*dim:(k+1)*dim])
+	}
+	png, err := train.GridPNG(x, n, tr.Train.Rows, tr.Train.Cols, 8)
+	if err != nil {
+		return "", err
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png), nil
+}
+
+// onEpoch adds the epoch's metrics; a run without a buffer shows the grid
+// of fresh chains the epoch wrote, if it wrote one.
+func (t *trainings) onEpoch(run *liveRun, dir string) func(*train.Trainer, train.EpochMetrics) {
+	return func(tr *train.Trainer, m train.EpochMetrics) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		run.History = append(run.History, m)
+		t.broadcastLocked("epoch", m)
+		if tr.Buffer != nil {
+			return
+		}
+		if b, err := os.ReadFile(train.RunDir(dir).SampleGrid(m.Epoch)); err == nil {
+			run.Samples = "data:image/png;base64," + base64.StdEncoding.EncodeToString(b)
+			t.broadcastLocked("samples", map[string]string{"samples": run.Samples})
+		}
+	}
+}
+
+func (t *trainings) onRollback(run *liveRun) func(*train.Trainer, *train.Diverged) {
+	return func(tr *train.Trainer, d *train.Diverged) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		mark := rollbackMark{Step: tr.Progress.Step, Epoch: tr.Progress.Epoch, Reason: d.Reason}
+		run.Rollbacks = append(run.Rollbacks, mark)
+		// The curves go back with the run: points past the step it
+		// returned to are of steps undone.
+		run.Points = slices.DeleteFunc(run.Points, func(p point) bool { return p.Step > mark.Step })
+		run.sum, run.n = point{}, 0
+		t.broadcastLocked("state", run)
+	}
+}
+
+// events streams the Training view: the whole state, then what changes.
+func (t *trainings) events(w http.ResponseWriter, r *http.Request) {
+	flusher, ok := w.(http.Flusher)
+	if !ok {
+		fail(w, http.StatusInternalServerError, errors.New("streaming unsupported"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	ch := make(chan []byte, subscriberBuf)
+	t.mu.Lock()
+	var first []byte
+	if t.run != nil {
+		first = event("state", t.run)
+	} else {
+		first = event("state", map[string]string{"state": "none"})
+	}
+	t.subs[ch] = true
+	t.mu.Unlock()
+	defer func() {
+		t.mu.Lock()
+		if t.subs[ch] {
+			delete(t.subs, ch)
+		}
+		t.mu.Unlock()
+	}()
+	w.Write(first)
+	flusher.Flush()
+	for {
+		select {
+		case msg, ok := <-ch:
+			if !ok {
+				return // too slow: dropped; the page reconnects and gets the state
+			}
+			w.Write(msg)
+			flusher.Flush()
+		case <-r.Context().Done():
+			return
+		case <-t.s.ctx.Done():
+			return
+		}
+	}
+}
+
+// broadcastLocked sends an event to every page; t.mu is held.
+func (t *trainings) broadcastLocked(name string, v any) {
+	msg := event(name, v)
+	for ch := range t.subs {
+		select {
+		case ch <- msg:
+		default:
+			close(ch)
+			delete(t.subs, ch)
+		}
+	}
+}
+
+// event formats one server-sent event.
+func event(name string, v any) []byte {
+	js, err := json.Marshal(v)
+	if err != nil {
+		js, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	return []byte("event: " + name + "\ndata: " + string(js) + "\n\n")
+}
