@@ -186,7 +186,8 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 	pix := make([]byte, q.Chains*dim)
 	next := time.Now()
 	for f, step := 0, 0; step < q.Steps || f == 0; f++ {
-		// Frame 0 is where the chains start: round 0 run for no steps.
+		// Frame 0 is where the chains start: round 0 run for no steps
+		// (streams.go: a dream's frame f is round f).
 		steps := min(stride, q.Steps-step)
 		if f == 0 {
 			steps = 0

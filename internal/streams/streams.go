@@ -73,6 +73,10 @@ const (
 	MaxFrames    = 20
 )
 
+// The web app's dreams (`ebm serve`) under the seed each request carries:
+// frame f's chains run in round f (frame 0 is their start), and the pixels
+// an inpainting fills start from PCG(seed, InpaintNoise).
+
 // The judge (`ebm classifier`, eval.ClassifierRecipe) under its recipe's
 // seed: PCG(seed, 1) draws the initial weights and PCG(seed, epoch) each
 // epoch's order and shifts, so epoch 1 shares the initial weights' stream.

@@ -86,10 +86,8 @@ function lineChart(svg, series, {marks = [], xlabel = "", ylo, yhi} = {}) {
     svg.append(svgEl("line", {x1: L, x2: W - R, y1: sy(v), y2: sy(v), stroke: "#eee"}));
     svgText(svg, L - 4, sy(v) + 4, Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(1) : v.toPrecision(3), "end");
   }
-  for (let i = 0; i <= 4; i++) {
-    const v = x0 + i / 4 * (x1 - x0);
-    svgText(svg, sx(v), H - B + 14, Math.round(v), "middle");
-  }
+  const xstep = Math.max(1, Math.ceil((x1 - x0) / 5)); // whole-number ticks
+  for (let v = Math.ceil(x0); v <= x1; v += xstep) svgText(svg, sx(v), H - B + 14, v, "middle");
   svgText(svg, (L + W - R) / 2, H - 4, xlabel, "middle");
   svg.append(svgEl("line", {x1: L, x2: L, y1: T, y2: H - B, stroke: "#333"}), svgEl("line", {x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#333"}));
   for (const m of marks) {
@@ -385,8 +383,8 @@ function drawHist(energy) {
     const peak = Math.max(...h.counts), bw = (W - L - R) / h.counts.length;
     const pts = h.counts.map((c, k) => `${L + k * bw},${H - B - c / peak * (H - B - 20)} ${L + (k + 1) * bw},${H - B - c / peak * (H - B - 20)}`);
     svg.append(svgEl("polyline", {points: `${L},${H - B} ${pts.join(" ")} ${W - R},${H - B}`, fill: colors[i], "fill-opacity": 0.25, stroke: colors[i]}));
-    svg.append(svgEl("rect", {x: L + 4, y: 6 + i * 13, width: 10, height: 3, fill: colors[i]}));
-    svgText(svg, L + 18, 11 + i * 13, `${h.name} (median ${h.median.toFixed(1)})`);
+    svg.append(svgEl("rect", {x: W - 190, y: 8 + i * 13, width: 10, height: 3, fill: colors[i]}));
+    svgText(svg, W - 176, 13 + i * 13, `${h.name} (median ${h.median.toFixed(1)})`);
   });
   for (const v of [-10, -1, 0, 1, 10, 100, 1000]) {
     const s = symlog(v);
@@ -394,7 +392,7 @@ function drawHist(energy) {
   }
   const x = sx(Math.min(hi, Math.max(lo, symlog(energy))));
   svg.append(svgEl("line", {x1: x, x2: x, y1: 18, y2: H - B, stroke: "#000", "stroke-width": 2, id: "hist-marker"}));
-  svgText(svg, Math.min(x + 4, W - 90), 30, `your drawing: ${energy.toFixed(1)}`);
+  svgText(svg, Math.min(x + 4, W - 110), 48, `your drawing: ${energy.toFixed(1)}`);
   svgText(svg, W / 2, H - 2, "E(x), symmetric log scale", "middle");
 }
 
@@ -461,14 +459,21 @@ async function loadDigit(i) {
     showInpaint();
   } catch (e) { $("ip-status").textContent = e.message; }
 }
-let erasing = false;
+let erasing = false, lastErase = null;
+// erase marks the brush's square under the pointer, and along the way from
+// the last point, as pixels the chains fill.
 function erase(ev) {
   const r = $("inpaint").getBoundingClientRect(), b = +$("ip-brush").value;
-  const cx = Math.floor((ev.clientX - r.left) / r.width * SIDE), cy = Math.floor((ev.clientY - r.top) / r.height * SIDE);
-  for (let y = cy - b + 1; y < cy + b; y++) for (let x = cx - b + 1; x < cx + b; x++) if (x >= 0 && y >= 0 && x < SIDE && y < SIDE) ip.mask[y * SIDE + x] = true;
+  const p = [(ev.clientX - r.left) / r.width * SIDE, (ev.clientY - r.top) / r.height * SIDE];
+  const from = lastErase || p, n = Math.max(1, Math.ceil(Math.hypot(p[0] - from[0], p[1] - from[1])));
+  for (let k = 0; k <= n; k++) {
+    const cx = Math.floor(from[0] + (p[0] - from[0]) * k / n), cy = Math.floor(from[1] + (p[1] - from[1]) * k / n);
+    for (let y = cy - b + 1; y < cy + b; y++) for (let x = cx - b + 1; x < cx + b; x++) if (x >= 0 && y >= 0 && x < SIDE && y < SIDE) ip.mask[y * SIDE + x] = true;
+  }
+  lastErase = p;
   showInpaint();
 }
-$("inpaint").onpointerdown = (ev) => { erasing = true; $("inpaint").setPointerCapture(ev.pointerId); erase(ev); };
+$("inpaint").onpointerdown = (ev) => { erasing = true; lastErase = null; $("inpaint").setPointerCapture(ev.pointerId); erase(ev); };
 $("inpaint").onpointermove = (ev) => { if (erasing) erase(ev); };
 $("inpaint").onpointerup = () => { erasing = false; };
 $("ip-load").onclick = () => loadDigit(+$("ip-index").value);
