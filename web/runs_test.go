@@ -96,3 +96,16 @@ func TestDigitsAreServedByIndex(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, get(t, ts.URL+"/api/digits/"+bad, &e), bad)
 	}
 }
+
+// The page itself is served from the binary: the four views and their script.
+func TestThePageIsServed(t *testing.T) {
+	_, ts := newTestServer(t, t.TempDir())
+	for path, want := range map[string]string{"/": `<section id="explore"`, "/app.js": "function lineChart", "/style.css": "body"} {
+		res, err := http.Get(ts.URL + path)
+		require.NoError(t, err)
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		require.Equal(t, http.StatusOK, res.StatusCode, path)
+		require.Contains(t, string(body), want, path)
+	}
+}

@@ -187,3 +187,17 @@ func TestStopAndCloseCheckpointTheRun(t *testing.T) {
 	require.True(t, after.ModTime().After(before.ModTime()), "Close wrote a new checkpoint")
 	require.Equal(t, "interrupted", s.training.run.State)
 }
+
+// A run that keeps diverging shows each rollback (the page marks them on
+// the curves) and ends failed with the reason.
+func TestRollbacksReachThePage(t *testing.T) {
+	fixture(t)
+	_, ts := newTestServer(t, t.TempDir())
+	events := sse(t, ts.URL)
+	diverging := settingsOf(map[string]string{"guard_energy": "1e-9", "max_rollbacks": "2"})
+	require.Equal(t, http.StatusAccepted, post(t, ts.URL+"/api/runs", startRequest{Name: "unstable", Settings: diverging}, nil))
+	end, _ := waitState(t, events, "failed")
+	require.Len(t, end.Rollbacks, 2)
+	require.Contains(t, end.Rollbacks[0].Reason, "--guard_energy")
+	require.Contains(t, end.Error, "giving up after 2 rollbacks")
+}
