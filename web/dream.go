@@ -1,9 +1,7 @@
 package web
 
 import (
-	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -122,17 +120,13 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, err)
 		return
 	}
-	select {
-	case s.dreams <- struct{}{}:
-		defer func() { <-s.dreams }()
-	default:
-		fail(w, http.StatusTooManyRequests, fmt.Errorf("%d dreams are running, the limit: stop one (or close a tab) and start again", MaxDreams))
+	release, ok := takeSlot(w, s.dreams, "as many dreams are running as may: stop one, or close a tab, and start again")
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stopOnClose := context.AfterFunc(s.ctx, cancel)
-	defer stopOnClose()
+	defer release()
+	ctx, done := s.workContext(r)
+	defer done()
 
 	stride := (q.Steps + q.Frames - 1) / q.Frames
 	sampler, err := langevin.New(train.Energy{Model: c.ck.Model}, langevin.Config{Steps: stride,
@@ -167,19 +161,8 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-cache")
-	enc := json.NewEncoder(w)
-	flusher, _ := w.(http.Flusher)
-	send := func(v any) bool {
-		if err := enc.Encode(v); err != nil {
-			return false
-		}
-		if flusher != nil {
-			flusher.Flush()
-		}
-		return true
-	}
+	out := newLineStream(w)
+	send := out.send
 	send(map[string]any{"chains": q.Chains, "langevin_steps": q.Steps, "langevin_alpha": *q.Alpha, "langevin_sigma": *q.Sigma,
 		"steps_per_frame": stride, "side": mnist.Side})
 	e := make([]float32, q.Chains)

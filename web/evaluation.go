@@ -1,12 +1,9 @@
 package web
 
 import (
-	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/ebm-project/ebm/eval"
@@ -63,50 +60,30 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusServiceUnavailable, err)
 		return
 	}
-	select {
-	case s.evals <- struct{}{}:
-		defer func() { <-s.evals }()
-	default:
-		fail(w, http.StatusTooManyRequests, fmt.Errorf("an evaluation is running (the limit is %d): wait for it", MaxEvaluations))
+	release, ok := takeSlot(w, s.evals, "an evaluation is running: wait for it")
+	if !ok {
 		return
 	}
-	ctx, cancel := context.WithCancel(r.Context())
-	defer cancel()
-	stopOnClose := context.AfterFunc(s.ctx, cancel)
-	defer stopOnClose()
-
-	w.Header().Set("Content-Type", "application/x-ndjson")
-	w.Header().Set("Cache-Control", "no-cache")
-	var mu sync.Mutex // progress comes from the sampler's workers
-	enc := json.NewEncoder(w)
-	flusher, _ := w.(http.Flusher)
-	sendLocked := func(v any) {
-		enc.Encode(v)
-		if flusher != nil {
-			flusher.Flush()
-		}
-	}
-	send := func(v any) {
-		mu.Lock()
-		defer mu.Unlock()
-		sendLocked(v)
-	}
+	defer release()
+	ctx, done := s.workContext(r)
+	defer done()
+	out := newLineStream(w)
 	o := eval.DefaultOptions(ck)
 	o.Samples = q.Samples
 	var last time.Time
 	var lastStage string
-	o.Progress = func(stage string, done, total int) {
-		mu.Lock()
-		defer mu.Unlock()
+	o.Progress = func(stage string, done, total int) { // from the sampler's workers
+		out.mu.Lock()
+		defer out.mu.Unlock()
 		if now := time.Now(); stage != lastStage || now.Sub(last) > progressEvery || done == total {
 			last, lastStage = now, stage
-			sendLocked(map[string]any{"stage": stage, "done": done, "total": total})
+			out.sendLocked(map[string]any{"stage": stage, "done": done, "total": total})
 		}
 	}
 	rep, err := eval.Evaluate(ctx, ck, eval.Data{Train: data.train, Test: data.test, Fashion: data.fashion}, o)
 	if err != nil {
 		if ctx.Err() == nil {
-			send(apiError{Error: err.Error()})
+			out.send(apiError{Error: err.Error()})
 		}
 		return
 	}
@@ -122,8 +99,8 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		err = train.WriteFileAtomic(filepath.Join(dir, "report.html"), page)
 	}
 	if err != nil {
-		send(apiError{Error: err.Error()})
+		out.send(apiError{Error: err.Error()})
 		return
 	}
-	send(map[string]any{"done": true, "report": "/api/runs/" + name + "/files/report.html", "figures": rep})
+	out.send(map[string]any{"done": true, "report": "/api/runs/" + name + "/files/report.html", "figures": rep})
 }

@@ -10,7 +10,6 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
@@ -202,6 +201,3 @@ func (s *Server) digit(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": data.test.Labels[i], "pixels": data.test.Image(i), "side": mnist.Side})
 }
-
-// trimName is a run name with surrounding space removed.
-func trimName(s string) string { return strings.TrimSpace(s) }
