@@ -100,7 +100,7 @@ func TestDigitsAreServedByIndex(t *testing.T) {
 // The page itself is served from the binary: the four views and their script.
 func TestThePageIsServed(t *testing.T) {
 	_, ts := newTestServer(t, t.TempDir())
-	for path, want := range map[string]string{"/": `<section id="explore"`, "/app.js": "function lineChart", "/style.css": "body"} {
+	for path, want := range map[string]string{"/": `<section id="explore"`, "/common.js": "function lineChart", "/explore.js": "function drawHist", "/style.css": "body"} {
 		res, err := http.Get(ts.URL + path)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(res.Body)
