@@ -18,6 +18,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/ebm-project/ebm/internal/pool"
 )
 
 // Energy is the model being sampled. It hands out one Evaluator per worker.
@@ -74,9 +76,9 @@ const DefaultShardSize = 32
 type Sampler struct {
 	cfg     Config
 	dim     int
-	workers []*worker
-	jobs    chan *worker
-	wg      sync.WaitGroup
+	pool    *pool.Pool
+	workers []*worker // per-worker scratch, indexed by the pool's worker number
+	shardFn func(worker, shard int)
 
 	// The batch of the current Run, read by the workers.
 	ctx   context.Context
@@ -87,7 +89,6 @@ type Sampler struct {
 	round uint64
 	init  bool
 	mask  []bool // per dimension: false keeps the value fixed (nil: all move)
-	next  atomic.Int64
 	done  atomic.Int64
 	errMu sync.Mutex
 	err   error
@@ -116,19 +117,25 @@ func New(energy Energy, cfg Config) (*Sampler, error) {
 	if cfg.Workers == 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)
 	}
-	s := &Sampler{cfg: cfg, dim: energy.Dim(), jobs: make(chan *worker)}
+	s := &Sampler{cfg: cfg, dim: energy.Dim(), pool: pool.New(cfg.Workers)}
 	for range cfg.Workers {
 		src := rand.NewPCG(0, 0)
 		w := &worker{s: s, ev: energy.NewEvaluator(cfg.ShardSize), src: src, rng: rand.New(src),
 			grad: make([]float32, cfg.ShardSize*s.dim), e: make([]float32, cfg.ShardSize)}
 		s.workers = append(s.workers, w)
-		go w.loop()
 	}
+	s.shardFn = s.runShard
 	return s, nil
 }
 
 // Workers is the number of worker goroutines.
-func (s *Sampler) Workers() int { return len(s.workers) }
+func (s *Sampler) Workers() int { return s.pool.Size() }
+
+// Parallel runs f(worker, task) for every task in [0, tasks) on the
+// sampler's workers: other work of the same computation (a training
+// step's gradients and update) runs on the same goroutines as its chains,
+// so one pool owns the cores. Not during Run; f should be made once.
+func (s *Sampler) Parallel(tasks int, f func(worker, task int)) { s.pool.Run(tasks, f) }
 
 // SetDynamics changes steps, alpha and sigma for later calls.
 func (s *Sampler) SetDynamics(steps int, alpha, sigma float32) error {
@@ -147,14 +154,7 @@ func (s *Sampler) SetDynamics(steps int, alpha, sigma float32) error {
 func (s *Sampler) SetProgress(f func(done, total int)) { s.progress = f }
 
 // Close stops the workers.
-func (s *Sampler) Close() { close(s.jobs) }
-
-func (w *worker) loop() {
-	for range w.s.jobs {
-		w.run()
-		w.s.wg.Done()
-	}
-}
+func (s *Sampler) Close() { s.pool.Close() }
 
 // Run advances the n = len(x)/Dim chains in x by cfg.Steps steps, in place.
 // With fromNoise, x is first overwritten with uniform noise in [-1,1]. y
@@ -179,15 +179,9 @@ func (s *Sampler) RunContext(ctx context.Context, x []float32, y []int, energies
 		return fmt.Errorf("langevin: %d energy slots for %d chains", len(energies), n)
 	}
 	s.ctx, s.x, s.y, s.e, s.n, s.round, s.init = ctx, x, y, energies, n, round, fromNoise
-	s.next.Store(0)
 	s.done.Store(0)
 	s.err = nil
-	active := min(len(s.workers), (n+s.cfg.ShardSize-1)/s.cfg.ShardSize)
-	s.wg.Add(active)
-	for _, w := range s.workers[:active] {
-		s.jobs <- w
-	}
-	s.wg.Wait()
+	s.pool.Run(s.shards(), s.shardFn)
 	s.ctx, s.x, s.y, s.e = nil, nil, nil, nil
 	return s.err
 }
@@ -204,64 +198,62 @@ func splitmix(z uint64) uint64 {
 	return z ^ (z >> 31)
 }
 
-// run takes shards until none are left.
-func (w *worker) run() {
-	s := w.s
+func (s *Sampler) shards() int { return (s.n + s.cfg.ShardSize - 1) / s.cfg.ShardSize }
+
+// runShard advances shard sh's chains on worker wk's scratch space.
+func (s *Sampler) runShard(wk, sh int) {
+	w := s.workers[wk]
 	cfg, dim := s.cfg, s.dim
-	shards := int64((s.n + cfg.ShardSize - 1) / cfg.ShardSize)
-	for {
-		sh := s.next.Add(1) - 1
-		if sh >= shards {
+	if s.failed() {
+		return
+	}
+	lo := sh * cfg.ShardSize
+	hi := min(s.n, lo+cfg.ShardSize)
+	rows := hi - lo
+	x := s.x[lo*dim : hi*dim]
+	var y []int
+	if s.y != nil {
+		y = s.y[lo:hi]
+	}
+	w.src.Seed(streamSeed(cfg.Seed, s.round, uint64(sh)))
+	if s.init {
+		for i := range x {
+			x[i] = float32(2*w.rng.Float64() - 1)
+		}
+	}
+	e, g := w.e[:rows], w.grad[:rows*dim]
+	for range cfg.Steps {
+		if err := s.ctx.Err(); err != nil {
+			s.fail(err)
 			return
 		}
-		lo := int(sh) * cfg.ShardSize
-		hi := min(s.n, lo+cfg.ShardSize)
-		rows := hi - lo
-		x := s.x[lo*dim : hi*dim]
-		var y []int
-		if s.y != nil {
-			y = s.y[lo:hi]
+		if err := w.ev.EnergyGrad(x, y, e, g); err != nil {
+			s.fail(err)
+			return
 		}
-		w.src.Seed(streamSeed(cfg.Seed, s.round, uint64(sh)))
-		if s.init {
-			for i := range x {
-				x[i] = float32(2*w.rng.Float64() - 1)
-			}
+		if s.mask != nil {
+			w.maskedUpdate(x, g)
+			continue
 		}
-		e, g := w.e[:rows], w.grad[:rows*dim]
-		for range cfg.Steps {
-			if err := s.ctx.Err(); err != nil {
-				s.fail(err)
-				return
+		for i := range x {
+			v := x[i] - cfg.Alpha*g[i] + cfg.Sigma*float32(w.rng.NormFloat64())
+			if cfg.Clamp {
+				v = min(max(v, -1), 1)
 			}
+			x[i] = v
+		}
+	}
+	if s.e != nil {
+		if cfg.Steps == 0 {
 			if err := w.ev.EnergyGrad(x, y, e, g); err != nil {
 				s.fail(err)
 				return
 			}
-			if s.mask != nil {
-				w.maskedUpdate(x, g)
-				continue
-			}
-			for i := range x {
-				v := x[i] - cfg.Alpha*g[i] + cfg.Sigma*float32(w.rng.NormFloat64())
-				if cfg.Clamp {
-					v = min(max(v, -1), 1)
-				}
-				x[i] = v
-			}
 		}
-		if s.e != nil {
-			if cfg.Steps == 0 {
-				if err := w.ev.EnergyGrad(x, y, e, g); err != nil {
-					s.fail(err)
-					return
-				}
-			}
-			copy(s.e[lo:hi], e)
-		}
-		if s.progress != nil {
-			s.progress(int(s.done.Add(1)), int(shards))
-		}
+		copy(s.e[lo:hi], e)
+	}
+	if s.progress != nil {
+		s.progress(int(s.done.Add(1)), s.shards())
 	}
 }
 
@@ -291,6 +283,13 @@ func (s *Sampler) SetMask(mask []bool) error {
 	}
 	s.mask = mask
 	return nil
+}
+
+// failed reports whether a shard of this run has failed: the others stop.
+func (s *Sampler) failed() bool {
+	s.errMu.Lock()
+	defer s.errMu.Unlock()
+	return s.err != nil
 }
 
 func (s *Sampler) fail(err error) {

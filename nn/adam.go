@@ -12,34 +12,63 @@ type Adam struct {
 	ClipNorm              float64 // clip the global gradient norm to this; 0 = off
 	T                     int     // steps taken
 	M, V                  [][]float32
+
+	chunks  []chunk
+	partial []float64 // sum of squares of each chunk's gradients
+	// The step in progress, read by the chunk tasks.
+	m                              *MLP
+	g                              *Grads
+	step, b1, b2, c1, c2, inv, eps float32
+	scale                          float32
+	normTask, updateTask           func(worker, task int)
 }
 
 // NewAdam allocates moment buffers for m's parameters.
 func NewAdam(m *MLP, lr float64) *Adam {
-	a := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8}
+	a := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, chunks: chunksOf(m.Params())}
 	for _, p := range m.Params() {
 		a.M = append(a.M, make([]float32, len(p)))
 		a.V = append(a.V, make([]float32, len(p)))
 	}
+	a.partial = make([]float64, len(a.chunks))
+	a.normTask, a.updateTask = a.normChunk, a.updateChunk
 	return a
 }
 
-// GradNorm is the Euclidean norm of all gradients together.
+// GradNorm is the Euclidean norm of all gradients together, summed chunk
+// by chunk in a fixed order (as Adam does).
 func GradNorm(g *Grads) float64 {
 	var s float64
-	for _, gs := range g.G {
-		for _, v := range gs {
-			s += float64(v) * float64(v)
-		}
+	for _, c := range chunksOf(g.G) {
+		s += sumSquares(g.G[c.param][c.lo:c.hi])
 	}
 	return math.Sqrt(s)
+}
+
+func sumSquares(v []float32) float64 {
+	var s float64
+	for _, x := range v {
+		s += float64(x) * float64(x)
+	}
+	return s
 }
 
 // Step applies one update to m from g and refreshes m's derived weights.
 // It returns the gradient norm before clipping; a non-finite norm leaves the
 // model untouched and returns an error.
-func (a *Adam) Step(m *MLP, g *Grads) (float64, error) {
-	norm := GradNorm(g)
+func (a *Adam) Step(m *MLP, g *Grads) (float64, error) { return a.StepParallel(m, g, nil) }
+
+// StepParallel is Step with its element-wise passes on the pool run
+// (nil: serial); the result is the same.
+func (a *Adam) StepParallel(m *MLP, g *Grads, run Parallel) (float64, error) {
+	a.m, a.g = m, g
+	defer func() { a.m, a.g = nil, nil }()
+	each(run, len(a.chunks), a.normTask)
+	var ss float64
+	for _, s := range a.partial {
+		ss += s
+	}
+	norm := math.Sqrt(ss)
 	if math.IsNaN(norm) || math.IsInf(norm, 0) {
 		return norm, fmt.Errorf("nn: adam: gradient norm is %v; step skipped", norm)
 	}
@@ -50,22 +79,32 @@ func (a *Adam) Step(m *MLP, g *Grads) (float64, error) {
 	a.T++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.T))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.T))
-	step := float32(a.LR / bc1)
-	b1, b2 := float32(a.Beta1), float32(a.Beta2)
-	c1, c2 := 1-b1, 1-b2
-	invSqrtBc2 := float32(1 / math.Sqrt(bc2))
-	eps := float32(a.Eps)
-	sc := float32(scale)
-	for i, p := range m.Params() {
-		mom, vel, gs := a.M[i][:len(p)], a.V[i][:len(p)], g.G[i][:len(p)]
-		for j := range p {
-			gv := gs[j] * sc
-			mj := b1*mom[j] + c1*gv
-			vj := b2*vel[j] + c2*gv*gv
-			mom[j], vel[j] = mj, vj
-			p[j] -= step * mj / (float32(math.Sqrt(float64(vj)))*invSqrtBc2 + eps)
-		}
-	}
-	m.Sync()
+	a.step = float32(a.LR / bc1)
+	a.b1, a.b2 = float32(a.Beta1), float32(a.Beta2)
+	a.c1, a.c2 = 1-a.b1, 1-a.b2
+	a.inv = float32(1 / math.Sqrt(bc2))
+	a.eps = float32(a.Eps)
+	a.scale = float32(scale)
+	each(run, len(a.chunks), a.updateTask)
+	m.SyncParallel(run)
 	return norm, nil
+}
+
+func (a *Adam) normChunk(_, t int) {
+	c := a.chunks[t]
+	a.partial[t] = sumSquares(a.g.G[c.param][c.lo:c.hi])
+}
+
+func (a *Adam) updateChunk(_, t int) {
+	c := a.chunks[t]
+	p := a.m.params[c.param][c.lo:c.hi]
+	mom, vel, gs := a.M[c.param][c.lo:c.hi], a.V[c.param][c.lo:c.hi], a.g.G[c.param][c.lo:c.hi]
+	b1, b2, c1, c2, step, inv, eps, sc := a.b1, a.b2, a.c1, a.c2, a.step, a.inv, a.eps, a.scale
+	for j := range p {
+		gv := gs[j] * sc
+		mj := b1*mom[j] + c1*gv
+		vj := b2*vel[j] + c2*gv*gv
+		mom[j], vel[j] = mj, vj
+		p[j] -= step * mj / (float32(math.Sqrt(float64(vj)))*inv + eps)
+	}
 }

@@ -14,6 +14,11 @@ type EMA struct {
 	N     int // updates so far
 	avg   *MLP
 	dirty bool // avg's derived weights are stale
+
+	chunks     []chunk
+	m          *MLP    // the update in progress
+	c          float32 // its weight of the new parameters
+	updateTask func(worker, task int)
 }
 
 // NewEMA starts an average at m's current parameters.
@@ -25,7 +30,8 @@ func NewEMA(m *MLP, decay float64) (*EMA, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &EMA{Decay: decay, avg: avg}
+	e := &EMA{Decay: decay, avg: avg, chunks: chunksOf(m.Params())}
+	e.updateTask = e.updateChunk
 	e.Set(m.Params(), 0)
 	return e, nil
 }
@@ -36,16 +42,26 @@ func (e *EMA) DecayAt(n int) float64 {
 }
 
 // Update folds m's parameters into the average. It does not allocate.
-func (e *EMA) Update(m *MLP) {
-	c := float32(1 - e.DecayAt(e.N))
-	for i, p := range m.Params() {
-		a := e.avg.params[i][:len(p)]
-		for j, w := range p {
-			a[j] += c * (w - a[j])
-		}
-	}
+func (e *EMA) Update(m *MLP) { e.UpdateParallel(m, nil) }
+
+// UpdateParallel is Update on the pool run (nil: serial); the result is
+// the same.
+func (e *EMA) UpdateParallel(m *MLP, run Parallel) {
+	e.m, e.c = m, float32(1-e.DecayAt(e.N))
+	each(run, len(e.chunks), e.updateTask)
+	e.m = nil
 	e.N++
 	e.dirty = true
+}
+
+func (e *EMA) updateChunk(_, t int) {
+	ch := e.chunks[t]
+	p := e.m.params[ch.param][ch.lo:ch.hi]
+	a := e.avg.params[ch.param][ch.lo:ch.hi]
+	c := e.c
+	for j, w := range p {
+		a[j] += c * (w - a[j])
+	}
 }
 
 // Set makes the average equal to params (laid out as MLP.Params) after n

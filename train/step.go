@@ -59,16 +59,16 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return st, &Diverged{Step: step, Reason: fmt.Sprintf("loss is %v", st.Loss)}
 	}
-	t.grads.Zero()
+	t.grads.ZeroParallel(t.run)
 	if err := t.ws.Backward(t.dl, t.grads); err != nil {
 		return st, err
 	}
 	t.Opt.LR = r.LRAt(int(step), t.totalSteps()) * t.Progress.LRScale
-	if _, err := t.Opt.Step(t.Model, t.grads); err != nil {
+	if _, err := t.Opt.StepParallel(t.Model, t.grads, t.run); err != nil {
 		return st, &Diverged{Step: step, Reason: err.Error()}
 	}
 	if t.EMA != nil {
-		t.EMA.Update(t.Model)
+		t.EMA.UpdateParallel(t.Model, t.run)
 	}
 	t.Progress.Step++
 	return st, nil

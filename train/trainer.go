@@ -25,6 +25,7 @@ type Trainer struct {
 	OnStep func(*Trainer)
 
 	sampler *langevin.Sampler
+	run     nn.Parallel // the sampler's pool, for the rest of a step
 	snap    *snapshot
 	grads   *nn.Grads
 	ws      *nn.Workspace
@@ -70,11 +71,13 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 		return nil, err
 	}
 	b := r.BatchSize
+	// The step's own products and updates run on the sampler's workers.
+	t.run = t.sampler.Parallel
 	t.grads = t.Model.NewGrads()
-	t.ws = t.Model.NewWorkspace(2 * b)
-	t.evalWS = t.Model.NewWorkspace(validationBatch)
+	t.ws = t.Model.NewParallelWorkspace(2*b, t.run, t.sampler.Workers())
+	t.evalWS = t.Model.NewParallelWorkspace(validationBatch, t.run, t.sampler.Workers())
 	if t.EMA != nil {
-		t.emaWS = t.EMA.Model().NewWorkspace(validationBatch)
+		t.emaWS = t.EMA.Model().NewParallelWorkspace(validationBatch, t.run, t.sampler.Workers())
 	}
 	t.x = make([]float32, 2*b*dim)
 	t.y = make([]int, b)

@@ -1,0 +1,81 @@
+// Package pool is the one owner of the cores: a fixed set of worker
+// goroutines that run a batch of numbered tasks at a time. The Langevin
+// sampler and the training step both run on one pool, so a training never
+// has more busy goroutines than the pool has workers.
+package pool
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// Pool runs tasks on its workers. Run is not safe for concurrent use:
+// one batch at a time.
+type Pool struct {
+	workers int
+	wake    []chan struct{}
+	wg      sync.WaitGroup
+
+	// The batch of the current Run, read by the workers.
+	f     func(worker, task int)
+	tasks int64
+	next  atomic.Int64
+}
+
+// New starts a pool of n workers (0: one per core, GOMAXPROCS).
+func New(n int) *Pool {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	p := &Pool{workers: n}
+	for w := range n {
+		ch := make(chan struct{})
+		p.wake = append(p.wake, ch)
+		go p.loop(w, ch)
+	}
+	return p
+}
+
+// Size is the number of workers.
+func (p *Pool) Size() int { return p.workers }
+
+// Run calls f(worker, task) once for every task in [0, tasks) and returns
+// when all have returned. Workers take tasks in order as they become free;
+// the worker number (0 to Size()-1) lets f use per-worker scratch space,
+// and which worker runs a task must not change its result. Run allocates
+// nothing: f should be a func value made once, not a new closure per call.
+func (p *Pool) Run(tasks int, f func(worker, task int)) {
+	if tasks <= 0 {
+		return
+	}
+	p.f, p.tasks = f, int64(tasks)
+	p.next.Store(0)
+	active := min(p.workers, tasks)
+	p.wg.Add(active)
+	for _, ch := range p.wake[:active] {
+		ch <- struct{}{}
+	}
+	p.wg.Wait()
+	p.f = nil
+}
+
+func (p *Pool) loop(w int, wake chan struct{}) {
+	for range wake {
+		for {
+			t := p.next.Add(1) - 1
+			if t >= p.tasks {
+				break
+			}
+			p.f(w, int(t))
+		}
+		p.wg.Done()
+	}
+}
+
+// Close stops the workers.
+func (p *Pool) Close() {
+	for _, ch := range p.wake {
+		close(ch)
+	}
+}
