@@ -70,6 +70,7 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 	g := m.NewGrads()
 	ws := m.NewWorkspace(r.BatchSize)
 	x := make([]float32, r.BatchSize*train.Dim())
+	img := make([]float32, train.Dim()) // one training image as floats, before its shift
 	const classes = mnist.Classes
 	dl := make([]float32, r.BatchSize*classes)
 	evalWS := m.NewWorkspace(judgeBatch)
@@ -79,7 +80,7 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 		rng := rand.New(rand.NewPCG(r.Seed, streams.JudgeEpoch(epoch)))
 		for _, idx := range mnist.Batches(train.N, r.BatchSize, rng, true) {
 			for i, k := range idx {
-				Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k), train.Rows, train.Cols,
+				Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k, img), train.Rows, train.Cols,
 					rng.IntN(2*r.Shift+1)-r.Shift, rng.IntN(2*r.Shift+1)-r.Shift)
 			}
 			opt.LR = r.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(steps)))
@@ -131,7 +132,7 @@ func Shift(dst, src []float32, rows, cols, dy, dx int) {
 }
 
 func accuracy(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
-	pred, err := Predict(m, ws, d.Images, d.N)
+	pred, err := Predict(m, ws, d.Floats(0, d.N), d.N)
 	if err != nil {
 		return 0, err
 	}

@@ -128,17 +128,18 @@ func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (
 		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay
 	}
 	o.report("classification", 0, 1)
-	test, err := classify(ck.Model, data.Test, rep)
+	testX := data.Test.Floats(0, data.Test.N) // the test images as the model sees them
+	test, err := classify(ck.Model, data.Test, testX, rep)
 	if err != nil {
 		return nil, err
 	}
-	if err := detectOOD(ck.Model, test, data, o, rep); err != nil {
+	if err := detectOOD(ck.Model, test, testX, data, o, rep); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := generate(ctx, ck, judge, data, o, rep); err != nil {
+	if err := generate(ctx, ck, judge, testX, data, o, rep); err != nil {
 		return nil, err
 	}
 	if rep.InpaintAccuracy, rep.InpaintGrid, err = Inpaint(ctx, ck.Model, judge, data.Test, min(inpaintDigits, data.Test.N), o); err != nil {

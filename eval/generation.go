@@ -21,7 +21,7 @@ const (
 // generate fills the figures of samples from noise: FID and coverage of
 // unconditional chains (and of the replay buffer), conditional accuracy,
 // and the pictures of the report page.
-func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.MLP, data Data, o Options, rep *Report) error {
+func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.MLP, testX []float32, data Data, o Options, rep *Report) error {
 	m, dim := ck.Model, data.Test.Dim()
 	sampler, err := langevin.New(train.Energy{Model: m}, langevin.Config{Steps: o.LangevinSteps, Alpha: o.LangevinAlpha,
 		Sigma: o.LangevinSigma, Clamp: ck.Recipe.Clamp, Seed: o.Seed, Workers: o.Workers})
@@ -49,7 +49,7 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.MLP, data Dat
 	rep.ClassCounts = Counts(pred, mnist.Classes)
 
 	o.report("FID", 0, 1)
-	fid, err := newFIDScorer(judge, jws, data.Test)
+	fid, err := newFIDScorer(judge, jws, testX, data.Test.N)
 	if err != nil {
 		return err
 	}
@@ -57,7 +57,7 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.MLP, data Dat
 		return err
 	}
 	floorN := min(fidFloorN, data.Train.N)
-	if rep.FIDFloor, err = fid.score(data.Train.Images[:floorN*dim], floorN); err != nil {
+	if rep.FIDFloor, err = fid.score(data.Train.Floats(0, floorN), floorN); err != nil {
 		return err
 	}
 	if buf, n := ck.BufferSamples(); n >= mnist.Classes {
@@ -149,8 +149,8 @@ type fidScorer struct {
 	dim   int
 }
 
-func newFIDScorer(judge *nn.MLP, ws *nn.Workspace, test *mnist.Dataset) (*fidScorer, error) {
-	feat, fd, err := Features(judge, ws, test.Images, test.N)
+func newFIDScorer(judge *nn.MLP, ws *nn.Workspace, testX []float32, n int) (*fidScorer, error) {
+	feat, fd, err := Features(judge, ws, testX, n)
 	if err != nil {
 		return nil, err
 	}

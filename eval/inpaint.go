@@ -35,7 +35,8 @@ func Inpaint(ctx context.Context, m, judge *nn.MLP, test *mnist.Dataset, n int, 
 	if err := s.SetMask(mask); err != nil {
 		return 0, nil, err
 	}
-	x := append([]float32(nil), test.Images[:n*dim]...)
+	originals := test.Floats(0, n)
+	x := append([]float32(nil), originals...)
 	rng := rand.New(rand.NewPCG(o.Seed, streams.InpaintNoise))
 	for i := range n {
 		for j := dim / 2; j < dim; j++ {
@@ -58,6 +59,6 @@ func Inpaint(ctx context.Context, m, judge *nn.MLP, test *mnist.Dataset, n int, 
 			acc++
 		}
 	}
-	grid := append(append(hidden, x[:shown*dim]...), test.Images[:shown*dim]...)
+	grid := append(append(hidden, x[:shown*dim]...), originals[:shown*dim]...)
 	return acc / float64(n), grid, nil
 }

@@ -20,7 +20,7 @@ var oodSets = []struct{ key, title string }{
 // detectOOD fills ood_auroc: how well each score tells the MNIST test set
 // (positives, scores test) from each OOD set, and Fashion-MNIST's figure
 // per clothing class.
-func detectOOD(m *nn.MLP, test *scores, data Data, o Options, rep *Report) error {
+func detectOOD(m *nn.MLP, test *scores, testX []float32, data Data, o Options, rep *Report) error {
 	// Uniform and Gaussian noise images, and the test digits inverted, as
 	// many as the test set; the two noises interleave on one stream.
 	rng := rand.New(rand.NewPCG(o.Seed, streams.OODNoise))
@@ -29,10 +29,10 @@ func detectOOD(m *nn.MLP, test *scores, data Data, o Options, rep *Report) error
 	for i := range sets["uniform"] {
 		sets["uniform"][i] = float32(2*rng.Float64() - 1)
 		sets["gaussian"][i] = float32(math.Max(-1, math.Min(1, rng.NormFloat64())))
-		sets["inverted"][i] = -data.Test.Images[i]
+		sets["inverted"][i] = -testX[i]
 	}
 	if data.Fashion != nil {
-		sets["fashion"] = data.Fashion.Images
+		sets["fashion"] = data.Fashion.Floats(0, data.Fashion.N)
 	}
 	rep.OODAUROC = map[string]map[string]float64{}
 	for i, set := range oodSets {

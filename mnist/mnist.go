@@ -77,23 +77,45 @@ func FashionDir(mnistDir string) string {
 	return filepath.Join(filepath.Dir(filepath.Clean(mnistDir)), "fashion-mnist")
 }
 
-// Dataset is a whole split in memory: pixels scaled to [-1,1].
+// Dataset is a whole split in memory, its pixels as the files store them:
+// one byte each, a quarter of the memory of floats. Image and Floats give
+// them as the models see them, scaled to [-1,1].
 type Dataset struct {
 	N, Rows, Cols int
-	Images        []float32 // N x Rows*Cols
+	Pixels        []uint8 // N x Rows*Cols, 0 (background) to 255
 	Labels        []uint8
 }
 
 // Dim is the number of pixels in one image.
 func (d *Dataset) Dim() int { return d.Rows * d.Cols }
 
-// Image returns image i.
-func (d *Dataset) Image(i int) []float32 { return d.Images[i*d.Dim() : (i+1)*d.Dim()] }
+// Scale maps a stored pixel to the models' [-1,1].
+func Scale(p uint8) float32 { return float32(p)/127.5 - 1 }
+
+// Image writes image i, scaled, into dst (Dim values) and returns dst.
+func (d *Dataset) Image(i int, dst []float32) []float32 {
+	dim := d.Dim()
+	dst = dst[:dim]
+	for j, p := range d.Pixels[i*dim : (i+1)*dim] {
+		dst[j] = Scale(p)
+	}
+	return dst
+}
+
+// Floats returns images [lo, hi), scaled, in a new slice.
+func (d *Dataset) Floats(lo, hi int) []float32 {
+	dim := d.Dim()
+	out := make([]float32, (hi-lo)*dim)
+	for j, p := range d.Pixels[lo*dim : hi*dim] {
+		out[j] = Scale(p)
+	}
+	return out
+}
 
 // Subset returns the first n examples (sharing memory).
 func (d *Dataset) Subset(n int) *Dataset {
 	n = min(n, d.N)
-	return &Dataset{N: n, Rows: d.Rows, Cols: d.Cols, Images: d.Images[:n*d.Dim()], Labels: d.Labels[:n]}
+	return &Dataset{N: n, Rows: d.Rows, Cols: d.Cols, Pixels: d.Pixels[:n*d.Dim()], Labels: d.Labels[:n]}
 }
 
 // FormatError describes an IDX file that does not parse.
@@ -159,6 +181,7 @@ func readFile(dir, name string) (string, []byte, error) {
 			return p, nil, fmt.Errorf("mnist: %w", err) // *PathError: names the file
 		}
 		defer f.Close()
+		size := sizeHint(f)
 		var r io.Reader = bufio.NewReader(f)
 		head, _ := r.(*bufio.Reader).Peek(2)
 		if bytes.Equal(head, []byte{0x1f, 0x8b}) {
@@ -168,13 +191,33 @@ func readFile(dir, name string) (string, []byte, error) {
 			}
 			r = gz
 		}
-		b, err := io.ReadAll(io.LimitReader(r, 1<<30))
-		if err != nil {
+		// Read into a buffer of the right size: growing one as it fills
+		// would leave twice the data behind as garbage.
+		buf := bytes.NewBuffer(make([]byte, 0, size+bytes.MinRead))
+		if _, err := buf.ReadFrom(io.LimitReader(r, 1<<30)); err != nil {
 			return p, nil, &FormatError{p, "reading: " + err.Error()}
 		}
-		return p, b, nil
+		return p, buf.Bytes(), nil
 	}
 	return filepath.Join(dir, name+".gz"), nil, os.ErrNotExist
+}
+
+// sizeHint is the size of f's contents: a gzip file's trailer holds it
+// (mod 2^32), a raw file's size is it. It only sizes a buffer.
+func sizeHint(f *os.File) int {
+	st, err := f.Stat()
+	if err != nil || st.Size() < 4 {
+		return 0
+	}
+	var tail [4]byte
+	if _, err := f.ReadAt(tail[:], st.Size()-4); err != nil {
+		return 0
+	}
+	var head [2]byte
+	if _, err := f.ReadAt(head[:], 0); err == nil && head == [2]byte{0x1f, 0x8b} {
+		return int(binary.LittleEndian.Uint32(tail[:]))
+	}
+	return int(st.Size())
 }
 
 // verify checks the SHA-256 of the decompressed bytes.
@@ -232,10 +275,7 @@ func Load(set Set, dir, split string, download bool) (*Dataset, error) {
 	if idims[0] != ldims[0] {
 		return nil, fmt.Errorf("mnist: %s: %d images but %d labels", dir, idims[0], ldims[0])
 	}
-	d := &Dataset{N: idims[0], Rows: idims[1], Cols: idims[2], Images: make([]float32, len(pix)), Labels: lbl}
-	for i, p := range pix {
-		d.Images[i] = float32(p)/127.5 - 1
-	}
+	d := &Dataset{N: idims[0], Rows: idims[1], Cols: idims[2], Pixels: pix, Labels: lbl}
 	for i, l := range lbl {
 		if l > 9 {
 			return nil, &FormatError{filepath.Join(dir, lblName), fmt.Sprintf("label %d at index %d: want 0-9", l, i)}

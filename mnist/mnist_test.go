@@ -42,11 +42,11 @@ func TestLoadsMNISTWithKnownFacts(t *testing.T) {
 	// Mean pixel 0.1307 on [0,1] is 2*0.1307-1 on [-1,1].
 	var sum float64
 	lo, hi := float32(0), float32(0)
-	for _, v := range train.Images {
+	for _, v := range train.Floats(0, train.N) {
 		sum += float64(v)
 		lo, hi = min(lo, v), max(hi, v)
 	}
-	require.InDelta(t, 2*0.1307-1, sum/float64(len(train.Images)), 1e-3)
+	require.InDelta(t, 2*0.1307-1, sum/float64(len(train.Pixels)), 1e-3)
 	require.Equal(t, float32(-1), lo)
 	require.Equal(t, float32(1), hi)
 
@@ -150,7 +150,7 @@ func TestLoadReadsRawAndGzipAndScalesPixels(t *testing.T) {
 			_, b, _ := readFile(dir, TrainImages)
 			raw = b
 		}
-		require.InDelta(t, float64(raw[16])/127.5-1, float64(d.Images[0]), 1e-6)
+		require.InDelta(t, float64(raw[16])/127.5-1, float64(d.Image(0, make([]float32, d.Dim()))[0]), 1e-6)
 		require.Len(t, d.Subset(3).Labels, 3)
 	}
 }

@@ -85,8 +85,9 @@ func SaveCheckpoint(path string, t *Trainer) error {
 		if _, err := w.Write(js); err != nil {
 			return err
 		}
+		buf := make([]byte, floatChunk*4)
 		for _, a := range arrays {
-			if err := binary.Write(w, binary.LittleEndian, a); err != nil {
+			if err := writeFloats(w, a, buf); err != nil {
 				return err
 			}
 		}
@@ -138,8 +139,9 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, bad("%v", err)
 	}
 	c := &Checkpoint{Recipe: h.Recipe, Progress: h.Progress, Model: m, Trained: m, emaN: h.EMAN, adamT: h.AdamT}
+	buf := make([]byte, floatChunk*4)
 	read := func(dst []float32) error {
-		if err := binary.Read(r, binary.LittleEndian, dst); err != nil {
+		if err := readFloats(r, dst, buf); err != nil {
 			return bad("truncated data: %v", err)
 		}
 		for _, v := range dst {
@@ -198,6 +200,40 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		return nil, bad("trailing data after the arrays")
 	}
 	return c, nil
+}
+
+// floatChunk is how many values the array readers and writers convert at a
+// time: a checkpoint's arrays pass through one small buffer, not a copy
+// of each (the replay buffer alone is 31 MB).
+const floatChunk = 1 << 14
+
+// writeFloats writes v as little-endian float32s through buf.
+func writeFloats(w io.Writer, v []float32, buf []byte) error {
+	for lo := 0; lo < len(v); lo += floatChunk {
+		part := v[lo:min(len(v), lo+floatChunk)]
+		for i, x := range part {
+			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
+		}
+		if _, err := w.Write(buf[:4*len(part)]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readFloats fills dst with little-endian float32s read through buf.
+func readFloats(r io.Reader, dst []float32, buf []byte) error {
+	for lo := 0; lo < len(dst); lo += floatChunk {
+		part := dst[lo:min(len(dst), lo+floatChunk)]
+		b := buf[:4*len(part)]
+		if _, err := io.ReadFull(r, b); err != nil {
+			return err
+		}
+		for i := range part {
+			part[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
+		}
+	}
+	return nil
 }
 
 // readHeader reads the magic and the JSON header.

@@ -136,7 +136,8 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 		log.Info("resumed", "epoch", t.Progress.Epoch, "batch", t.Progress.Batch, "step", t.Progress.Step)
 	}
 	log.Info("model", "sizes", t.Model.Sizes, "parameters", t.Model.NumParams(), "workers", t.Workers())
-	if err := WriteGrid(dir.RealGrid(), trainSet.Images, min(GridSize, trainSet.N), trainSet.Rows, trainSet.Cols, gridColumns); err != nil {
+	real := min(GridSize, trainSet.N)
+	if err := WriteGrid(dir.RealGrid(), trainSet.Floats(0, real), real, trainSet.Rows, trainSet.Cols, gridColumns); err != nil {
 		return err
 	}
 

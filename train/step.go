@@ -21,7 +21,7 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		return StepStats{}, fmt.Errorf("train: batch of %d, the recipe's is %d", b, r.BatchSize)
 	}
 	for i, k := range idx {
-		copy(t.x[i*dim:(i+1)*dim], t.Train.Image(k))
+		t.Train.Image(k, t.x[i*dim:(i+1)*dim])
 		t.y[i] = int(t.Train.Labels[k])
 	}
 	xs := t.x[b*dim : 2*b*dim]

@@ -19,9 +19,13 @@ func (t *Trainer) Validation(d *mnist.Dataset) (loss, acc float64, err error) {
 func Validation(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (loss, acc float64, err error) {
 	out, dim := m.Out(), m.In()
 	correct := 0
+	x := make([]float32, ws.MaxBatch()*dim) // a batch of images as floats
 	for lo := 0; lo < d.N; lo += ws.MaxBatch() {
 		n := min(ws.MaxBatch(), d.N-lo)
-		logits, err := ws.Forward(d.Images[lo*dim:(lo+n)*dim], n)
+		for i := range n {
+			d.Image(lo+i, x[i*dim:(i+1)*dim])
+		}
+		logits, err := ws.Forward(x, n)
 		if err != nil {
 			return 0, 0, err
 		}

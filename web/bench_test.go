@@ -20,7 +20,7 @@ import (
 // depend on the weights' values.
 func benchRuns(b *testing.B) string {
 	runs := b.TempDir()
-	d := &mnist.Dataset{N: 64, Rows: mnist.Side, Cols: mnist.Side, Images: make([]float32, 64*mnist.Pixels), Labels: make([]uint8, 64)}
+	d := &mnist.Dataset{N: 64, Rows: mnist.Side, Cols: mnist.Side, Pixels: make([]uint8, 64*mnist.Pixels), Labels: make([]uint8, 64)}
 	tr, err := train.NewTrainer(train.DefaultRecipe(), 0, d, d, nil)
 	if err != nil {
 		b.Fatal(err)

@@ -101,7 +101,7 @@ func (c *model) histograms(data *datasets) ([]histogram, error) {
 			if d == nil {
 				continue
 			}
-			_, e, err := train.Scores(c.ck.Model, d.Images, d.N)
+			_, e, err := train.Scores(c.ck.Model, d.Floats(0, d.N), d.N)
 			if err != nil {
 				c.histErr = err
 				return

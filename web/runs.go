@@ -199,5 +199,5 @@ func (s *Server) digit(w http.ResponseWriter, r *http.Request) {
 		fail(w, http.StatusBadRequest, fmt.Errorf("digit %q: want an index from 0 to %d", r.PathValue("index"), data.test.N-1))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": data.test.Labels[i], "pixels": data.test.Image(i), "side": mnist.Side})
+	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": data.test.Labels[i], "pixels": data.test.Image(i, make([]float32, data.test.Dim())), "side": mnist.Side})
 }

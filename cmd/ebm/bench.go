@@ -40,9 +40,9 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	// benchmark free of the data set.
 	rng := rand.New(rand.NewPCG(streams.BenchSeed, streams.BenchData))
 	n := r.BatchSize * (*iters + *warmup)
-	d := &mnist.Dataset{N: n, Rows: mnist.Side, Cols: mnist.Side, Images: make([]float32, n*mnist.Pixels), Labels: make([]uint8, n)}
-	for i := range d.Images {
-		d.Images[i] = float32(2*rng.Float64() - 1)
+	d := &mnist.Dataset{N: n, Rows: mnist.Side, Cols: mnist.Side, Pixels: make([]uint8, n*mnist.Pixels), Labels: make([]uint8, n)}
+	for i := range d.Pixels {
+		d.Pixels[i] = uint8(rng.IntN(256))
 	}
 	for i := range d.Labels {
 		d.Labels[i] = uint8(rng.IntN(mnist.Classes))
