@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 	"github.com/stretchr/testify/require"
 )
@@ -193,4 +194,18 @@ func TestScoresAreTheClassifierAndTheEnergy(t *testing.T) {
 		require.InDelta(t, 1, sum, 1e-6)
 		require.Equal(t, nn.Argmax(row), nn.Argmax(probs[i*3:(i+1)*3]))
 	}
+}
+
+// The counted FLOPs of a step are the products of the original
+// configuration: 50 steps of 64 chains through 784-512-512-512-10 and back
+// to the input, then the batch of 128 rows forward and back.
+func TestStepFLOPsCountsTheProducts(t *testing.T) {
+	r, err := PresetRecipe("original")
+	require.NoError(t, err)
+	d := &mnist.Dataset{N: 64, Rows: 28, Cols: 28, Pixels: make([]uint8, 64*784), Labels: make([]uint8, 64)}
+	tn := newTrainer(t, r, d, d)
+	macs := 784.0*512 + 512*512 + 512*512 + 512*10
+	want := 2 * (50*64*2*macs + 128*(3*macs-784*512))
+	require.Equal(t, want, tn.StepFLOPs())
+	require.InDelta(t, 12.53e9, want, 0.01e9)
 }

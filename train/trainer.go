@@ -105,3 +105,22 @@ func (t *Trainer) epochOrder(epoch int) [][]int {
 
 // totalSteps is the number of optimiser steps of the whole run.
 func (t *Trainer) totalSteps() int { return t.Recipe.Epochs * (t.Train.N / t.Recipe.BatchSize) }
+
+// StepFLOPs counts the floating-point operations of the products of one
+// Step (two per multiply-add): the Langevin chains' forward passes and
+// input gradients, then the batch's forward pass, its parameter gradients
+// and its input gradients below the first layer. Element-wise work is not
+// counted.
+func (t *Trainer) StepFLOPs() float64 {
+	var macs, first float64 // multiply-adds of one row through the network, and of its first layer
+	for i, l := range t.Model.Layers {
+		macs += float64(l.In * l.Out)
+		if i == 0 {
+			first = float64(l.In * l.Out)
+		}
+	}
+	r := t.Recipe
+	chains := float64(r.LangevinSteps*r.BatchSize) * 2 * macs
+	batch := float64(2*r.BatchSize) * (macs + macs + macs - first)
+	return 2 * (chains + batch)
+}

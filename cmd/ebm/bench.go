@@ -15,7 +15,13 @@ import (
 	"github.com/ebm-project/ebm/train"
 )
 
-// cmdBench times training steps of the original configuration.
+// peakSide is the side of the square product whose SGEMM rate on all
+// workers is the machine's peak the iteration is compared with.
+const peakSide = 2048
+
+// cmdBench times training steps of the original configuration, on all
+// workers and on one, beside the machine's SGEMM peak: every figure of a
+// speed comparison from one command.
 func cmdBench(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("bench", stderr)
 	asJSON := fs.Bool("json", false, "print one JSON object")
@@ -24,7 +30,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	workers := fs.Int("workers", 0, "Langevin workers (0: one per core)")
 	steps := fs.Int("langevin_steps", 50, "Langevin steps per iteration")
 	batch := fs.Int("batch_size", 64, "batch size")
-	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations to this file")
+	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations on all workers to this file")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -47,24 +53,58 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	for i := range d.Labels {
 		d.Labels[i] = uint8(rng.IntN(mnist.Classes))
 	}
-	t, err := train.NewTrainer(r, *workers, d, d, nil)
+	all, used, flops, err := timeSteps(r, *workers, d, *iters, *warmup, *cpuprofile)
 	if err != nil {
 		return err
+	}
+	one, _, _, err := timeSteps(r, 1, d, *iters, *warmup, "")
+	if err != nil {
+		return err
+	}
+	peak, err := peakGFLOPS(used)
+	if err != nil {
+		return err
+	}
+	gflops := flops / all / 1e9
+	ms, msOne := all*1000, one*1000
+	res := map[string]any{
+		"iter_ms": ms, "iters_per_s": 1000 / ms, "iters": *iters, "batch_size": r.BatchSize,
+		"langevin_steps": r.LangevinSteps, "workers": used, "kernels": kernels.Active(), "model": r.Sizes(mnist.Pixels),
+		"gflop_per_iter": flops / 1e9, "gflops": gflops, "peak_gflops": peak, "peak_ratio": gflops / peak,
+		"iter_ms_1worker": msOne, "speedup_over_1worker": msOne / ms,
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(res)
+	}
+	fmt.Fprintf(stdout, "%.2f ms/iteration (%.2f it/s): batch %d, %d Langevin steps from noise, %d workers, kernels %s\n",
+		ms, 1000/ms, r.BatchSize, r.LangevinSteps, used, kernels.Active())
+	fmt.Fprintf(stdout, "%.1f GFLOP/s of products (%.2f GFLOP an iteration), %.2f of the %.1f GFLOP/s SGEMM peak (%d^3 on %d workers)\n",
+		gflops, flops/1e9, gflops/peak, peak, peakSide, used)
+	fmt.Fprintf(stdout, "1 worker: %.2f ms/iteration; %d workers are %.2fx faster\n", msOne, used, msOne/ms)
+	return nil
+}
+
+// timeSteps returns the seconds per training step over iters steps after
+// warmup, the workers used and the step's counted FLOPs.
+func timeSteps(r train.Recipe, workers int, d *mnist.Dataset, iters, warmup int, cpuprofile string) (float64, int, float64, error) {
+	t, err := train.NewTrainer(r, workers, d, d, nil)
+	if err != nil {
+		return 0, 0, 0, err
 	}
 	defer t.Close()
 	idx := make([]int, r.BatchSize)
 	var start time.Time
-	for it := range *iters + *warmup {
-		if it == *warmup {
+	for it := range iters + warmup {
+		if it == warmup {
 			start = time.Now()
-			if *cpuprofile != "" {
-				f, err := os.Create(*cpuprofile)
+			if cpuprofile != "" {
+				f, err := os.Create(cpuprofile)
 				if err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
+					return 0, 0, 0, fmt.Errorf("--cpuprofile: %w", err)
 				}
 				defer f.Close()
 				if err := pprof.StartCPUProfile(f); err != nil {
-					return fmt.Errorf("--cpuprofile: %w", err)
+					return 0, 0, 0, fmt.Errorf("--cpuprofile: %w", err)
 				}
 				defer pprof.StopCPUProfile()
 			}
@@ -73,19 +113,26 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 			idx[i] = it*r.BatchSize + i
 		}
 		if _, err := t.Step(idx); err != nil {
-			return err
+			return 0, 0, 0, err
 		}
 	}
-	ms := time.Since(start).Seconds() * 1000 / float64(*iters)
-	res := map[string]any{
-		"iter_ms": ms, "iters_per_s": 1000 / ms, "iters": *iters, "batch_size": r.BatchSize,
-		"langevin_steps": r.LangevinSteps, "workers": t.Workers(), "kernels": kernels.Active(),
-		"model": t.Model.Sizes,
+	return time.Since(start).Seconds() / float64(iters), t.Workers(), t.StepFLOPs(), nil
+}
+
+// peakGFLOPS is the best of three SGEMMs of peakSide^3 on workers.
+func peakGFLOPS(workers int) (float64, error) {
+	const n = peakSide
+	a, b, c := make([]float32, n*n), make([]float32, n*n), make([]float32, n*n)
+	for i := range a {
+		a[i], b[i] = float32(i%7)/7, float32(i%5)/5
 	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(res)
+	best := 0.0
+	for range 3 {
+		start := time.Now()
+		if err := kernels.SgemmParallel(workers, false, false, n, n, n, 1, a, n, b, n, 0, c, n); err != nil {
+			return 0, err
+		}
+		best = max(best, 2*float64(n)*n*n/time.Since(start).Seconds()/1e9)
 	}
-	fmt.Fprintf(stdout, "%.2f ms/iteration (%.2f it/s): batch %d, %d Langevin steps from noise, %d workers, kernels %s\n",
-		ms, 1000/ms, r.BatchSize, r.LangevinSteps, t.Workers(), kernels.Active())
-	return nil
+	return best, nil
 }
