@@ -30,6 +30,16 @@ func eluForwardAVX512(y, x *float32, n int, alpha float32)
 //go:noescape
 func eluBackwardAVX512(dx, dy, y *float32, n int, alpha float32)
 
+// normalAVX512 is in noise_avx512_amd64.s.
+//
+//go:noescape
+func normalAVX512(dst *float32, groups int, first int, key uint64, stream uint32, ctr uint64)
+
+// noisyStepAVX512 is in noise_avx512_amd64.s.
+//
+//go:noescape
+func noisyStepAVX512(x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64)
+
 // sgemmKernelAVX2 is in sgemm_avx2_amd64.s.
 //
 //go:noescape
@@ -49,3 +59,13 @@ func eluForwardAVX2(y, x *float32, n int, alpha float32)
 //
 //go:noescape
 func eluBackwardAVX2(dx, dy, y *float32, n int, alpha float32)
+
+// normalAVX2 is in noise_avx2_amd64.s.
+//
+//go:noescape
+func normalAVX2(dst *float32, groups int, first int, key uint64, stream uint32, ctr uint64)
+
+// noisyStepAVX2 is in noise_avx2_amd64.s.
+//
+//go:noescape
+func noisyStepAVX2(x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64)

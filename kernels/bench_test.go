@@ -100,3 +100,31 @@ func BenchmarkElu(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNormal: normals per second of each implementation, and of the
+// scalar generator the Langevin step used before (math/rand/v2's
+// NormFloat64 on a PCG), for comparison.
+func BenchmarkNormal(b *testing.B) {
+	const n = 32 * 784 // one shard of chains
+	x := make([]float32, n)
+	for _, im := range registry {
+		b.Run(im.name, func(b *testing.B) {
+			if why := im.missing(); why != "" {
+				b.Skip(why)
+			}
+			for i := range b.N {
+				im.normal(x, 1, 2, uint64(i))
+			}
+			b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds()/1e6, "Mnormals/s")
+		})
+	}
+	b.Run("math-rand-v2", func(b *testing.B) {
+		rng := rand.New(rand.NewPCG(1, 2))
+		for range b.N {
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+		}
+		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds()/1e6, "Mnormals/s")
+	})
+}

@@ -15,6 +15,9 @@ var genericImpl = register(&impl{
 	kernel: sgemmKernelGeneric,
 	eluFwd: eluForwardGeneric,
 	eluBwd: eluBackwardGeneric,
+
+	normal:    normalGeneric,
+	noisyStep: noisyStepGeneric,
 })
 
 func at(p *float32, off uintptr) *float32 { return (*float32)(unsafe.Add(unsafe.Pointer(p), off)) }

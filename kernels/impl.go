@@ -32,6 +32,9 @@ type impl struct {
 	dot    microKernel
 	eluFwd func(y, x []float32, alpha float32)
 	eluBwd func(dx, dy, y []float32, alpha float32)
+
+	normal    func(dst []float32, key uint64, stream uint32, ctr uint64)
+	noisyStep func(x, g []float32, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64)
 }
 
 // registry lists the compiled-in implementations. Files add to it from

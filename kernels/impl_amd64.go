@@ -39,3 +39,8 @@ var avx512Impl = register(&impl{
 	eluFwd: func(y, x []float32, alpha float32) { eluForwardAVX512(&y[0], &x[0], len(x), alpha) },
 	eluBwd: func(dx, dy, y []float32, alpha float32) { eluBackwardAVX512(&dx[0], &dy[0], &y[0], len(y), alpha) },
 })
+
+func init() {
+	avx2Impl.normal, avx2Impl.noisyStep = vectorNoise(normalAVX2, noisyStepAVX2)
+	avx512Impl.normal, avx512Impl.noisyStep = vectorNoise(normalAVX512, noisyStepAVX512)
+}

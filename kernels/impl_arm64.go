@@ -18,6 +18,8 @@ var neonImpl = register(&impl{
 		}
 		eluForwardGeneric(y[n:], x[n:], alpha)
 	},
+	normal:    normalGeneric,
+	noisyStep: noisyStepGeneric,
 	eluBwd: func(dx, dy, y []float32, alpha float32) {
 		n := len(y) &^ 3
 		if n > 0 {

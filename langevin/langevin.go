@@ -20,6 +20,8 @@ import (
 	"sync/atomic"
 
 	"github.com/ebm-project/ebm/internal/pool"
+	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/kernels"
 )
 
 // Energy is the model being sampled. It hands out one Evaluator per worker.
@@ -97,12 +99,13 @@ type Sampler struct {
 }
 
 type worker struct {
-	s    *Sampler
-	ev   Evaluator
-	grad []float32
-	e    []float32
-	src  *rand.PCG
-	rng  *rand.Rand
+	s     *Sampler
+	ev    Evaluator
+	grad  []float32
+	e     []float32
+	noise []float32 // the SGLD noise of a masked run
+	src   *rand.PCG // the chains' starting noise
+	rng   *rand.Rand
 }
 
 // New starts cfg.Workers workers sampling from energy. The pool is the one
@@ -121,7 +124,7 @@ func New(energy Energy, cfg Config) (*Sampler, error) {
 	for range cfg.Workers {
 		src := rand.NewPCG(0, 0)
 		w := &worker{s: s, ev: energy.NewEvaluator(cfg.ShardSize), src: src, rng: rand.New(src),
-			grad: make([]float32, cfg.ShardSize*s.dim), e: make([]float32, cfg.ShardSize)}
+			grad: make([]float32, cfg.ShardSize*s.dim), noise: make([]float32, cfg.ShardSize*s.dim), e: make([]float32, cfg.ShardSize)}
 		s.workers = append(s.workers, w)
 	}
 	s.shardFn = s.runShard
@@ -186,18 +189,6 @@ func (s *Sampler) RunContext(ctx context.Context, x []float32, y []int, energies
 	return s.err
 }
 
-// streamSeed derives the random stream of one shard in one round.
-func streamSeed(seed, round, shard uint64) (uint64, uint64) {
-	return splitmix(seed ^ splitmix(round)), splitmix(shard + 0x9e3779b97f4a7c15*splitmix(round+1))
-}
-
-func splitmix(z uint64) uint64 {
-	z += 0x9e3779b97f4a7c15
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
-	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
-	return z ^ (z >> 31)
-}
-
 func (s *Sampler) shards() int { return (s.n + s.cfg.ShardSize - 1) / s.cfg.ShardSize }
 
 // runShard advances shard sh's chains on worker wk's scratch space.
@@ -215,14 +206,19 @@ func (s *Sampler) runShard(wk, sh int) {
 	if s.y != nil {
 		y = s.y[lo:hi]
 	}
-	w.src.Seed(streamSeed(cfg.Seed, s.round, uint64(sh)))
 	if s.init {
+		w.src.Seed(streams.ShardSeed(cfg.Seed, s.round, uint64(sh)))
 		for i := range x {
 			x[i] = float32(2*w.rng.Float64() - 1)
 		}
 	}
+	key, stream := streams.LangevinNoise(cfg.Seed, s.round, sh)
+	floor, ceil := float32(math.Inf(-1)), float32(math.Inf(1))
+	if cfg.Clamp {
+		floor, ceil = -1, 1
+	}
 	e, g := w.e[:rows], w.grad[:rows*dim]
-	for range cfg.Steps {
+	for k := range cfg.Steps {
 		if err := s.ctx.Err(); err != nil {
 			s.fail(err)
 			return
@@ -232,15 +228,13 @@ func (s *Sampler) runShard(wk, sh int) {
 			return
 		}
 		if s.mask != nil {
-			w.maskedUpdate(x, g)
+			w.maskedUpdate(x, g, floor, ceil, key, stream, uint64(k))
 			continue
 		}
-		for i := range x {
-			v := x[i] - cfg.Alpha*g[i] + cfg.Sigma*float32(w.rng.NormFloat64())
-			if cfg.Clamp {
-				v = min(max(v, -1), 1)
-			}
-			x[i] = v
+		// x -= alpha*grad E; x += sigma*N(0,1); clamp: one vector pass.
+		if err := kernels.NoisyStep(x, g, cfg.Alpha, cfg.Sigma, floor, ceil, key, stream, uint64(k)); err != nil {
+			s.fail(err)
+			return
 		}
 	}
 	if s.e != nil {
@@ -257,19 +251,17 @@ func (s *Sampler) runShard(wk, sh int) {
 	}
 }
 
-// maskedUpdate is the SGLD update on the dimensions the mask frees.
-func (w *worker) maskedUpdate(x, g []float32) {
+// maskedUpdate is the SGLD update on the dimensions the mask frees, with
+// the noise NoisyStep would add.
+func (w *worker) maskedUpdate(x, g []float32, lo, hi float32, key uint64, stream uint32, step uint64) {
 	cfg, dim := w.s.cfg, w.s.dim
+	n := w.noise[:len(x)]
+	kernels.Normal(n, key, stream, step)
 	for r := 0; r < len(x); r += dim {
 		for j, free := range w.s.mask {
-			if !free {
-				continue
+			if free {
+				x[r+j] = min(max(x[r+j]-cfg.Alpha*g[r+j]+cfg.Sigma*n[r+j], lo), hi)
 			}
-			v := x[r+j] - cfg.Alpha*g[r+j] + cfg.Sigma*float32(w.rng.NormFloat64())
-			if cfg.Clamp {
-				v = min(max(v, -1), 1)
-			}
-			x[r+j] = v
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/kernels"
 	"github.com/ebm-project/ebm/nn"
 )
 
@@ -30,8 +31,11 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	if sd := float32(r.DataNoise); sd > 0 {
 		// JEM's data noise: real images seen with a little Gaussian pixel
 		// noise smooth the energy around the data.
-		for i := range t.x[:b*dim] {
-			t.x[i] += sd * float32(t.rng.NormFloat64())
+		key, stream := streams.DataNoise(r.Seed)
+		noise := t.noise[:b*dim]
+		kernels.Normal(noise, key, stream, step)
+		for i, n := range noise {
+			t.x[i] += sd * n
 		}
 	}
 	labels := t.ys // nil: unconditional chains

@@ -32,6 +32,7 @@ type Trainer struct {
 	evalWS  *nn.Workspace
 	emaWS   *nn.Workspace
 	x       []float32 // 2B x dim: the real batch, then the samples
+	noise   []float32 // B x dim: the data noise
 	y       []int
 	ys      []int // labels of the drawn buffer slots, for class-conditional chains
 	dl      []float32
@@ -80,6 +81,7 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 		t.emaWS = t.EMA.Model().NewParallelWorkspace(validationBatch, t.run, t.sampler.Workers())
 	}
 	t.x = make([]float32, 2*b*dim)
+	t.noise = make([]float32, b*dim)
 	t.y = make([]int, b)
 	if r.ClassCond && r.BufferSize > 0 {
 		t.ys = make([]int, b)

@@ -30,6 +30,8 @@ const (
 	sdotSig    = "k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32"
 	eluFwdSig  = "y, x *float32, n int, alpha float32"
 	eluBackSig = "dx, dy, y *float32, n int, alpha float32"
+	normalSig  = "dst *float32, groups int, first int, key uint64, stream uint32, ctr uint64"
+	noisySig   = "x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64"
 )
 
 // Register tiles of the SGEMM micro-kernels: MR rows of C, and NV vectors
@@ -63,11 +65,13 @@ var isas = []isa{
 		{"sgemm_avx512_amd64.s", sgemmAVX512, [][2]string{{"sgemmKernelAVX512", sgemmSig}}},
 		{"sdot_avx512_amd64.s", sdotAVX512, [][2]string{{"sdotKernelAVX512", sdotSig}}},
 		{"elu_avx512_amd64.s", eluAVX512, [][2]string{{"eluForwardAVX512", eluFwdSig}, {"eluBackwardAVX512", eluBackSig}}},
+		{"noise_avx512_amd64.s", noiseAVX512, [][2]string{{"normalAVX512", normalSig}, {"noisyStepAVX512", noisySig}}},
 	}},
 	{"avx2", "amd64", avx2MR, avx2NV * 8, []asmFile{
 		{"sgemm_avx2_amd64.s", sgemmAVX2, [][2]string{{"sgemmKernelAVX2", sgemmSig}}},
 		{"sdot_avx2_amd64.s", sdotAVX2, [][2]string{{"sdotKernelAVX2", sdotSig}}},
 		{"elu_avx2_amd64.s", eluAVX2, [][2]string{{"eluForwardAVX2", eluFwdSig}, {"eluBackwardAVX2", eluBackSig}}},
+		{"noise_avx2_amd64.s", noiseAVX2, [][2]string{{"normalAVX2", normalSig}, {"noisyStepAVX2", noisySig}}},
 	}},
 	{"neon", "arm64", neonMR, neonNV * 4, []asmFile{
 		{"sgemm_neon_arm64.s", sgemmNEON, [][2]string{{"sgemmKernelNEON", sgemmSig}}},

@@ -3,15 +3,46 @@
 // (TestStreamsNeverCollide checks it over the ranges stated here).
 //
 // A stream is either a PCG seeded with two words, rand.NewPCG(a, b), or a
-// Langevin round: langevin.Sampler.Run(..., round) derives each shard's PCG
-// from (seed, round, shard) by splitmix, so distinct rounds of one sampler
-// draw distinct noise. Streams only need to be distinct within one context
-// (a training run, one `ebm sample`, one evaluation); every context starts
-// from its own --seed.
+// Langevin round: langevin.Sampler.Run(..., round) draws shard s's starting
+// noise from the PCG ShardSeed(seed, round, s) and its SGLD noise from the
+// Philox stream LangevinNoise(seed, round, s) (kernels.Normal), so distinct
+// rounds of one sampler draw distinct noise. Streams only need to be
+// distinct within one context (a training run, one `ebm sample`, one
+// evaluation); every context starts from its own --seed.
 //
 // The numbers are those the committed results were made with: changing one
 // changes every figure measured since.
 package streams
+
+// splitmix is SplitMix64's output function: a bijection of 64-bit words
+// that scatters nearby inputs.
+func splitmix(z uint64) uint64 {
+	z += 0x9e3779b97f4a7c15
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9
+	z = (z ^ (z >> 27)) * 0x94d049bb133111eb
+	return z ^ (z >> 31)
+}
+
+// ShardSeed seeds the PCG of shard s's starting noise in a round.
+func ShardSeed(seed, round, shard uint64) (uint64, uint64) {
+	return splitmix(seed ^ splitmix(round)), splitmix(shard + 0x9e3779b97f4a7c15*splitmix(round+1))
+}
+
+// LangevinNoise is the Philox key and stream of shard s's SGLD noise in a
+// round; the step within the round is the counter. The key is a bijection
+// of the round (for one seed), and shards are streams below DataStream, so
+// no two (round, shard, step) share a counter.
+func LangevinNoise(seed, round uint64, shard int) (key uint64, stream uint32) {
+	return splitmix(seed ^ splitmix(round)), uint32(shard)
+}
+
+// DataNoise is the Philox key and stream of a training step's data noise;
+// the step is the counter. Its stream is above every shard's.
+func DataNoise(seed uint64) (key uint64, stream uint32) { return splitmix(seed ^ 0xb0ff), DataStream }
+
+// DataStream is the Philox stream of data noise: a shard's stream number
+// never reaches it.
+const DataStream = 0xffffffff
 
 // Training run: PCG streams rand.NewPCG(seed, key). The keys differ in
 // their low byte: 0x6c, 0x66, 0x5e, and 0xd1..0xff or 0x00..0x34 for

@@ -49,4 +49,20 @@ func TestStreamsNeverCollide(t *testing.T) {
 	}
 	require.Len(t, rounds, 3+MaxFrames)
 	require.NotEqual(t, uint64(OODNoise), uint64(InpaintNoise))
+
+	// Philox streams of one run: the SGLD noise of every round's shards,
+	// keyed by the round, and the data noise on a stream of its own.
+	keys := map[uint64]uint64{}
+	for r := uint64(0); r < 100000; r++ {
+		k, s := LangevinNoise(1, r, 7)
+		require.Equal(t, uint32(7), s)
+		if prev, ok := keys[k]; ok {
+			t.Fatalf("rounds %d and %d share the key %x", prev, r, k)
+		}
+		keys[k] = r
+	}
+	_, s := DataNoise(1)
+	require.Equal(t, uint32(DataStream), s)
+	_, shardStream := LangevinNoise(1, 0, 1<<20)
+	require.Less(t, shardStream, s, "a shard's stream stays below the data's")
 }
