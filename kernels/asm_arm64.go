@@ -23,3 +23,13 @@ func eluForwardNEON(y, x *float32, n int, alpha float32)
 //
 //go:noescape
 func eluBackwardNEON(dx, dy, y *float32, n int, alpha float32)
+
+// normalNEON is in noise_neon_arm64.s.
+//
+//go:noescape
+func normalNEON(dst *float32, groups int, first int, key uint64, stream uint32, ctr uint64)
+
+// noisyStepNEON is in noise_neon_arm64.s.
+//
+//go:noescape
+func noisyStepNEON(x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64)

@@ -18,8 +18,6 @@ var neonImpl = register(&impl{
 		}
 		eluForwardGeneric(y[n:], x[n:], alpha)
 	},
-	normal:    normalGeneric,
-	noisyStep: noisyStepGeneric,
 	eluBwd: func(dx, dy, y []float32, alpha float32) {
 		n := len(y) &^ 3
 		if n > 0 {
@@ -28,3 +26,5 @@ var neonImpl = register(&impl{
 		eluBackwardGeneric(dx[n:], dy[n:], y[n:], alpha)
 	},
 })
+
+func init() { neonImpl.normal, neonImpl.noisyStep = vectorNoise(normalNEON, noisyStepNEON) }

@@ -76,6 +76,7 @@ var isas = []isa{
 	{"neon", "arm64", neonMR, neonNV * 4, []asmFile{
 		{"sgemm_neon_arm64.s", sgemmNEON, [][2]string{{"sgemmKernelNEON", sgemmSig}}},
 		{"elu_neon_arm64.s", eluNEON, [][2]string{{"eluForwardNEON", eluFwdSig}, {"eluBackwardNEON", eluBackSig}}},
+		{"noise_neon_arm64.s", noiseNEON, [][2]string{{"normalNEON", normalSig}, {"noisyStepNEON", noisySig}}},
 	}},
 }
 
