@@ -20,4 +20,6 @@ print(f"\nms per iteration: ebm {o['iter_ms']:.1f} ({o['kernels']}, {o['workers'
       f"PyTorch {t['torch']} original loop {t['original_iter_ms']:.1f}, tuned loop {t['tuned_iter_ms']:.1f}")
 print(f"speed-up: {t['original_iter_ms'] / o['iter_ms']:.2f}x over the original loop, "
       f"{t['tuned_iter_ms'] / o['iter_ms']:.2f}x over the tuned loop")
+print(f"ebm: {o['gflops']:.0f} GFLOP/s of products, {o['peak_ratio']:.2f} of the {o['peak_gflops']:.0f} GFLOP/s SGEMM peak; "
+      f"1 worker {o['iter_ms_1worker']:.1f} ms, {o['workers']} workers {o['speedup_over_1worker']:.2f}x faster")
 PY

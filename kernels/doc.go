@@ -1,6 +1,7 @@
-// Package kernels is single-precision matrix multiplication (SGEMM) and
-// the ELU activation in pure Go with hand-written SIMD assembly: what an
-// MLP's forward and backward passes spend their time in.
+// Package kernels is single-precision matrix multiplication (SGEMM), the
+// ELU activation and Gaussian noise in pure Go with hand-written SIMD
+// assembly: what an MLP's forward and backward passes and Langevin
+// dynamics spend their time in.
 //
 // # Use
 //
@@ -9,8 +10,12 @@
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major slices, op(X)
 // being X or its transpose, with any strides; it runs on the calling
 // goroutine (SgemmParallel splits a large product over several).
-// EluForward and EluBackward apply ELU and its derivative. Arguments are
-// checked; a bad one is a *GemmError or a plain error, never a panic.
+// EluForward and EluBackward apply ELU and its derivative. Normal draws
+// standard normal values from the counter-based generator Philox4x32-10
+// with the Box-Muller transform, any part of a stream on its own; NoisyStep
+// is one Langevin step, x - alpha*g + sigma*noise clamped, in one pass.
+// Arguments are checked; a bad one is a *GemmError or a plain error, never
+// a panic.
 //
 // # Implementations
 //

@@ -4,10 +4,11 @@
 //	x_{t+1} = x_t - alpha * grad_x E(x_t) + sigma * eps,  eps ~ N(0, I)
 //
 // Chains are independent, so a batch is cut into fixed-size shards that
-// workers run in parallel, each with its own scratch buffers and a random
-// stream derived from (seed, round, shard). The shards, not the workers,
-// decide the arithmetic: a seed gives bit-identical samples whatever the
-// number of workers or GOMAXPROCS.
+// workers run in parallel, each with its own scratch buffers and random
+// streams derived from (seed, round, shard): the step's noise comes from
+// kernels.NoisyStep's counter-based generator, with the step as the
+// counter. The shards, not the workers, decide the arithmetic: a seed gives
+// bit-identical samples whatever the number of workers or GOMAXPROCS.
 package langevin
 
 import (

@@ -36,7 +36,7 @@ func writeFileAtomic(path string, write func(io.Writer) error) error {
 	if err := f.Chmod(0o644); err != nil {
 		return fail(err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
+	w := bufio.NewWriterSize(f, 64<<10)
 	if err := write(w); err != nil {
 		return fail(err)
 	}

@@ -185,7 +185,7 @@ func (t *Trainer) runEpoch(ctx context.Context, h Hooks) (EpochMetrics, error) {
 	m := EpochMetrics{Epoch: p.Epoch, TrainLoss: p.SumLoss / n, TrainCE: p.SumCE / n, EReal: p.SumER / n,
 		ESample: p.SumES / n, ValLoss: valLoss, ValAcc: valAcc}
 	if t.EMA != nil {
-		if m.ValLossEMA, m.ValAccEMA, err = Validation(t.EMA.Model(), t.emaWS, t.Test); err != nil {
+		if m.ValLossEMA, m.ValAccEMA, err = validation(t.EMA.Model(), t.emaWS, t.Test, t.valX); err != nil {
 			return EpochMetrics{}, err
 		}
 	}

@@ -27,20 +27,30 @@ type snapshot struct {
 	p            Progress // the buffer is not kept: a rollback restarts it from noise
 }
 
+// takeSnapshot copies the state into the snapshot, reusing its arrays: a
+// snapshot an epoch would otherwise leave 15 MB of garbage each time.
 func (t *Trainer) takeSnapshot() {
-	clone := func(src [][]float32) [][]float32 {
-		out := make([][]float32, len(src))
-		for i, s := range src {
-			out[i] = append([]float32(nil), s...)
+	copyInto := func(dst *[][]float32, src [][]float32) {
+		if len(*dst) != len(src) {
+			*dst = make([][]float32, len(src))
 		}
-		return out
+		for i, s := range src {
+			(*dst)[i] = append((*dst)[i][:0], s...)
+		}
 	}
-	s := &snapshot{params: clone(t.Model.Params()), m: clone(t.Opt.M), v: clone(t.Opt.V), adamT: t.Opt.T, p: t.Progress}
+	if t.snap == nil {
+		t.snap = &snapshot{}
+	}
+	s := t.snap
+	copyInto(&s.params, t.Model.Params())
+	copyInto(&s.m, t.Opt.M)
+	copyInto(&s.v, t.Opt.V)
+	s.adamT, s.p = t.Opt.T, t.Progress
 	if t.EMA != nil {
-		s.ema, s.emaN = clone(t.EMA.Params()), t.EMA.N
+		copyInto(&s.ema, t.EMA.Params())
+		s.emaN = t.EMA.N
 	}
-	s.p.History = append([]EpochMetrics(nil), t.Progress.History...)
-	t.snap = s
+	s.p.History = append(s.p.History[:0:0], t.Progress.History...)
 }
 
 // rollback restores the last snapshot, halves the learning rate and restarts

@@ -12,14 +12,18 @@ const validationBatch = 256
 // Validation returns the mean cross-entropy and the accuracy of the
 // trainer's model on d.
 func (t *Trainer) Validation(d *mnist.Dataset) (loss, acc float64, err error) {
-	return Validation(t.Model, t.evalWS, d)
+	return validation(t.Model, t.evalWS, d, t.valX)
 }
 
 // Validation returns the mean cross-entropy and the accuracy of m on d.
 func Validation(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (loss, acc float64, err error) {
+	return validation(m, ws, d, make([]float32, ws.MaxBatch()*m.In()))
+}
+
+// validation is Validation with x, room for a batch of images as floats.
+func validation(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset, x []float32) (loss, acc float64, err error) {
 	out, dim := m.Out(), m.In()
 	correct := 0
-	x := make([]float32, ws.MaxBatch()*dim) // a batch of images as floats
 	for lo := 0; lo < d.N; lo += ws.MaxBatch() {
 		n := min(ws.MaxBatch(), d.N-lo)
 		for i := range n {
