@@ -22,4 +22,12 @@ print(f"speed-up: {t['original_iter_ms'] / o['iter_ms']:.2f}x over the original 
       f"{t['tuned_iter_ms'] / o['iter_ms']:.2f}x over the tuned loop")
 print(f"ebm: {o['gflops']:.0f} GFLOP/s of products, {o['peak_ratio']:.2f} of the {o['peak_gflops']:.0f} GFLOP/s SGEMM peak; "
       f"1 worker {o['iter_ms_1worker']:.1f} ms, {o['workers']} workers {o['speedup_over_1worker']:.2f}x faster")
+# Amdahl: a speed-up S on W workers means a share s = (W/S - 1)/(W - 1) of the
+# 1-worker time did not shrink (serial sections and the workers slowing each
+# other down, together).
+w, sp = o['workers'], o['speedup_over_1worker']
+if w > 1:
+    s = (w / sp - 1) / (w - 1)
+    pred = ", ".join(f"{n} cores {1 / (s + (1 - s) / n):.1f}x" for n in (8, 16, 64))
+    print(f"serial fraction {s:.3f}; Amdahl's law with it: {pred}")
 PY

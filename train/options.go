@@ -14,7 +14,7 @@ type Options struct {
 	Download    bool   `json:"download" help:"download missing MNIST files from the public mirrors"`
 	OutDir      string `json:"out_dir" help:"run folder: checkpoint, metrics, images, log"`
 	LogFile     string `json:"log_file" help:"log file, relative to --out_dir unless absolute"`
-	Workers     int    `json:"workers" help:"Langevin worker goroutines (0: one per core); results do not depend on it"`
+	Workers     int    `json:"workers" help:"worker goroutines for the Langevin chains and the training step (0: one per core); results do not depend on it"`
 	SampleEvery int    `json:"sample_every" help:"write a grid of samples every N epochs"`
 }
 

@@ -42,7 +42,7 @@ type Trainer struct {
 }
 
 // NewTrainer builds a fresh model for r on the given data, with workers
-// Langevin workers (0: one per core).
+// workers, the pool of the chains and of the step (0: one per core).
 func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *slog.Logger) (*Trainer, error) {
 	if err := r.Validate(); err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 // Close stops the sampler's workers.
 func (t *Trainer) Close() { t.sampler.Close() }
 
-// Workers is the number of Langevin workers the trainer runs.
+// Workers is the number of workers in the trainer's pool.
 func (t *Trainer) Workers() int { return t.sampler.Workers() }
 
 // epochOrder is the shuffled order of one epoch, a function of (seed, epoch)

@@ -27,7 +27,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	iters := fs.Int("iters", 20, "timed iterations")
 	warmup := fs.Int("warmup", 3, "untimed iterations first")
-	workers := fs.Int("workers", 0, "Langevin workers (0: one per core)")
+	workers := fs.Int("workers", 0, "workers for the chains and the training step (0: one per core)")
 	steps := fs.Int("langevin_steps", 50, "Langevin steps per iteration")
 	batch := fs.Int("batch_size", 64, "batch size")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations on all workers to this file")
