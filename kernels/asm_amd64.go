@@ -4,16 +4,23 @@
 
 package kernels
 
-// Register tiles of the SGEMM micro-kernels: rows and columns of C.
+// Register tiles of the GEMM micro-kernels: rows and columns of C (D: DGEMM).
 const (
-	avx512MR, avx512NR = 8, 32
-	avx2MR, avx2NR     = 6, 16
+	avx512MR, avx512NR   = 8, 32
+	avx512DMR, avx512DNR = 8, 16
+	avx2MR, avx2NR       = 6, 16
+	avx2DMR, avx2DNR     = 6, 8
 )
 
 // sgemmKernelAVX512 is in sgemm_avx512_amd64.s.
 //
 //go:noescape
 func sgemmKernelAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+// dgemmKernelAVX512 is in dgemm_avx512_amd64.s.
+//
+//go:noescape
+func dgemmKernelAVX512(kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64)
 
 // sdotKernelAVX512 is in sdot_avx512_amd64.s.
 //
@@ -44,6 +51,11 @@ func noisyStepAVX512(x, grad *float32, groups int, first int, alpha, sigma, lo, 
 //
 //go:noescape
 func sgemmKernelAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+// dgemmKernelAVX2 is in dgemm_avx2_amd64.s.
+//
+//go:noescape
+func dgemmKernelAVX2(kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64)
 
 // sdotKernelAVX2 is in sdot_avx2_amd64.s.
 //

@@ -4,15 +4,21 @@
 
 package kernels
 
-// Register tiles of the SGEMM micro-kernels: rows and columns of C.
+// Register tiles of the GEMM micro-kernels: rows and columns of C (D: DGEMM).
 const (
-	neonMR, neonNR = 8, 8
+	neonMR, neonNR   = 8, 8
+	neonDMR, neonDNR = 8, 4
 )
 
 // sgemmKernelNEON is in sgemm_neon_arm64.s.
 //
 //go:noescape
 func sgemmKernelNEON(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+// dgemmKernelNEON is in dgemm_neon_arm64.s.
+//
+//go:noescape
+func dgemmKernelNEON(kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64)
 
 // eluForwardNEON is in elu_neon_arm64.s.
 //

@@ -7,13 +7,16 @@ import (
 	"testing"
 )
 
+// benchShape is a product m x k x n in a form: NN, NT, TN or TT.
+type benchShape struct {
+	form    string
+	m, k, n int
+}
+
 // benchShapes are m x k x n with the form nn uses them in: the MLP at batch
 // 64 and 256 (forward NN, input gradient NT, weight gradient TN) and large
 // squares.
-var benchShapes = []struct {
-	form    string
-	m, k, n int
-}{
+var benchShapes = []benchShape{
 	{"NN", 64, 784, 512}, {"NN", 64, 512, 512}, {"NN", 64, 512, 10},
 	{"NN", 256, 784, 512}, {"NN", 256, 512, 512}, {"NN", 256, 512, 10},
 	{"NT", 64, 512, 784}, {"NT", 64, 512, 512}, {"NT", 64, 10, 512},
@@ -23,13 +26,20 @@ var benchShapes = []struct {
 	{"NN", 1024, 1024, 1024}, {"NN", 2048, 2048, 2048},
 }
 
-func benchGemm(b *testing.B, im *impl, workers int, form string, m, k, n int) {
+// dgemmShapes: the squares float64 users multiply, the MLP's shapes at
+// batch 64 in each form.
+var dgemmShapes = []benchShape{
+	{"NN", 256, 256, 256}, {"NN", 1024, 1024, 1024}, {"NN", 2048, 2048, 2048},
+	{"NN", 64, 784, 512}, {"NN", 64, 512, 512}, {"NT", 64, 512, 784}, {"TN", 784, 64, 512},
+}
+
+func benchGemm[E Float](b *testing.B, im *gemmImpl[E], workers int, form string, m, k, n int) {
 	tA, tB := form[0] == 'T', form[1] == 'T'
 	rng := rand.New(rand.NewPCG(1, 1))
-	fill := func(n int) []float32 {
-		s := make([]float32, n)
+	fill := func(n int) []E {
+		s := make([]E, n)
 		for i := range s {
-			s[i] = float32(rng.NormFloat64())
+			s[i] = E(rng.NormFloat64())
 		}
 		return s
 	}
@@ -41,12 +51,10 @@ func benchGemm(b *testing.B, im *impl, workers int, form string, m, k, n int) {
 	if tB {
 		ldb = k
 	}
-	prev := active.Swap(im)
-	defer active.Store(prev)
 	b.ResetTimer()
 	for b.Loop() {
 		if workers > 1 {
-			_ = SgemmParallel(workers, tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
+			_ = gemmParallel(im, "gemm", workers, tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 		} else {
 			gemmWith(im, tA, tB, m, n, k, 1, a, lda, bb, ldb, 0, c, n)
 		}
@@ -55,20 +63,37 @@ func benchGemm(b *testing.B, im *impl, workers int, form string, m, k, n int) {
 }
 
 // BenchmarkSgemm is single-threaded: what a Langevin worker gets.
-func BenchmarkSgemm(b *testing.B) { benchAll(b, 1) }
+func BenchmarkSgemm(b *testing.B) {
+	benchAll(b, benchShapes, func(im *impl, b *testing.B, form string, m, k, n int) { benchGemm(b, im.sgemm, 1, form, m, k, n) })
+}
 
 // BenchmarkSgemmParallel splits each product across GOMAXPROCS goroutines.
-func BenchmarkSgemmParallel(b *testing.B) { benchAll(b, runtime.GOMAXPROCS(0)) }
+func BenchmarkSgemmParallel(b *testing.B) {
+	benchAll(b, benchShapes, func(im *impl, b *testing.B, form string, m, k, n int) {
+		benchGemm(b, im.sgemm, runtime.GOMAXPROCS(0), form, m, k, n)
+	})
+}
 
-func benchAll(b *testing.B, workers int) {
+// BenchmarkDgemm and BenchmarkDgemmParallel are the same in float64.
+func BenchmarkDgemm(b *testing.B) {
+	benchAll(b, dgemmShapes, func(im *impl, b *testing.B, form string, m, k, n int) { benchGemm(b, im.dgemm, 1, form, m, k, n) })
+}
+
+func BenchmarkDgemmParallel(b *testing.B) {
+	benchAll(b, dgemmShapes, func(im *impl, b *testing.B, form string, m, k, n int) {
+		benchGemm(b, im.dgemm, runtime.GOMAXPROCS(0), form, m, k, n)
+	})
+}
+
+func benchAll(b *testing.B, shapes []benchShape, run func(im *impl, b *testing.B, form string, m, k, n int)) {
 	for _, im := range registry {
 		b.Run(im.name, func(b *testing.B) {
 			if why := im.missing(); why != "" {
 				b.Skip(why)
 			}
-			for _, s := range benchShapes {
+			for _, s := range shapes {
 				b.Run(fmt.Sprintf("%s/%dx%dx%d", s.form, s.m, s.k, s.n), func(b *testing.B) {
-					benchGemm(b, im, workers, s.form, s.m, s.k, s.n)
+					run(im, b, s.form, s.m, s.k, s.n)
 				})
 			}
 		})

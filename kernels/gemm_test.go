@@ -5,21 +5,25 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/require"
 )
 
-// refSgemm is the scalar reference: the definition of the product, summed in
-// float64. It also returns, per element, the bound on the rounding error a
-// float32 evaluation may make: sum of |alpha*a*b| over k plus |beta*c|.
-func refSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) (out, mag []float64) {
+// refGemm is the scalar reference: the definition of the product, each dot
+// product summed by Dot2 (Ogita, Rump and Oishi: the error-free TwoProduct
+// and TwoSum, as if in twice float64's precision), so it is accurate well
+// beyond either precision under test. It also returns, per element, the
+// bound on the rounding error an evaluation in E may make: the sum of
+// |alpha*a*b| over k plus |beta*c|.
+func refGemm[E Float](transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) (out, mag []float64) {
 	out = make([]float64, m*n)
 	mag = make([]float64, m*n)
 	for i := range m {
 		for j := range n {
-			var s, sa float64
+			var s, comp, sa float64
 			for p := range k {
-				var av, bv float32
+				var av, bv E
 				if transA {
 					av = a[p*lda+i]
 				} else {
@@ -30,10 +34,16 @@ func refSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 				} else {
 					bv = b[p*ldb+j]
 				}
-				s += float64(av) * float64(bv)
-				sa += math.Abs(float64(av) * float64(bv))
+				x, y := float64(av), float64(bv)
+				prod := x * y
+				prodErr := math.FMA(x, y, -prod)
+				sum := s + prod
+				bb := sum - s
+				sumErr := (s - (sum - bb)) + (prod - bb)
+				s, comp = sum, comp+prodErr+sumErr
+				sa += math.Abs(prod)
 			}
-			r := float64(alpha) * s
+			r := float64(alpha) * (s + comp)
 			g := math.Abs(float64(alpha)) * sa
 			if beta != 0 {
 				r += float64(beta) * float64(c[i*ldc+j])
@@ -45,40 +55,40 @@ func refSgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 	return out, mag
 }
 
-const sentinel = float32(-7777.25)
+const sentinel = -7777.25
 
 // operand is a stored matrix of rows x cols with stride cols+pad, surrounded
 // by sentinel guards, so writes outside it can be detected.
-type operand struct {
-	buf        []float32
+type operand[E Float] struct {
+	buf        []E
 	off, ld    int
 	rows, cols int
 }
 
 const guard = 19
 
-func newOperand(rng *rand.Rand, rows, cols, pad int) *operand {
+func newOperand[E Float](rng *rand.Rand, rows, cols, pad int) *operand[E] {
 	ld := max(1, cols+pad)
 	n := 0
 	if rows > 0 {
 		n = (rows-1)*ld + cols
 	}
-	o := &operand{buf: make([]float32, n+2*guard), off: guard, ld: ld, rows: rows, cols: cols}
+	o := &operand[E]{buf: make([]E, n+2*guard), off: guard, ld: ld, rows: rows, cols: cols}
 	for i := range o.buf {
 		o.buf[i] = sentinel
 	}
 	for i := range rows {
 		for j := range cols {
-			o.buf[guard+i*ld+j] = float32(rng.NormFloat64())
+			o.buf[guard+i*ld+j] = E(rng.NormFloat64())
 		}
 	}
 	return o
 }
 
-func (o *operand) data() []float32 { return o.buf[o.off : len(o.buf)-guard] }
+func (o *operand[E]) data() []E { return o.buf[o.off : len(o.buf)-guard] }
 
 // checkGuards fails if anything outside the rows x cols view changed.
-func (o *operand) checkGuards(t *testing.T, what string) {
+func (o *operand[E]) checkGuards(t *testing.T, what string) {
 	t.Helper()
 	inside := func(idx int) bool {
 		idx -= o.off
@@ -98,7 +108,7 @@ func (o *operand) checkGuards(t *testing.T, what string) {
 type gemmCase struct {
 	tA, tB      bool
 	m, n, k     int
-	alpha, beta float32
+	alpha, beta float64
 	pad         int
 }
 
@@ -108,8 +118,9 @@ func (g gemmCase) String() string {
 }
 
 // runGemmCase checks one product against the reference: values within
-// rounding (|err| <= 2k*eps*magnitude), guards intact, inputs unchanged.
-func runGemmCase(t *testing.T, im *impl, g gemmCase, rng *rand.Rand) {
+// rounding (|err| <= 2k*eps*magnitude, eps of E), guards intact, inputs
+// unchanged.
+func runGemmCase[E Float](t *testing.T, im *gemmImpl[E], g gemmCase, rng *rand.Rand) {
 	t.Helper()
 	ar, ac := g.m, g.k
 	if g.tA {
@@ -119,27 +130,28 @@ func runGemmCase(t *testing.T, im *impl, g gemmCase, rng *rand.Rand) {
 	if g.tB {
 		br, bc = g.n, g.k
 	}
-	A := newOperand(rng, ar, ac, g.pad)
-	B := newOperand(rng, br, bc, g.pad+1)
-	C := newOperand(rng, g.m, g.n, g.pad+2)
+	A := newOperand[E](rng, ar, ac, g.pad)
+	B := newOperand[E](rng, br, bc, g.pad+1)
+	C := newOperand[E](rng, g.m, g.n, g.pad+2)
 	if g.beta == 0 {
 		// C must not be read when beta is 0: NaN there must not leak.
 		for i := range g.m {
 			for j := range g.n {
-				C.buf[C.off+i*C.ld+j] = float32(math.NaN())
+				C.buf[C.off+i*C.ld+j] = E(math.NaN())
 			}
 		}
 	}
-	a0 := append([]float32(nil), A.buf...)
-	b0 := append([]float32(nil), B.buf...)
-	want, mag := refSgemm(g.tA, g.tB, g.m, g.n, g.k, g.alpha, A.data(), A.ld, B.data(), B.ld, g.beta, C.data(), C.ld)
-	require.NoError(t, checkGemm(g.tA, g.tB, g.m, g.n, g.k, A.data(), A.ld, B.data(), B.ld, C.data(), C.ld))
-	gemmWith(im, g.tA, g.tB, g.m, g.n, g.k, g.alpha, A.data(), A.ld, B.data(), B.ld, g.beta, C.data(), C.ld)
-	eps := float64(math.Nextafter32(1, 2) - 1)
+	a0 := append([]E(nil), A.buf...)
+	b0 := append([]E(nil), B.buf...)
+	alpha, beta := E(g.alpha), E(g.beta)
+	want, mag := refGemm(g.tA, g.tB, g.m, g.n, g.k, alpha, A.data(), A.ld, B.data(), B.ld, beta, C.data(), C.ld)
+	require.NoError(t, checkGemm("gemm", g.tA, g.tB, g.m, g.n, g.k, A.data(), A.ld, B.data(), B.ld, C.data(), C.ld))
+	gemmWith(im, g.tA, g.tB, g.m, g.n, g.k, alpha, A.data(), A.ld, B.data(), B.ld, beta, C.data(), C.ld)
+	eps := epsilon[E]()
 	for i := range g.m {
 		for j := range g.n {
 			got := float64(C.buf[C.off+i*C.ld+j])
-			tol := 2*float64(g.k+2)*eps*mag[i*g.n+j] + 1e-30
+			tol := 2*float64(g.k+2)*eps*mag[i*g.n+j] + 1e-300
 			if d := math.Abs(got - want[i*g.n+j]); !(d <= tol) {
 				t.Fatalf("%v: C[%d][%d] = %v, want %v (|diff| %.3g > tol %.3g)", g, i, j, got, want[i*g.n+j], d, tol)
 			}
@@ -167,76 +179,150 @@ func boundaries(tile int, blocks ...int) []int {
 	return out
 }
 
-func TestSgemmMatchesReference(t *testing.T) {
+// epsilon is the unit roundoff's double, 2^-23 or 2^-52: the gap above 1 in E.
+func epsilon[E Float]() float64 {
+	var z E
+	if unsafe.Sizeof(z) == 4 {
+		return float64(math.Nextafter32(1, 2) - 1)
+	}
+	return math.Nextafter(1, 2) - 1
+}
+
+// forEachGemm runs f once per implementation and precision: the sgemm and
+// dgemm subtests of each implementation the CPU runs.
+func forEachGemm(t *testing.T, f32 func(*testing.T, *gemmImpl[float32]), f64 func(*testing.T, *gemmImpl[float64])) {
 	forEachImpl(t, func(t *testing.T, im *impl) {
-		rng := rand.New(rand.NewPCG(1, 2))
-		forms := [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}
-		scalars := [][2]float32{{1, 0}, {1, 1}, {-0.7, 0.3}, {0, 0.5}, {0, 0}, {2, -1}}
-		// Every tile edge in m and n, every scalar pair, every form, small k.
-		for _, f := range forms {
-			for _, m := range boundaries(im.mr) {
-				for _, n := range boundaries(im.nr) {
-					for si, s := range scalars {
-						k := []int{0, 1, 3, 17}[(m+n+si)%4]
-						runGemmCase(t, im, gemmCase{f[0], f[1], m, n, k, s[0], s[1], (m + n) % 3}, rng)
-					}
+		t.Run("sgemm", func(t *testing.T) { f32(t, im.sgemm) })
+		t.Run("dgemm", func(t *testing.T) { f64(t, im.dgemm) })
+	})
+}
+
+var forms = [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}}
+
+// Every tile edge in m and n, every scalar pair, every form, small k; then
+// the cache-block edges: k around kcBlock, m around mcBlock and the direct-B
+// threshold, n around ncBlock.
+func sweepGemm[E Float](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	scalars := [][2]float64{{1, 0}, {1, 1}, {-0.7, 0.3}, {0, 0.5}, {0, 0}, {2, -1}}
+	for _, f := range forms {
+		for _, m := range boundaries(im.mr) {
+			for _, n := range boundaries(im.nr) {
+				for si, s := range scalars {
+					k := []int{0, 1, 3, 17}[(m+n+si)%4]
+					runGemmCase(t, im, gemmCase{f[0], f[1], m, n, k, s[0], s[1], (m + n) % 3}, rng)
 				}
 			}
 		}
-		// Cache-block edges: k around kcBlock, m around mcBlock and the
-		// direct-B threshold, n around ncBlock.
-		for _, f := range forms {
-			for _, k := range boundaries(im.mr, kcBlock, 2*kcBlock) {
-				runGemmCase(t, im, gemmCase{f[0], f[1], im.mr + 1, im.nr + 3, k, 1.5, 0.5, 1}, rng)
-			}
-			for _, m := range []int{directMaxM, directMaxM + 1, mcBlock - 1, mcBlock + 1} {
-				runGemmCase(t, im, gemmCase{f[0], f[1], m, 2*im.nr + 1, 40, 1, 1, 3}, rng)
-			}
-			runGemmCase(t, im, gemmCase{f[0], f[1], 3, ncBlock + im.nr + 1, 9, 1, 0, 0}, rng)
+	}
+	for _, f := range forms {
+		for _, k := range boundaries(im.mr, kcBlock, 2*kcBlock) {
+			runGemmCase(t, im, gemmCase{f[0], f[1], im.mr + 1, im.nr + 3, k, 1.5, 0.5, 1}, rng)
 		}
-	})
+		for _, m := range []int{directMaxM, directMaxM + 1, mcBlock - 1, mcBlock + 1} {
+			runGemmCase(t, im, gemmCase{f[0], f[1], m, 2*im.nr + 1, 40, 1, 1, 3}, rng)
+		}
+		runGemmCase(t, im, gemmCase{f[0], f[1], 3, ncBlock + im.nr + 1, 9, 1, 0, 0}, rng)
+	}
+}
+
+func TestGemmMatchesReference(t *testing.T) {
+	forEachGemm(t, sweepGemm[float32], sweepGemm[float64])
+}
+
+// With small integers every partial sum is exact in either precision, so
+// the product must equal the integer result exactly, in every form and
+// across the k block edge.
+func exactGemm[E Float](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(21, 22))
+	for _, f := range forms {
+		for _, s := range [][3]int{{im.mr + 1, kcBlock + 3, 2*im.nr + 1}, {2*im.mr - 1, 3, im.nr - 1}, {directMaxM + 3, 2*kcBlock + 1, 7}} {
+			m, k, n := s[0], s[1], s[2]
+			ints := func(r, c int) ([]E, int) {
+				v := make([]E, r*c)
+				for i := range v {
+					v[i] = E(rng.IntN(17) - 8)
+				}
+				return v, c
+			}
+			a, lda := ints(m, k)
+			if f[0] {
+				a, lda = ints(k, m)
+			}
+			b, ldb := ints(k, n)
+			if f[1] {
+				b, ldb = ints(n, k)
+			}
+			c, _ := ints(m, n)
+			want, _ := refGemm(f[0], f[1], m, n, k, 2, a, lda, b, ldb, -1, c, n)
+			gemmWith(im, f[0], f[1], m, n, k, 2, a, lda, b, ldb, -1, c, n)
+			for i, w := range want {
+				require.Equal(t, w, float64(c[i]), "%v %v: element %d", f, s, i)
+			}
+		}
+	}
+}
+
+func TestGemmExactOnIntegers(t *testing.T) {
+	forEachGemm(t, exactGemm[float32], exactGemm[float64])
 }
 
 // The MLP's own shapes, as nn calls them.
-func TestSgemmMLPShapes(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, im *impl) {
-		rng := rand.New(rand.NewPCG(3, 4))
-		for _, s := range [][3]int{{64, 784, 512}, {32, 512, 512}, {64, 512, 10}} {
+func mlpShapes[E Float](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, s := range [][3]int{{64, 784, 512}, {32, 512, 512}, {64, 512, 10}} {
+		m, k, n := s[0], s[1], s[2]
+		runGemmCase(t, im, gemmCase{false, false, m, n, k, 1, 1, 0}, rng)     // X*W + bias already in C
+		runGemmCase(t, im, gemmCase{false, true, m, k, n, 1, 0, 0}, rng)      // dY*W^T
+		runGemmCase(t, im, gemmCase{true, false, k, n, m, 1, 0, 0}, rng)      // X^T*dY
+		runGemmCase(t, im, gemmCase{true, false, k, n, m, -0.5, 0.9, 0}, rng) // accumulating gradients
+	}
+}
+
+func TestGemmMLPShapes(t *testing.T) {
+	forEachGemm(t, mlpShapes[float32], mlpShapes[float64])
+}
+
+// The parallel split computes each element exactly as the serial product
+// does (the same tiles, the same k order), in every form.
+func parallelMatchesSerial[E Float](t *testing.T, serial, parallel func(tA, tB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) error) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, f := range forms {
+		for _, s := range [][3]int{{256, 512, 512}, {2, 300, 700}, {300, 100, 7}} {
 			m, k, n := s[0], s[1], s[2]
-			runGemmCase(t, im, gemmCase{false, false, m, n, k, 1, 1, 0}, rng)     // X*W + bias already in C
-			runGemmCase(t, im, gemmCase{false, true, m, k, n, 1, 0, 0}, rng)      // dY*W^T
-			runGemmCase(t, im, gemmCase{true, false, k, n, m, 1, 0, 0}, rng)      // X^T*dY
-			runGemmCase(t, im, gemmCase{true, false, k, n, m, -0.5, 0.9, 0}, rng) // accumulating gradients
+			ar, ac, br, bc := m, k, k, n
+			if f[0] {
+				ar, ac = k, m
+			}
+			if f[1] {
+				br, bc = n, k
+			}
+			A := newOperand[E](rng, ar, ac, 0)
+			B := newOperand[E](rng, br, bc, 0)
+			C1 := newOperand[E](rng, m, n, 0)
+			C2 := newOperand[E](rng, m, n, 0)
+			copy(C2.buf, C1.buf)
+			require.NoError(t, serial(f[0], f[1], m, n, k, 1, A.data(), A.ld, B.data(), B.ld, 0.5, C1.data(), C1.ld))
+			require.NoError(t, parallel(f[0], f[1], m, n, k, 1, A.data(), A.ld, B.data(), B.ld, 0.5, C2.data(), C2.ld))
+			require.Equal(t, C1.buf, C2.buf, "%v %v", f, s)
 		}
+	}
+}
+
+func TestGemmParallelMatchesSerial(t *testing.T) {
+	t.Run("sgemm", func(t *testing.T) {
+		parallelMatchesSerial(t, Sgemm, func(tA, tB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) error {
+			return SgemmParallel(3, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		})
+	})
+	t.Run("dgemm", func(t *testing.T) {
+		parallelMatchesSerial(t, Dgemm, func(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) error {
+			return DgemmParallel(3, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		})
 	})
 }
 
-func TestSgemmParallelMatchesSerial(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, s := range [][3]int{{256, 512, 512}, {2, 300, 700}, {300, 100, 7}} {
-		m, k, n := s[0], s[1], s[2]
-		A := newOperand(rng, m, k, 0)
-		B := newOperand(rng, k, n, 0)
-		C1 := newOperand(rng, m, n, 0)
-		C2 := newOperand(rng, m, n, 0)
-		copy(C2.buf, C1.buf)
-		require.NoError(t, Sgemm(false, false, m, n, k, 1, A.data(), A.ld, B.data(), B.ld, 0.5, C1.data(), C1.ld))
-		require.NoError(t, SgemmParallel(3, false, false, m, n, k, 1, A.data(), A.ld, B.data(), B.ld, 0.5, C2.data(), C2.ld))
-		require.InDeltaSlice(t, toF64(C1.data()), toF64(C2.data()), 1e-3, "%v", s)
-		C2.checkGuards(t, "parallel C")
-	}
-}
-
-func toF64(s []float32) []float64 {
-	out := make([]float64, len(s))
-	for i, v := range s {
-		out[i] = float64(v)
-	}
-	return out
-}
-
-func TestSgemmRejectsBadArguments(t *testing.T) {
-	a := make([]float32, 6)
+func TestGemmRejectsBadArguments(t *testing.T) {
 	cases := []struct {
 		name           string
 		m, n, k        int
@@ -253,50 +339,68 @@ func TestSgemmRejectsBadArguments(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			err := Sgemm(c.transA, c.transB, c.m, c.n, c.k, 1, a[:c.la], c.lda, make([]float32, c.lb), c.ldb, 0, make([]float32, c.lc), c.ldc)
 			var ge *GemmError
+			err := Sgemm(c.transA, c.transB, c.m, c.n, c.k, 1, make([]float32, c.la), c.lda, make([]float32, c.lb), c.ldb, 0, make([]float32, c.lc), c.ldc)
 			require.ErrorAs(t, err, &ge)
 			require.Equal(t, c.wantArg, ge.Arg)
+			require.Equal(t, "sgemm", ge.Routine)
+			err = Dgemm(c.transA, c.transB, c.m, c.n, c.k, 1, make([]float64, c.la), c.lda, make([]float64, c.lb), c.ldb, 0, make([]float64, c.lc), c.ldc)
+			require.ErrorAs(t, err, &ge)
+			require.Equal(t, c.wantArg, ge.Arg)
+			require.ErrorContains(t, err, "kernels: dgemm: ")
 		})
 	}
 	require.NoError(t, Sgemm(false, false, 0, 0, 0, 1, nil, 1, nil, 1, 0, nil, 1), "empty product")
+	require.NoError(t, Dgemm(false, false, 0, 0, 0, 1, nil, 1, nil, 1, 0, nil, 1), "empty product")
 }
 
-func FuzzSgemm(f *testing.F) {
+func fuzzGemm(f *testing.F, run func(t *testing.T, g gemmCase, rng *rand.Rand)) {
 	f.Add(uint8(3), uint8(5), uint8(7), uint8(0), uint8(1), uint64(1))
 	f.Add(uint8(9), uint8(33), uint8(1), uint8(3), uint8(2), uint64(2))
 	f.Fuzz(func(t *testing.T, m, n, k, form, pad uint8, seed uint64) {
-		g := gemmCase{form&1 != 0, form&2 != 0, int(m % 70), int(n % 70), int(k), 1, float32(seed%3) * 0.5, int(pad % 4)}
-		runGemmCase(t, active.Load(), g, rand.New(rand.NewPCG(seed, 9)))
+		g := gemmCase{form&1 != 0, form&2 != 0, int(m % 70), int(n % 70), int(k), 1, float64(seed%3) * 0.5, int(pad % 4)}
+		run(t, g, rand.New(rand.NewPCG(seed, 9)))
 	})
+}
+
+func FuzzSgemm(f *testing.F) {
+	fuzzGemm(f, func(t *testing.T, g gemmCase, rng *rand.Rand) { runGemmCase(t, active.Load().sgemm, g, rng) })
+}
+
+func FuzzDgemm(f *testing.F) {
+	fuzzGemm(f, func(t *testing.T, g gemmCase, rng *rand.Rand) { runGemmCase(t, active.Load().dgemm, g, rng) })
 }
 
 // Narrow products (n <= dotMaxN, op(A) row-major) take the dot-product path
 // where an implementation has one: every n, odd m, k around the vector width.
-func TestSgemmNarrowProducts(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, im *impl) {
-		rng := rand.New(rand.NewPCG(11, 12))
-		for n := 1; n <= dotMaxN+1; n++ {
-			for _, m := range []int{1, 2, 3, 5} {
-				for _, k := range []int{1, 15, 16, 17, 33, 300} {
-					for _, tB := range []bool{false, true} {
-						runGemmCase(t, im, gemmCase{false, tB, m, n, k, 0.5, float32(n%3) * 0.5, (m + k) % 3}, rng)
-					}
+func narrowProducts[E Float](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for n := 1; n <= dotMaxN+1; n++ {
+		for _, m := range []int{1, 2, 3, 5} {
+			for _, k := range []int{1, 15, 16, 17, 33, 300} {
+				for _, tB := range []bool{false, true} {
+					runGemmCase(t, im, gemmCase{false, tB, m, n, k, 0.5, float64(n%3) * 0.5, (m + k) % 3}, rng)
 				}
 			}
 		}
-	})
+	}
+}
+
+func TestGemmNarrowProducts(t *testing.T) {
+	forEachGemm(t, narrowProducts[float32], narrowProducts[float64])
 }
 
 // Narrow transposed-A products (the weight gradient of a 10-class layer)
 // run as C^T = B^T*A: every n up to the threshold, m around the chunk.
-func TestSgemmNarrowTransposedA(t *testing.T) {
-	forEachImpl(t, func(t *testing.T, im *impl) {
-		rng := rand.New(rand.NewPCG(15, 16))
-		for _, n := range []int{1, 2, 7, 10, dotMaxN, dotMaxN + 1} {
-			for _, m := range []int{2*im.nr - 1, 2 * im.nr, 100, swapChunk + 3} {
-				runGemmCase(t, im, gemmCase{true, false, m, n, 33, 1, float32(n%2) * 0.5, 1}, rng)
-			}
+func narrowTransposedA[E Float](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	for _, n := range []int{1, 2, 7, 10, dotMaxN, dotMaxN + 1} {
+		for _, m := range []int{2*im.nr - 1, 2 * im.nr, 100, swapChunk + 3} {
+			runGemmCase(t, im, gemmCase{true, false, m, n, 33, 1, float64(n%2) * 0.5, 1}, rng)
 		}
-	})
+	}
+}
+
+func TestGemmNarrowTransposedA(t *testing.T) {
+	forEachGemm(t, narrowTransposedA[float32], narrowTransposedA[float64])
 }

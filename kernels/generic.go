@@ -11,25 +11,25 @@ var genericImpl = register(&impl{
 	name:    "generic",
 	rank:    0,
 	missing: func() string { return "" },
-	mr:      4, nr: 4,
-	kernel: sgemmKernelGeneric,
-	eluFwd: eluForwardGeneric,
-	eluBwd: eluBackwardGeneric,
+	sgemm:   &gemmImpl[float32]{mr: 4, nr: 4, kernel: gemmKernelGeneric[float32]},
+	dgemm:   &gemmImpl[float64]{mr: 4, nr: 4, kernel: gemmKernelGeneric[float64]},
+	eluFwd:  eluForwardGeneric,
+	eluBwd:  eluBackwardGeneric,
 
 	normal:    normalGeneric,
 	noisyStep: noisyStepGeneric,
 })
 
-func at(p *float32, off uintptr) *float32 { return (*float32)(unsafe.Add(unsafe.Pointer(p), off)) }
+func at[E Float](p *E, off uintptr) *E { return (*E)(unsafe.Add(unsafe.Pointer(p), off)) }
 
-// sgemmKernelGeneric is the 4x4 micro-kernel in Go; sixteen scalar
+// gemmKernelGeneric is the 4x4 micro-kernel in Go; sixteen scalar
 // accumulators stay in registers.
-func sgemmKernelGeneric(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32) {
-	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 float32
+func gemmKernelGeneric[E Float](kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E) {
+	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 E
 	for p := 0; p < kc; p++ {
 		// Offsets from the base, so no pointer is formed past the panels.
-		ap := (*[4]float32)(unsafe.Pointer(at(a, uintptr(p)*aStride)))
-		bp := (*[4]float32)(unsafe.Pointer(at(b, uintptr(p)*bStride)))
+		ap := (*[4]E)(unsafe.Pointer(at(a, uintptr(p)*aStride)))
+		bp := (*[4]E)(unsafe.Pointer(at(b, uintptr(p)*bStride)))
 		a0, a1, a2, a3 := ap[0], ap[1], ap[2], ap[3]
 		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
 		c00 += a0 * b0
@@ -49,9 +49,9 @@ func sgemmKernelGeneric(kc int, a *float32, aStride uintptr, b *float32, bStride
 		c32 += a3 * b2
 		c33 += a3 * b3
 	}
-	acc := [4][4]float32{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
+	acc := [4][4]E{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
 	for i := range 4 {
-		row := (*[4]float32)(unsafe.Pointer(at(c, uintptr(i)*ldc)))
+		row := (*[4]E)(unsafe.Pointer(at(c, uintptr(i)*ldc)))
 		for j := range 4 {
 			if beta == 0 {
 				row[j] = alpha * acc[i][j]

@@ -10,12 +10,6 @@ import (
 	"github.com/klauspost/cpuid/v2"
 )
 
-// microKernel computes one MR x NR tile of C. For p in [0,kc) the MR values
-// of op(A)'s column p start at a + p*aStride bytes and the NR values of
-// op(B)'s row p at b + p*bStride bytes. It stores C[i][j] = alpha*acc +
-// beta*C[i][j] with rows ldc bytes apart; beta == 0 means C is not read.
-type microKernel func(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
-
 // impl is one implementation of the kernels. Every implementation registers
 // itself at init; only those whose CPU features are present may be used.
 type impl struct {
@@ -24,12 +18,8 @@ type impl struct {
 	features []string // CPU features the assembly requires, as cpuid names them
 	missing  func() string
 
-	mr, nr int // register tile of the micro-kernel
-	kernel microKernel
-	// dot, if set, computes a 2x4 tile of C from two rows of A and four
-	// rows of B^T, all contiguous in k (row strides in bytes): the path for
-	// products with few columns.
-	dot    microKernel
+	sgemm  *gemmImpl[float32]
+	dgemm  *gemmImpl[float64]
 	eluFwd func(y, x []float32, alpha float32)
 	eluBwd func(dx, dy, y []float32, alpha float32)
 
@@ -132,7 +122,8 @@ type Implementation struct {
 	Requires  []string `json:"requires"`
 	Available bool     `json:"available"`
 	Reason    string   `json:"reason,omitempty"` // why it is unavailable
-	Tile      string   `json:"tile"`             // micro-kernel register tile, MRxNR
+	Tile      string   `json:"tile"`             // SGEMM micro-kernel register tile, MRxNR
+	DgemmTile string   `json:"dgemm_tile"`       // DGEMM's
 }
 
 // Info reports what the CPU offers and which implementation is chosen.
@@ -157,7 +148,8 @@ func Describe() Info {
 		why := im.missing()
 		info.Implementations = append(info.Implementations, Implementation{
 			Name: im.name, Requires: im.features, Available: why == "", Reason: why,
-			Tile: fmt.Sprintf("%dx%d", im.mr, im.nr),
+			Tile:      fmt.Sprintf("%dx%d", im.sgemm.mr, im.sgemm.nr),
+			DgemmTile: fmt.Sprintf("%dx%d", im.dgemm.mr, im.dgemm.nr),
 		})
 	}
 	return info

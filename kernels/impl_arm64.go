@@ -9,8 +9,8 @@ var neonImpl = register(&impl{
 	rank:     10,
 	features: []string{"ASIMD"},
 	missing:  func() string { return missingFeatures(cpuid.ASIMD) },
-	mr:       neonMR, nr: neonNR,
-	kernel: sgemmKernelNEON,
+	sgemm:    &gemmImpl[float32]{mr: neonMR, nr: neonNR, kernel: sgemmKernelNEON},
+	dgemm:    &gemmImpl[float64]{mr: neonDMR, nr: neonDNR, kernel: dgemmKernelNEON},
 	eluFwd: func(y, x []float32, alpha float32) {
 		n := len(x) &^ 3
 		if n > 0 {

@@ -56,8 +56,10 @@ func TestDefaultIsBestAvailable(t *testing.T) {
 // for the largest tile.
 func TestTilesFitTheWorkspace(t *testing.T) {
 	for _, im := range registry {
-		require.LessOrEqual(t, im.mr, maxMR, im.name)
-		require.LessOrEqual(t, im.nr, maxNR, im.name)
-		require.Positive(t, im.mr*im.nr, im.name)
+		for _, tile := range [][2]int{{im.sgemm.mr, im.sgemm.nr}, {im.dgemm.mr, im.dgemm.nr}} {
+			require.LessOrEqual(t, tile[0], maxMR, im.name)
+			require.LessOrEqual(t, tile[1], maxNR, im.name)
+			require.Positive(t, tile[0]*tile[1], im.name)
+		}
 	}
 }

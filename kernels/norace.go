@@ -2,9 +2,9 @@
 
 package kernels
 
-func raceRead(s []float32) float32 { return 0 }
+func raceRead[E Float](s []E) E { return 0 }
 
-func raceWrite(s []float32) {}
+func raceWrite[E Float](s []E) {}
 
-func raceGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
+func raceGemm[E Float](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
 }

@@ -124,8 +124,8 @@ func TestNormalMatchesTheReference(t *testing.T) {
 			}
 			im.normal(got[guard:guard+n], 42, 3, 1<<40)
 			for i := range guard {
-				require.Equal(t, sentinel, got[i], "n=%d: before", n)
-				require.Equal(t, sentinel, got[guard+n+i], "n=%d: after", n)
+				require.Equal(t, float32(sentinel), got[i], "n=%d: before", n)
+				require.Equal(t, float32(sentinel), got[guard+n+i], "n=%d: after", n)
 			}
 			for i, w := range want {
 				require.InDelta(t, w, got[guard+i], 2e-6*math.Max(1, math.Abs(float64(w))), "n=%d, i=%d", n, i)

@@ -5,7 +5,7 @@ package kernels
 
 // packA writes rows [i0,i0+rows) x columns [p0,p0+kc) of op(A) as kc groups
 // of mr values (column-major in the panel), zero-padding rows past the edge.
-func packA(dst, a []float32, lda int, transA bool, i0, rows, p0, kc, mr int) {
+func packA[E Float](dst, a []E, lda int, transA bool, i0, rows, p0, kc, mr int) {
 	dst = dst[:kc*mr]
 	if rows < mr {
 		clear(dst)
@@ -17,7 +17,7 @@ func packA(dst, a []float32, lda int, transA bool, i0, rows, p0, kc, mr int) {
 		return
 	}
 	if rows == 6 && mr == 6 {
-		row := func(i int) []float32 { return a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc] }
+		row := func(i int) []E { return a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc] }
 		r0, r1, r2, r3, r4, r5 := row(0), row(1), row(2), row(3), row(4), row(5)
 		for p := range r0 {
 			d := dst[p*6 : p*6+6 : p*6+6]
@@ -27,7 +27,7 @@ func packA(dst, a []float32, lda int, transA bool, i0, rows, p0, kc, mr int) {
 	}
 	if rows == 8 && mr == 8 {
 		// Eight rows at once: contiguous 32-byte writes instead of strided ones.
-		row := func(i int) []float32 { return a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc] }
+		row := func(i int) []E { return a[(i0+i)*lda+p0 : (i0+i)*lda+p0+kc] }
 		r0, r1, r2, r3, r4, r5, r6, r7 := row(0), row(1), row(2), row(3), row(4), row(5), row(6), row(7)
 		for p := range r0 {
 			d := dst[p*8 : p*8+8 : p*8+8]
@@ -45,7 +45,7 @@ func packA(dst, a []float32, lda int, transA bool, i0, rows, p0, kc, mr int) {
 
 // packB writes rows [p0,p0+kc) x columns [j0,j0+cols) of op(B) as kc rows of
 // nr values, zero-padding columns past the edge.
-func packB(dst, b []float32, ldb int, transB bool, p0, kc, j0, cols, nr int) {
+func packB[E Float](dst, b []E, ldb int, transB bool, p0, kc, j0, cols, nr int) {
 	dst = dst[:kc*nr]
 	if cols < nr {
 		clear(dst)
@@ -58,7 +58,7 @@ func packB(dst, b []float32, ldb int, transB bool, p0, kc, j0, cols, nr int) {
 	}
 	// Eight (then four) columns of op(B), i.e. rows of B, at a time, so each
 	// packed row gets a contiguous write.
-	row := func(j int) []float32 { return b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kc] }
+	row := func(j int) []E { return b[(j0+j)*ldb+p0 : (j0+j)*ldb+p0+kc] }
 	j := 0
 	for ; j+8 <= cols; j += 8 {
 		r0, r1, r2, r3, r4, r5, r6, r7 := row(j), row(j+1), row(j+2), row(j+3), row(j+4), row(j+5), row(j+6), row(j+7)

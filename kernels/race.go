@@ -7,22 +7,22 @@ package kernels
 // on a kernel's operands is reported as if the kernel were Go.
 
 //go:noinline
-func raceRead(s []float32) float32 {
-	var sum float32
+func raceRead[E Float](s []E) E {
+	var sum E
 	for _, v := range s {
 		sum += v
 	}
 	return sum
 }
 
-func raceWrite(s []float32) {
+func raceWrite[E Float](s []E) {
 	for i := range s {
 		s[i] = s[i]
 	}
 }
 
-func raceGemm(transA, transB bool, m, n, k int, a []float32, lda int, b []float32, ldb int, c []float32, ldc int) {
-	rows := func(s []float32, ld, r, cols int, write bool) {
+func raceGemm[E Float](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
+	rows := func(s []E, ld, r, cols int, write bool) {
 		if cols == 0 {
 			return
 		}

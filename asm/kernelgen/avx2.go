@@ -17,7 +17,21 @@ func sgemmAVX2(b *bytes.Buffer) {
 
 `, avx2MR, avx2NV*8, avx2MR-1, avx2MR*avx2NV, avx2MR*avx2NV, avx2MR*avx2NV+avx2NV-1,
 		avx2MR*avx2NV+avx2NV, avx2MR*avx2NV+avx2NV+1)
-	x86Kernel(b, "sgemmKernelAVX2", "Y", avx2MR, avx2NV, 8)
+	x86Kernel(b, "sgemmKernelAVX2", "Y", avx2MR, avx2NV, 8, single)
+}
+
+func dgemmAVX2(b *bytes.Buffer) {
+	mr, nv := avx2DMR, avx2DNV
+	fmt.Fprintf(b, `// DGEMM micro-kernel, AVX2+FMA. Tile %dx%d: C rows i=0..%d in Y(%d i)..Y(%d i+%d)
+// (%d accumulators); B row in Y%d-Y%d; A broadcasts alternate Y%d/Y%d, which the
+// epilogue reuses for alpha and beta. Requires: AVX, AVX2, FMA3.
+
+//go:build !purego
+
+#include "textflag.h"
+
+`, mr, nv*4, mr-1, nv, nv, nv-1, mr*nv, mr*nv, mr*nv+nv-1, mr*nv+nv, mr*nv+nv+1)
+	x86Kernel(b, "dgemmKernelAVX2", "Y", mr, nv, 4, double)
 }
 
 // sdotAVX2 is sdotAVX512 for AVX2: 8 floats a step, the k tail loaded with

@@ -18,7 +18,21 @@ func sgemmAVX512(b *bytes.Buffer) {
 
 `, avx512MR, avx512NV*16, avx512MR-1, avx512MR*avx512NV, avx512MR*avx512NV, avx512MR*avx512NV+avx512NV-1,
 		avx512MR*avx512NV+avx512NV, avx512MR*avx512NV+avx512NV+1)
-	x86Kernel(b, "sgemmKernelAVX512", "Z", avx512MR, avx512NV, 16)
+	x86Kernel(b, "sgemmKernelAVX512", "Z", avx512MR, avx512NV, 16, single)
+}
+
+func dgemmAVX512(b *bytes.Buffer) {
+	mr, nv := avx512DMR, avx512DNV
+	fmt.Fprintf(b, `// DGEMM micro-kernel, AVX-512F. Tile %dx%d: C rows i=0..%d in Z(%d i)..Z(%d i+%d)
+// (%d accumulators); B row in Z%d-Z%d; A broadcasts alternate Z%d/Z%d, which the
+// epilogue reuses for alpha and beta. Requires: AVX512F.
+
+//go:build !purego
+
+#include "textflag.h"
+
+`, mr, nv*8, mr-1, nv, nv, nv-1, mr*nv, mr*nv, mr*nv+nv-1, mr*nv+nv, mr*nv+nv+1)
+	x86Kernel(b, "dgemmKernelAVX512", "Z", mr, nv, 8, double)
 }
 
 // sdotAVX512 writes the small-n kernel: a 2x4 tile of C as dot products of

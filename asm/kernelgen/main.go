@@ -27,6 +27,7 @@ import (
 // these names; go vet's asmdecl check holds the two together.
 const (
 	sgemmSig   = "kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32"
+	dgemmSig   = "kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64"
 	sdotSig    = "k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32"
 	eluFwdSig  = "y, x *float32, n int, alpha float32"
 	eluBackSig = "dx, dy, y *float32, n int, alpha float32"
@@ -34,24 +35,31 @@ const (
 	noisySig   = "x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64"
 )
 
-// Register tiles of the SGEMM micro-kernels: MR rows of C, and NV vectors
-// of C's row (NR = NV * lanes).
+// Register tiles of the GEMM micro-kernels: MR rows of C, and NV vectors
+// of C's row (NR = NV * lanes); D for DGEMM.
 const (
-	avx512MR = 8
-	avx512NV = 2 // ZMM vectors per C row: NR = 32
-	avx2MR   = 6
-	avx2NV   = 2 // YMM vectors per C row: NR = 16
-	neonMR   = 8
-	neonNV   = 2 // Q vectors per C row: NR = 8
+	avx512MR  = 8
+	avx512NV  = 2 // ZMM vectors per C row: NR = 32
+	avx512DMR = 8
+	avx512DNV = 2 // NR = 16
+	avx2MR    = 6
+	avx2NV    = 2 // YMM vectors per C row: NR = 16
+	avx2DMR   = 6
+	avx2DNV   = 2 // NR = 8
+	neonMR    = 8
+	neonNV    = 2 // Q vectors per C row: NR = 8
+	neonDMR   = 8
+	neonDNV   = 2 // NR = 4
 )
 
 // An isa is one instruction set: its kernels' assembly files and Go
 // declarations, and its register tile (the constants kernels/impl_*.go use).
 type isa struct {
-	name   string // the implementation's name in package kernels
-	goarch string
-	mr, nr int
-	files  []asmFile
+	name     string // the implementation's name in package kernels
+	goarch   string
+	mr, nr   int // SGEMM tile
+	dmr, dnr int // DGEMM tile
+	files    []asmFile
 }
 
 type asmFile struct {
@@ -61,20 +69,23 @@ type asmFile struct {
 }
 
 var isas = []isa{
-	{"avx512", "amd64", avx512MR, avx512NV * 16, []asmFile{
+	{"avx512", "amd64", avx512MR, avx512NV * 16, avx512DMR, avx512DNV * 8, []asmFile{
 		{"sgemm_avx512_amd64.s", sgemmAVX512, [][2]string{{"sgemmKernelAVX512", sgemmSig}}},
+		{"dgemm_avx512_amd64.s", dgemmAVX512, [][2]string{{"dgemmKernelAVX512", dgemmSig}}},
 		{"sdot_avx512_amd64.s", sdotAVX512, [][2]string{{"sdotKernelAVX512", sdotSig}}},
 		{"elu_avx512_amd64.s", eluAVX512, [][2]string{{"eluForwardAVX512", eluFwdSig}, {"eluBackwardAVX512", eluBackSig}}},
 		{"noise_avx512_amd64.s", noiseAVX512, [][2]string{{"normalAVX512", normalSig}, {"noisyStepAVX512", noisySig}}},
 	}},
-	{"avx2", "amd64", avx2MR, avx2NV * 8, []asmFile{
+	{"avx2", "amd64", avx2MR, avx2NV * 8, avx2DMR, avx2DNV * 4, []asmFile{
 		{"sgemm_avx2_amd64.s", sgemmAVX2, [][2]string{{"sgemmKernelAVX2", sgemmSig}}},
+		{"dgemm_avx2_amd64.s", dgemmAVX2, [][2]string{{"dgemmKernelAVX2", dgemmSig}}},
 		{"sdot_avx2_amd64.s", sdotAVX2, [][2]string{{"sdotKernelAVX2", sdotSig}}},
 		{"elu_avx2_amd64.s", eluAVX2, [][2]string{{"eluForwardAVX2", eluFwdSig}, {"eluBackwardAVX2", eluBackSig}}},
 		{"noise_avx2_amd64.s", noiseAVX2, [][2]string{{"normalAVX2", normalSig}, {"noisyStepAVX2", noisySig}}},
 	}},
-	{"neon", "arm64", neonMR, neonNV * 4, []asmFile{
+	{"neon", "arm64", neonMR, neonNV * 4, neonDMR, neonDNV * 2, []asmFile{
 		{"sgemm_neon_arm64.s", sgemmNEON, [][2]string{{"sgemmKernelNEON", sgemmSig}}},
+		{"dgemm_neon_arm64.s", dgemmNEON, [][2]string{{"dgemmKernelNEON", dgemmSig}}},
 		{"elu_neon_arm64.s", eluNEON, [][2]string{{"eluForwardNEON", eluFwdSig}, {"eluBackwardNEON", eluBackSig}}},
 		{"noise_neon_arm64.s", noiseNEON, [][2]string{{"normalNEON", normalSig}, {"noisyStepNEON", noisySig}}},
 	}},
@@ -108,10 +119,11 @@ func main() {
 func stubs(goarch string) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, "%s//go:build !purego\n\npackage kernels\n\n", header)
-	b.WriteString("// Register tiles of the SGEMM micro-kernels: rows and columns of C.\nconst (\n")
+	b.WriteString("// Register tiles of the GEMM micro-kernels: rows and columns of C (D: DGEMM).\nconst (\n")
 	for _, is := range isas {
 		if is.goarch == goarch {
 			fmt.Fprintf(&b, "\t%sMR, %sNR = %d, %d\n", is.name, is.name, is.mr, is.nr)
+			fmt.Fprintf(&b, "\t%sDMR, %sDNR = %d, %d\n", is.name, is.name, is.dmr, is.dnr)
 		}
 	}
 	b.WriteString(")\n")

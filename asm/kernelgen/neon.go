@@ -19,8 +19,6 @@ func fmax(b *bytes.Buffer, d, n, m int) { neonWord(b, 0x4e20f400, "FMAX", d, n, 
 func fcmgt(b *bytes.Buffer, d, n, m int) { neonWord(b, 0x6ea0e400, "FCMGT", d, n, m) }
 
 func sgemmNEON(b *bytes.Buffer) {
-	mr, nv := neonMR, neonNV
-	nacc := mr * nv
 	fmt.Fprintf(b, `// SGEMM micro-kernel, NEON (ASIMD). Tile %dx%d: C rows i=0..%d in V(2i), V(2i+1)
 // (%d accumulators); B row in V16-V17; A broadcasts (LD1R) alternate V18/V19;
 // V26-V31 serve the epilogue (alpha, beta, C row, result). Requires: ASIMD
@@ -30,42 +28,65 @@ func sgemmNEON(b *bytes.Buffer) {
 
 #include "textflag.h"
 
-// func sgemmKernelNEON(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
-TEXT ·sgemmKernelNEON(SB), NOSPLIT, %s
-	MOVD kc+0(FP), R0
-	MOVD a+8(FP), R1
-	MOVD aStride+16(FP), R2
-	MOVD b+24(FP), R3
-	MOVD bStride+32(FP), R4
-	MOVD c+40(FP), R5
-	MOVD ldc+48(FP), R6
-	SUB $%d, R2, R2
-`, mr, nv*4, mr-1, nacc, sgemmArgs, 4*mr)
+`, neonMR, neonNV*4, neonMR-1, neonMR*neonNV)
+	neonKernel(b, "sgemmKernelNEON", neonMR, neonNV, single)
+}
+
+func dgemmNEON(b *bytes.Buffer) {
+	fmt.Fprintf(b, `// DGEMM micro-kernel, NEON (ASIMD). Tile %dx%d: C rows i=0..%d in V(2i), V(2i+1)
+// (%d accumulators, two doubles each); B row in V16-V17; A broadcasts (LD1R)
+// alternate V18/V19; V26-V31 serve the epilogue. Requires: ASIMD.
+
+//go:build !purego
+
+#include "textflag.h"
+
+`, neonDMR, neonDNV*2, neonDMR-1, neonDMR*neonDNV)
+	neonKernel(b, "dgemmKernelNEON", neonDMR, neonDNV, double)
+}
+
+// neonKernel writes the broadcast micro-kernel for NEON: mr rows of C, two
+// Q vectors per row (nv must be 2: the loads and stores name V16-V17 and
+// V30-V31).
+func neonKernel(b *bytes.Buffer, name string, mr, nv int, pr precision) {
+	nacc := mr * nv
+	arr, fmov, ldr := "S4", "FMOVS", "MOVWU"
+	if pr.size == 8 {
+		arr, fmov, ldr = "D2", "FMOVD", "MOVD"
+	}
+	fmt.Fprintf(b, "// func %s(kc int, a *%s, aStride uintptr, b *%s, bStride uintptr, c *%s, ldc uintptr, alpha, beta %s)\n", name, pr.goType, pr.goType, pr.goType, pr.goType)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, pr.frame)
+	fmt.Fprintf(b, "\tMOVD kc+0(FP), R0\n\tMOVD a+8(FP), R1\n\tMOVD aStride+16(FP), R2\n\tMOVD b+24(FP), R3\n\tMOVD bStride+32(FP), R4\n\tMOVD c+40(FP), R5\n\tMOVD ldc+48(FP), R6\n\tSUB $%d, R2, R2\n", pr.size*mr)
 	for i := 0; i < nacc; i++ {
 		fmt.Fprintf(b, "\tVEOR V%d.B16, V%d.B16, V%d.B16\n", i, i, i)
 	}
-	b.WriteString("\tCBZ R0, epilogue\nloop:\n\tVLD1.P (R3)(R4), [V16.S4, V17.S4]\n")
+	fmt.Fprintf(b, "\tCBZ R0, epilogue\nloop:\n\tVLD1.P (R3)(R4), [V16.%s, V17.%s]\n", arr, arr)
 	for i := 0; i < mr; i++ {
 		bc := 18 + i%2
-		fmt.Fprintf(b, "\tVLD1R.P 4(R1), [V%d.S4]\n", bc)
+		fmt.Fprintf(b, "\tVLD1R.P %d(R1), [V%d.%s]\n", pr.size, bc, arr)
 		for j := 0; j < nv; j++ {
-			fmt.Fprintf(b, "\tVFMLA V%d.S4, V%d.S4, V%d.S4\n", 16+j, bc, i*nv+j)
+			fmt.Fprintf(b, "\tVFMLA V%d.%s, V%d.%s, V%d.%s\n", 16+j, arr, bc, arr, i*nv+j, arr)
 		}
 	}
 	b.WriteString("\tADD R2, R1, R1\n\tSUBS $1, R0, R0\n\tBNE loop\nepilogue:\n")
-	b.WriteString("\tFMOVS alpha+56(FP), F26\n\tVDUP V26.S[0], V26.S4\n\tFMOVS beta+60(FP), F27\n\tVDUP V27.S[0], V27.S4\n")
-	b.WriteString("\tMOVWU beta+60(FP), R7\n\tAND $0x7fffffff, R7, R7\n\tCBZ R7, nobeta\n")
+	lane := arr[:1]
+	fmt.Fprintf(b, "\t%s alpha+%d(FP), F26\n\tVDUP V26.%s[0], V26.%s\n\t%s beta+%d(FP), F27\n\tVDUP V27.%s[0], V27.%s\n", fmov, pr.alpha, lane, arr, fmov, pr.beta, lane, arr)
+	if pr.size == 8 {
+		fmt.Fprintf(b, "\t%s beta+%d(FP), R7\n\tAND $0x7fffffffffffffff, R7, R7\n\tCBZ R7, nobeta\n", ldr, pr.beta)
+	} else {
+		fmt.Fprintf(b, "\t%s beta+%d(FP), R7\n\tAND $0x7fffffff, R7, R7\n\tCBZ R7, nobeta\n", ldr, pr.beta)
+	}
 	for pass := 0; pass < 2; pass++ {
 		if pass == 1 {
 			b.WriteString("nobeta:\n")
 		}
 		for i := 0; i < mr; i++ {
 			b.WriteString("\tVEOR V30.B16, V30.B16, V30.B16\n\tVEOR V31.B16, V31.B16, V31.B16\n")
-			fmt.Fprintf(b, "\tVFMLA V26.S4, V%d.S4, V30.S4\n\tVFMLA V26.S4, V%d.S4, V31.S4\n", i*nv, i*nv+1)
+			fmt.Fprintf(b, "\tVFMLA V26.%s, V%d.%s, V30.%s\n\tVFMLA V26.%s, V%d.%s, V31.%s\n", arr, i*nv, arr, arr, arr, i*nv+1, arr, arr)
 			if pass == 0 {
-				b.WriteString("\tVLD1 (R5), [V28.S4, V29.S4]\n\tVFMLA V27.S4, V28.S4, V30.S4\n\tVFMLA V27.S4, V29.S4, V31.S4\n")
+				fmt.Fprintf(b, "\tVLD1 (R5), [V28.%s, V29.%s]\n\tVFMLA V27.%s, V28.%s, V30.%s\n\tVFMLA V27.%s, V29.%s, V31.%s\n", arr, arr, arr, arr, arr, arr, arr, arr)
 			}
-			b.WriteString("\tVST1 [V30.S4, V31.S4], (R5)\n\tADD R6, R5, R5\n")
+			fmt.Fprintf(b, "\tVST1 [V30.%s, V31.%s], (R5)\n\tADD R6, R5, R5\n", arr, arr)
 		}
 		b.WriteString("\tRET\n")
 	}

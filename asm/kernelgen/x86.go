@@ -1,4 +1,4 @@
-// What the AVX-512 and AVX2 kernels share: the SGEMM micro-kernel writer,
+// What the AVX-512 and AVX2 kernels share: the GEMM micro-kernel writer,
 // the ELU body and constants, and the dot kernels' prologue and epilogue.
 package main
 
@@ -15,27 +15,55 @@ func xorOp(reg string) string {
 	return "VXORPS"
 }
 
-// The micro-kernel contract, identical for every ISA:
+// The micro-kernel contract, identical for every ISA and both precisions
+// (E is float32 for SGEMM, float64 for DGEMM):
 //
-//	func k(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr,
-//	       c *float32, ldc uintptr, alpha, beta float32)
+//	func k(kc int, a *E, aStride uintptr, b *E, bStride uintptr,
+//	       c *E, ldc uintptr, alpha, beta E)
 //
-// For p in [0,kc): the MR values of A's column p are a[p*aStride + 4*i]
-// (bytes), the NR values of B's row p are b[p*bStride + 4*j]. Then
+// For p in [0,kc): the MR values of A's column p are a[p*aStride + size*i]
+// (bytes), the NR values of B's row p are b[p*bStride + size*j]. Then
 // C[i][j] = alpha*acc + beta*C[i][j], rows ldc bytes apart; beta == +-0
 // means C is not read (BLAS semantics: NaN in C does not leak).
-const sgemmArgs = "$0-64"
+const (
+	sgemmArgs = "$0-64"
+	dgemmArgs = "$0-72"
+)
 
-func x86Kernel(b *bytes.Buffer, name, reg string, mr, nv, width int) {
+// A precision is what changes between the SGEMM and DGEMM kernels: the
+// element size, the instruction suffixes and where alpha and beta sit in the
+// argument frame.
+type precision struct {
+	goType     string
+	size       int    // bytes per element
+	ps         string // packed arithmetic suffix: PS or PD
+	bcast      string // broadcast of one element from memory
+	alpha      int    // frame offsets of alpha and beta
+	beta       int
+	frame      string
+	zeroTestOp string // sets ZF when beta is +-0, from beta's bits in AX
+}
+
+var (
+	single = precision{"float32", 4, "PS", "VBROADCASTSS", 56, 60, sgemmArgs,
+		"\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n"}
+	double = precision{"float64", 8, "PD", "VBROADCASTSD", 56, 64, dgemmArgs,
+		"\tMOVQ beta+64(FP), AX\n\tSHLQ $1, AX\n"}
+)
+
+// x86Kernel writes the broadcast micro-kernel: mr rows of C, nv vectors of
+// width lanes each per row, in registers of letter reg (Y or Z).
+func x86Kernel(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision) {
 	nr := nv * width
 	nacc := mr * nv
 	breg := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
 	bc := func(i int) string { return fmt.Sprintf("%s%d", reg, nacc+nv+i%2) }
 	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nv+j) }
-	vbytes := width * 4
+	vbytes := width * pr.size
+	mov := "VMOVUP" + pr.ps[1:]
 
-	fmt.Fprintf(b, "// func %s(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)\n", name)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, sgemmArgs)
+	fmt.Fprintf(b, "// func %s(kc int, a *%s, aStride uintptr, b *%s, bStride uintptr, c *%s, ldc uintptr, alpha, beta %s)\n", name, pr.goType, pr.goType, pr.goType, pr.goType)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, pr.frame)
 	b.WriteString("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ aStride+16(FP), R8\n\tMOVQ b+24(FP), DI\n\tMOVQ bStride+32(FP), R9\n\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R10\n")
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
@@ -46,38 +74,38 @@ func x86Kernel(b *bytes.Buffer, name, reg string, mr, nv, width int) {
 	b.WriteString("\tMOVQ DX, R11\n")
 	for i := 0; i < mr; i++ {
 		b.WriteString("\tPREFETCHT0 (R11)\n")
-		if nr*4 > 64 {
-			fmt.Fprintf(b, "\tPREFETCHT0 %d(R11)\n", nr*4-4)
+		if nr*pr.size > 64 {
+			fmt.Fprintf(b, "\tPREFETCHT0 %d(R11)\n", nr*pr.size-pr.size)
 		}
 		b.WriteString("\tADDQ R10, R11\n")
 	}
 	b.WriteString("\tTESTQ CX, CX\n\tJZ epilogue\n\nloop:\n")
 	for j := 0; j < nv; j++ {
-		fmt.Fprintf(b, "\tVMOVUPS %d(DI), %s\n", j*vbytes, breg(j))
+		fmt.Fprintf(b, "\t%s %d(DI), %s\n", mov, j*vbytes, breg(j))
 	}
 	for i := 0; i < mr; i++ {
-		fmt.Fprintf(b, "\tVBROADCASTSS %d(SI), %s\n", 4*i, bc(i))
+		fmt.Fprintf(b, "\t%s %d(SI), %s\n", pr.bcast, pr.size*i, bc(i))
 		for j := 0; j < nv; j++ {
-			fmt.Fprintf(b, "\tVFMADD231PS %s, %s, %s\n", breg(j), bc(i), acc(i, j))
+			fmt.Fprintf(b, "\tVFMADD231%s %s, %s, %s\n", pr.ps, breg(j), bc(i), acc(i, j))
 		}
 	}
 	b.WriteString("\tADDQ R8, SI\n\tADDQ R9, DI\n\tDECQ CX\n\tJNZ loop\n\nepilogue:\n")
 	alpha, beta := bc(0), bc(1)
-	fmt.Fprintf(b, "\tVBROADCASTSS alpha+56(FP), %s\n\tVBROADCASTSS beta+60(FP), %s\n", alpha, beta)
-	b.WriteString("\tMOVL beta+60(FP), AX\n\tTESTL $0x7fffffff, AX\n\tJZ nobeta\n")
+	fmt.Fprintf(b, "\t%s alpha+%d(FP), %s\n\t%s beta+%d(FP), %s\n", pr.bcast, pr.alpha, alpha, pr.bcast, pr.beta, beta)
+	b.WriteString(pr.zeroTestOp + "\tJZ nobeta\n")
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
-			fmt.Fprintf(b, "\tVMULPS %s, %s, %s\n", alpha, acc(i, j), acc(i, j))
-			fmt.Fprintf(b, "\tVFMADD231PS %d(DX), %s, %s\n", j*vbytes, beta, acc(i, j))
-			fmt.Fprintf(b, "\tVMOVUPS %s, %d(DX)\n", acc(i, j), j*vbytes)
+			fmt.Fprintf(b, "\tVMUL%s %s, %s, %s\n", pr.ps, alpha, acc(i, j), acc(i, j))
+			fmt.Fprintf(b, "\tVFMADD231%s %d(DX), %s, %s\n", pr.ps, j*vbytes, beta, acc(i, j))
+			fmt.Fprintf(b, "\t%s %s, %d(DX)\n", mov, acc(i, j), j*vbytes)
 		}
 		b.WriteString("\tADDQ R10, DX\n")
 	}
 	b.WriteString("\tVZEROUPPER\n\tRET\n\nnobeta:\n")
 	for i := 0; i < mr; i++ {
 		for j := 0; j < nv; j++ {
-			fmt.Fprintf(b, "\tVMULPS %s, %s, %s\n", alpha, acc(i, j), acc(i, j))
-			fmt.Fprintf(b, "\tVMOVUPS %s, %d(DX)\n", acc(i, j), j*vbytes)
+			fmt.Fprintf(b, "\tVMUL%s %s, %s, %s\n", pr.ps, alpha, acc(i, j), acc(i, j))
+			fmt.Fprintf(b, "\t%s %s, %d(DX)\n", mov, acc(i, j), j*vbytes)
 		}
 		b.WriteString("\tADDQ R10, DX\n")
 	}

@@ -1,0 +1,257 @@
+package kernels
+
+import (
+	"sync"
+	"unsafe"
+)
+
+// Cache blocking (BLIS order): a kcBlock x NR panel of B stays in L1 while the
+// micro-kernel sweeps the packed mcBlock x kcBlock block of A held in L2; the
+// kcBlock x ncBlock block of B lives in L2/L3. Sizes are in elements, the
+// same for both precisions: float64's blocks take twice the bytes and still
+// fit (a 256 x 16 float64 panel of B is 32 KB, as a 256 x 32 float32 one).
+const (
+	kcBlock = 256
+	mcBlock = 192
+	ncBlock = 1024
+
+	maxMR = 8
+	maxNR = 32
+
+	// dotMaxN: products with at most this many columns and a row-major
+	// op(A) take the dot-product path when the implementation has one.
+	dotMaxN = 16
+
+	// directMaxM: up to this many rows of C, a row-major op(B) is read in
+	// place instead of packed. With few rows each B element is used only
+	// m times, and packing it would cost as much as the product itself.
+	directMaxM = 128
+)
+
+// microKernel computes one MR x NR tile of C. For p in [0,kc) the MR values
+// of op(A)'s column p start at a + p*aStride bytes and the NR values of
+// op(B)'s row p at b + p*bStride bytes. It stores C[i][j] = alpha*acc +
+// beta*C[i][j] with rows ldc bytes apart; beta == 0 means C is not read.
+type microKernel[E Float] func(kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E)
+
+// gemmImpl is one implementation's GEMM for one element type.
+type gemmImpl[E Float] struct {
+	mr, nr int // register tile of the micro-kernel
+	kernel microKernel[E]
+	// dot, if set, computes a 2x4 tile of C from two rows of A and four
+	// rows of B^T, all contiguous in k (row strides in bytes): the path for
+	// products with few columns.
+	dot microKernel[E]
+}
+
+// workspace holds the packing buffers of one single-threaded GEMM call.
+type workspace[E Float] struct {
+	a, b []E // packed panels, 64-byte aligned
+	tmp  []E // one MR x NR tile for edges
+	t    []E // C^T of narrow transposed-A products, swapChunk columns at a time
+}
+
+// swapChunk is how many rows of C a narrow transposed-A product computes
+// at a time (as columns of C^T).
+const swapChunk = 1024
+
+func newWorkspace[E Float]() any {
+	return &workspace[E]{
+		a:   aligned[E]((mcBlock + maxMR) * kcBlock),
+		b:   aligned[E]((ncBlock + maxNR) * kcBlock),
+		tmp: aligned[E](maxMR * maxNR),
+		t:   aligned[E](dotMaxN * swapChunk),
+	}
+}
+
+var workspaces = [2]sync.Pool{{New: newWorkspace[float32]}, {New: newWorkspace[float64]}}
+
+// pool returns the workspace pool of element type E.
+func pool[E Float]() *sync.Pool {
+	var z E
+	return &workspaces[unsafe.Sizeof(z)/8]
+}
+
+func aligned[E Float](n int) []E {
+	var z E
+	size := int(unsafe.Sizeof(z))
+	s := make([]E, n+64/size)
+	off := (64 - int(uintptr(unsafe.Pointer(&s[0]))%64)) % 64 / size
+	return s[off : off+n : off+n]
+}
+
+// gemmWith runs the blocked product on one goroutine with implementation im.
+// Arguments are already checked.
+func gemmWith[E Float](im *gemmImpl[E], transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+	if m == 0 || n == 0 {
+		return
+	}
+	raceGemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc)
+	if k == 0 || alpha == 0 {
+		scaleC(m, n, beta, c, ldc)
+		return
+	}
+	ws := pool[E]().Get().(*workspace[E])
+	defer pool[E]().Put(ws)
+	if im.dot != nil && !transA && n <= dotMaxN && 4*k <= len(ws.b) {
+		gemmDot(im, ws, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	if transA && !transB && n <= dotMaxN && m >= 2*im.nr {
+		gemmSwapped(im, ws, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemmBlocked(im, ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmBlocked is the cache-blocked product over packed (or in-place)
+// panels and the register-tile micro-kernel. It uses ws.a, ws.b and ws.tmp.
+func gemmBlocked[E Float](im *gemmImpl[E], ws *workspace[E], transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+	mr, nr := im.mr, im.nr
+	size := unsafe.Sizeof(alpha)
+	directB := !transB && m <= directMaxM
+	for jc := 0; jc < n; jc += ncBlock {
+		nc := min(ncBlock, n-jc)
+		for pc := 0; pc < k; pc += kcBlock {
+			kc := min(kcBlock, k-pc)
+			be := beta
+			if pc > 0 {
+				be = 1
+			}
+			// B panels: packed panel jr/nr sits at ws.b[jr*kc:], NR floats a row.
+			for jr := 0; jr < nc; jr += nr {
+				if !directB || nc-jr < nr {
+					packB(ws.b[jr*kc:], b, ldb, transB, pc, kc, jc+jr, min(nr, nc-jr), nr)
+				}
+			}
+			for ic := 0; ic < m; ic += mcBlock {
+				mc := min(mcBlock, m-ic)
+				for ir := 0; ir < mc; ir += mr {
+					if !transA || mc-ir < mr {
+						packA(ws.a[ir*kc:], a, lda, transA, ic+ir, min(mr, mc-ir), pc, kc, mr)
+					}
+				}
+				for jr := 0; jr < nc; jr += nr {
+					nrr := min(nr, nc-jr)
+					bp, bs := &ws.b[jr*kc], uintptr(nr)*size
+					if directB && nrr == nr {
+						bp, bs = &b[pc*ldb+jc+jr], uintptr(ldb)*size
+					}
+					for ir := 0; ir < mc; ir += mr {
+						mrr := min(mr, mc-ir)
+						ap, as := &ws.a[ir*kc], uintptr(mr)*size
+						if transA && mrr == mr {
+							ap, as = &a[pc*lda+ic+ir], uintptr(lda)*size
+						}
+						ci := (ic+ir)*ldc + jc + jr
+						if mrr == mr && nrr == nr {
+							im.kernel(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
+							continue
+						}
+						im.kernel(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)
+						for i := range mrr {
+							row := c[ci+i*ldc : ci+i*ldc+nrr]
+							t := ws.tmp[i*nr : i*nr+nrr]
+							if be == 0 {
+								copy(row, t)
+							} else {
+								for j := range row {
+									row[j] = t[j] + be*row[j]
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemmSwapped computes a narrow A^T*B (n <= dotMaxN) as C^T = B^T*A: the
+// few columns of C become the rows of the register tile and the many rows
+// of C its long side, and both operands are read in place (B^T's rows are
+// B's columns, contiguous along k as the kernel wants; A's rows are C^T's).
+// C^T goes to ws.t; the product packs into a second workspace (sharing
+// ws's measured about 20% slower here, from cache-set conflicts).
+func gemmSwapped[E Float](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+	for i0 := 0; i0 < m; i0 += swapChunk {
+		mc := min(swapChunk, m-i0)
+		ct := ws.t[:n*mc]
+		inner := pool[E]().Get().(*workspace[E])
+		gemmBlocked(im, inner, true, false, n, mc, k, alpha, b, ldb, a[i0:], lda, 0, ct, mc)
+		pool[E]().Put(inner)
+		for j := range n {
+			col := ct[j*mc : (j+1)*mc]
+			for i, v := range col {
+				p := &c[(i0+i)*ldc+j]
+				if beta == 0 {
+					*p = v
+				} else {
+					*p = v + beta**p
+				}
+			}
+		}
+	}
+}
+
+// gemmDot computes C in 2x4 tiles of dot products between rows of A and
+// rows of op(B)^T. op(B)^T is B itself when transB is set (read in place
+// for whole groups of four rows); otherwise a group is gathered into ws.b.
+func gemmDot[E Float](im *gemmImpl[E], ws *workspace[E], transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+	size := unsafe.Sizeof(alpha)
+	for j0 := 0; j0 < n; j0 += 4 {
+		cols := min(4, n-j0)
+		bt, ldbt := ws.b[:4*k], k
+		if transB && cols == 4 {
+			bt, ldbt = b[j0*ldb:], ldb
+		} else {
+			clear(bt)
+			for j := range cols {
+				row := bt[j*k : (j+1)*k]
+				if transB {
+					copy(row, b[(j0+j)*ldb:(j0+j)*ldb+k])
+				} else {
+					for p := range row {
+						row[p] = b[p*ldb+j0+j]
+					}
+				}
+			}
+		}
+		for i := 0; i < m; i += 2 {
+			rows := min(2, m-i)
+			step := uintptr(lda) * size
+			if rows == 1 {
+				step = 0 // the kernel reads row i twice; the second result is dropped
+			}
+			if rows == 2 && cols == 4 {
+				im.dot(k, &a[i*lda], step, &bt[0], uintptr(ldbt)*size, &c[i*ldc+j0], uintptr(ldc)*size, alpha, beta)
+				continue
+			}
+			tmp := ws.tmp[:8]
+			im.dot(k, &a[i*lda], step, &bt[0], uintptr(ldbt)*size, &tmp[0], 4*size, alpha, 0)
+			for r := range rows {
+				row := c[(i+r)*ldc+j0 : (i+r)*ldc+j0+cols]
+				for j := range row {
+					if beta == 0 {
+						row[j] = tmp[4*r+j]
+					} else {
+						row[j] = tmp[4*r+j] + beta*row[j]
+					}
+				}
+			}
+		}
+	}
+}
+
+func scaleC[E Float](m, n int, beta E, c []E, ldc int) {
+	for i := range m {
+		row := c[i*ldc : i*ldc+n]
+		if beta == 0 {
+			clear(row)
+			continue
+		}
+		for j := range row {
+			row[j] *= beta
+		}
+	}
+}
