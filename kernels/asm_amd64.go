@@ -62,6 +62,11 @@ func dgemmKernelAVX2(kc int, a *float64, aStride uintptr, b *float64, bStride ui
 //go:noescape
 func sdotKernelAVX2(k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
+// pack8AVX is in pack_avx_amd64.s.
+//
+//go:noescape
+func pack8AVX(dst *float32, dstStride uintptr, src *float32, srcStride uintptr, kc int)
+
 // eluForwardAVX2 is in elu_avx2_amd64.s.
 //
 //go:noescape

@@ -42,6 +42,8 @@ type gemmImpl[E Float] struct {
 	// rows of B^T, all contiguous in k (row strides in bytes): the path for
 	// products with few columns.
 	dot microKernel[E]
+	// pack8, if set, interleaves eight rows into a panel (see packRows8).
+	pack8 packer[E]
 }
 
 // workspace holds the packing buffers of one single-threaded GEMM call.
@@ -121,14 +123,14 @@ func gemmBlocked[E Float](im *gemmImpl[E], ws *workspace[E], transA, transB bool
 			// B panels: packed panel jr/nr sits at ws.b[jr*kc:], NR floats a row.
 			for jr := 0; jr < nc; jr += nr {
 				if !directB || nc-jr < nr {
-					packB(ws.b[jr*kc:], b, ldb, transB, pc, kc, jc+jr, min(nr, nc-jr), nr)
+					packB(im.pack8, ws.b[jr*kc:], b, ldb, transB, pc, kc, jc+jr, min(nr, nc-jr), nr)
 				}
 			}
 			for ic := 0; ic < m; ic += mcBlock {
 				mc := min(mcBlock, m-ic)
 				for ir := 0; ir < mc; ir += mr {
 					if !transA || mc-ir < mr {
-						packA(ws.a[ir*kc:], a, lda, transA, ic+ir, min(mr, mc-ir), pc, kc, mr)
+						packA(im.pack8, ws.a[ir*kc:], a, lda, transA, ic+ir, min(mr, mc-ir), pc, kc, mr)
 					}
 				}
 				for jr := 0; jr < nc; jr += nr {

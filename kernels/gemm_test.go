@@ -404,3 +404,33 @@ func narrowTransposedA[E Float](t *testing.T, im *gemmImpl[E]) {
 func TestGemmNarrowTransposedA(t *testing.T) {
 	forEachGemm(t, narrowTransposedA[float32], narrowTransposedA[float64])
 }
+
+// An implementation's packer writes exactly the panels the scalar packing
+// writes, for every k around its 8-column step, both packings, and nothing
+// past the panel.
+func TestPackerMatchesScalarPacking(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, im *impl) {
+		if im.sgemm.pack8 == nil {
+			t.Skipf("%s packs in Go only", im.name)
+		}
+		rng := rand.New(rand.NewPCG(31, 32))
+		for kc := range 42 {
+			src := newOperand[float32](rng, 9, kc+3, 5)
+			for _, nr := range []int{8, 16, 32} {
+				got := make([]float32, kc*nr+guard)
+				want := make([]float32, kc*nr+guard)
+				for i := range got {
+					got[i], want[i] = sentinel, sentinel
+				}
+				packB(im.sgemm.pack8, got, src.data(), src.ld, true, 2, kc, 1, 8, nr)
+				packB(nil, want, src.data(), src.ld, true, 2, kc, 1, 8, nr)
+				require.Equal(t, want, got, "packB kc=%d nr=%d", kc, nr)
+			}
+			got := make([]float32, kc*8+guard)
+			want := make([]float32, kc*8+guard)
+			packA(im.sgemm.pack8, got, src.data(), src.ld, false, 1, 8, 3, kc, 8)
+			packA(nil, want, src.data(), src.ld, false, 1, 8, 3, kc, 8)
+			require.Equal(t, want, got, "packA kc=%d", kc)
+		}
+	})
+}

@@ -31,6 +31,7 @@ const (
 	sdotSig    = "k int, a *float32, lda uintptr, bt *float32, ldbt uintptr, c *float32, ldc uintptr, alpha, beta float32"
 	eluFwdSig  = "y, x *float32, n int, alpha float32"
 	eluBackSig = "dx, dy, y *float32, n int, alpha float32"
+	pack8Sig   = "dst *float32, dstStride uintptr, src *float32, srcStride uintptr, kc int"
 	normalSig  = "dst *float32, groups int, first int, key uint64, stream uint32, ctr uint64"
 	noisySig   = "x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64"
 )
@@ -80,6 +81,7 @@ var isas = []isa{
 		{"sgemm_avx2_amd64.s", sgemmAVX2, [][2]string{{"sgemmKernelAVX2", sgemmSig}}},
 		{"dgemm_avx2_amd64.s", dgemmAVX2, [][2]string{{"dgemmKernelAVX2", dgemmSig}}},
 		{"sdot_avx2_amd64.s", sdotAVX2, [][2]string{{"sdotKernelAVX2", sdotSig}}},
+		{"pack_avx_amd64.s", pack8AVX, [][2]string{{"pack8AVX", pack8Sig}}},
 		{"elu_avx2_amd64.s", eluAVX2, [][2]string{{"eluForwardAVX2", eluFwdSig}, {"eluBackwardAVX2", eluBackSig}}},
 		{"noise_avx2_amd64.s", noiseAVX2, [][2]string{{"normalAVX2", normalSig}, {"noisyStepAVX2", noisySig}}},
 	}},
