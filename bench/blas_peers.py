@@ -1,8 +1,12 @@
 #!/usr/bin/env python3
-"""Times OpenBLAS SGEMM (through numpy) on the shapes of BenchmarkSgemm.
+"""Times OpenBLAS GEMM (through numpy) on the shapes of the kernels' benchmarks.
 
-Prints one JSON object per line: {"peer": ..., "form": ..., "shape": "mxkxn", "gflops": ...}.
-Run through bench/sgemm.sh, which sets the OpenBLAS environment per run.
+    blas_peers.py PEER            SGEMM on BenchmarkSgemm's shapes
+    blas_peers.py PEER float64    DGEMM on BenchmarkDgemm's shapes
+
+Prints one JSON object per line:
+{"peer": ..., "dtype": ..., "form": ..., "shape": "mxkxn", "gflops": ...}.
+Run through bench/sgemm.sh or bench/dgemm.sh, which set the OpenBLAS environment per run.
 """
 import json
 import os
@@ -21,14 +25,20 @@ SHAPES = [
     ("NN", 1024, 1024, 1024), ("NN", 2048, 2048, 2048),
 ]
 
+# kernels/bench_test.go's dgemmShapes.
+DGEMM_SHAPES = [
+    ("NN", 256, 256, 256), ("NN", 1024, 1024, 1024), ("NN", 2048, 2048, 2048),
+    ("NN", 64, 784, 512), ("NN", 64, 512, 512), ("NT", 64, 512, 784), ("TN", 784, 64, 512),
+]
 
-def time_one(form, m, k, n, min_seconds=0.3):
+
+def time_one(form, m, k, n, dtype, min_seconds=0.3):
     rng = np.random.default_rng(1)
-    a = rng.standard_normal((k, m) if form[0] == "T" else (m, k), dtype=np.float32)
-    b = rng.standard_normal((n, k) if form[1] == "T" else (k, n), dtype=np.float32)
+    a = rng.standard_normal((k, m) if form[0] == "T" else (m, k)).astype(dtype)
+    b = rng.standard_normal((n, k) if form[1] == "T" else (k, n)).astype(dtype)
     opa = a.T if form[0] == "T" else a
     opb = b.T if form[1] == "T" else b
-    c = np.empty((m, n), dtype=np.float32)
+    c = np.empty((m, n), dtype=dtype)
     np.matmul(opa, opb, out=c)
     best = 0.0
     for _ in range(3):
@@ -45,9 +55,11 @@ def time_one(form, m, k, n, min_seconds=0.3):
 
 def main():
     peer = sys.argv[1] if len(sys.argv) > 1 else "openblas"
-    for form, m, k, n in SHAPES:
-        print(json.dumps({"peer": peer, "form": form, "shape": f"{m}x{k}x{n}",
-                          "gflops": round(time_one(form, m, k, n), 1)}), flush=True)
+    dtype = sys.argv[2] if len(sys.argv) > 2 else "float32"
+    shapes = DGEMM_SHAPES if dtype == "float64" else SHAPES
+    for form, m, k, n in shapes:
+        print(json.dumps({"peer": peer, "dtype": dtype, "form": form, "shape": f"{m}x{k}x{n}",
+                          "gflops": round(time_one(form, m, k, n, np.dtype(dtype)), 1)}), flush=True)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,8 @@ for line in open(go_txt):
 peers = {}
 for line in open(peers_jsonl):
     r = json.loads(line)
-    peers[(r["peer"], r["form"], r["shape"])] = r["gflops"]
+    if r.get("dtype", "float32") == "float32":
+        peers[(r["peer"], r["form"], r["shape"])] = r["gflops"]
 
 shapes = []
 for (isa, mode, form, shape) in ours:

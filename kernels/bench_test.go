@@ -33,7 +33,7 @@ var dgemmShapes = []benchShape{
 	{"NN", 64, 784, 512}, {"NN", 64, 512, 512}, {"NT", 64, 512, 784}, {"TN", 784, 64, 512},
 }
 
-func benchGemm[E Float](b *testing.B, im *gemmImpl[E], workers int, form string, m, k, n int) {
+func benchGemm[E element](b *testing.B, im *gemmImpl[E], workers int, form string, m, k, n int) {
 	tA, tB := form[0] == 'T', form[1] == 'T'
 	rng := rand.New(rand.NewPCG(1, 1))
 	fill := func(n int) []E {

@@ -1,15 +1,20 @@
-// Package kernels is single-precision matrix multiplication (SGEMM), the
-// ELU activation and Gaussian noise in pure Go with hand-written SIMD
-// assembly: what an MLP's forward and backward passes and Langevin
-// dynamics spend their time in.
+// Package kernels is matrix multiplication in single and double precision
+// (SGEMM, DGEMM), the ELU activation and Gaussian noise in pure Go with
+// hand-written SIMD assembly and no cgo: what an MLP's forward and backward
+// passes and Langevin dynamics spend their time in, and a GEMM any Go
+// program can use at OpenBLAS's speed.
 //
 // # Use
 //
-//	err := kernels.Sgemm(false, false, m, n, k, 1, a, lda, b, ldb, 0, c, ldc) // C = A*B
+//	err := kernels.Sgemm(false, false, m, n, k, 1, a, lda, b, ldb, 0, c, ldc) // C = A*B, float32
+//	err := kernels.Dgemm(false, true, m, n, k, 1, a, lda, b, ldb, 1, c, ldc)  // C += A*B^T, float64
 //
-// Sgemm computes C = alpha*op(A)*op(B) + beta*C on row-major slices, op(X)
-// being X or its transpose, with any strides; it runs on the calling
-// goroutine (SgemmParallel splits a large product over several).
+// Sgemm and Dgemm compute C = alpha*op(A)*op(B) + beta*C on row-major
+// slices, op(X) being X or its transpose (all four forms), with any
+// strides, as BLAS's xGEMM does in row-major order; they run on the calling
+// goroutine, and SgemmParallel and DgemmParallel split a large product over
+// several. gonum users get them through the adapter in the separate module
+// github.com/ebm-project/ebm/gonumblas: blas64.Use(gonumblas.Implementation{}).
 // EluForward and EluBackward apply ELU and its derivative. Normal draws
 // standard normal values from the counter-based generator Philox4x32-10
 // with the Box-Muller transform, any part of a stream on its own; NoisyStep
@@ -28,10 +33,14 @@
 //
 // # How a product runs
 //
-// gemm.go cuts C into cache blocks in the BLIS order (pack.go packs panels
-// of A and B into contiguous, aligned buffers) and hands each MR x NR tile
-// to the implementation's micro-kernel, which keeps the tile in registers
-// for the whole k loop. Products with at most 16 columns use 2x4
+// gemm.go is the API and its argument checks. driver.go cuts C into cache
+// blocks in the BLIS order (pack.go packs panels of A and B into
+// contiguous, aligned buffers, eight rows at a time with SIMD transposes
+// where the implementation has them) and hands each MR x NR tile to the
+// implementation's micro-kernel, which keeps the tile in registers for the
+// whole k loop. The driver is generic over the element type: float32 and
+// float64 share every line of it and differ in their micro-kernels (and in
+// float32's extra paths below). Products with at most 16 columns use 2x4
 // dot-product kernels instead (an MLP's 10-class output layer), or run as
 // C^T = B^T*A when A is transposed.
 //

@@ -32,10 +32,10 @@ const (
 // of op(A)'s column p start at a + p*aStride bytes and the NR values of
 // op(B)'s row p at b + p*bStride bytes. It stores C[i][j] = alpha*acc +
 // beta*C[i][j] with rows ldc bytes apart; beta == 0 means C is not read.
-type microKernel[E Float] func(kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E)
+type microKernel[E element] func(kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E)
 
 // gemmImpl is one implementation's GEMM for one element type.
-type gemmImpl[E Float] struct {
+type gemmImpl[E element] struct {
 	mr, nr int // register tile of the micro-kernel
 	kernel microKernel[E]
 	// dot, if set, computes a 2x4 tile of C from two rows of A and four
@@ -47,7 +47,7 @@ type gemmImpl[E Float] struct {
 }
 
 // workspace holds the packing buffers of one single-threaded GEMM call.
-type workspace[E Float] struct {
+type workspace[E element] struct {
 	a, b []E // packed panels, 64-byte aligned
 	tmp  []E // one MR x NR tile for edges
 	t    []E // C^T of narrow transposed-A products, swapChunk columns at a time
@@ -57,7 +57,7 @@ type workspace[E Float] struct {
 // at a time (as columns of C^T).
 const swapChunk = 1024
 
-func newWorkspace[E Float]() any {
+func newWorkspace[E element]() any {
 	return &workspace[E]{
 		a:   aligned[E]((mcBlock + maxMR) * kcBlock),
 		b:   aligned[E]((ncBlock + maxNR) * kcBlock),
@@ -69,12 +69,12 @@ func newWorkspace[E Float]() any {
 var workspaces = [2]sync.Pool{{New: newWorkspace[float32]}, {New: newWorkspace[float64]}}
 
 // pool returns the workspace pool of element type E.
-func pool[E Float]() *sync.Pool {
+func pool[E element]() *sync.Pool {
 	var z E
 	return &workspaces[unsafe.Sizeof(z)/8]
 }
 
-func aligned[E Float](n int) []E {
+func aligned[E element](n int) []E {
 	var z E
 	size := int(unsafe.Sizeof(z))
 	s := make([]E, n+64/size)
@@ -84,7 +84,7 @@ func aligned[E Float](n int) []E {
 
 // gemmWith runs the blocked product on one goroutine with implementation im.
 // Arguments are already checked.
-func gemmWith[E Float](im *gemmImpl[E], transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
 	if m == 0 || n == 0 {
 		return
 	}
@@ -108,7 +108,7 @@ func gemmWith[E Float](im *gemmImpl[E], transA, transB bool, m, n, k int, alpha 
 
 // gemmBlocked is the cache-blocked product over packed (or in-place)
 // panels and the register-tile micro-kernel. It uses ws.a, ws.b and ws.tmp.
-func gemmBlocked[E Float](im *gemmImpl[E], ws *workspace[E], transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
 	mr, nr := im.mr, im.nr
 	size := unsafe.Sizeof(alpha)
 	directB := !transB && m <= directMaxM
@@ -175,7 +175,7 @@ func gemmBlocked[E Float](im *gemmImpl[E], ws *workspace[E], transA, transB bool
 // B's columns, contiguous along k as the kernel wants; A's rows are C^T's).
 // C^T goes to ws.t; the product packs into a second workspace (sharing
 // ws's measured about 20% slower here, from cache-set conflicts).
-func gemmSwapped[E Float](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+func gemmSwapped[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
 	for i0 := 0; i0 < m; i0 += swapChunk {
 		mc := min(swapChunk, m-i0)
 		ct := ws.t[:n*mc]
@@ -199,7 +199,7 @@ func gemmSwapped[E Float](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha 
 // gemmDot computes C in 2x4 tiles of dot products between rows of A and
 // rows of op(B)^T. op(B)^T is B itself when transB is set (read in place
 // for whole groups of four rows); otherwise a group is gathered into ws.b.
-func gemmDot[E Float](im *gemmImpl[E], ws *workspace[E], transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+func gemmDot[E element](im *gemmImpl[E], ws *workspace[E], transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
 	size := unsafe.Sizeof(alpha)
 	for j0 := 0; j0 < n; j0 += 4 {
 		cols := min(4, n-j0)
@@ -245,7 +245,7 @@ func gemmDot[E Float](im *gemmImpl[E], ws *workspace[E], transB bool, m, n, k in
 	}
 }
 
-func scaleC[E Float](m, n int, beta E, c []E, ldc int) {
+func scaleC[E element](m, n int, beta E, c []E, ldc int) {
 	for i := range m {
 		row := c[i*ldc : i*ldc+n]
 		if beta == 0 {

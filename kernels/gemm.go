@@ -5,9 +5,9 @@ import (
 	"sync"
 )
 
-// Float is an element type the GEMM routines take: float32 (Sgemm) or
+// element is a type the GEMM routines take: float32 (Sgemm) or
 // float64 (Dgemm).
-type Float interface{ float32 | float64 }
+type element interface{ float32 | float64 }
 
 // Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major float32
 // matrices, where op(A) is m x k and op(B) is k x n: op(X) = X, or X^T when
@@ -44,7 +44,7 @@ func DgemmParallel(workers int, transA, transB bool, m, n, k int, alpha float64,
 	return gemmParallel(active.Load().dgemm, "dgemm", workers, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-func gemm[E Float](g *gemmImpl[E], routine string, transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) error {
+func gemm[E element](g *gemmImpl[E], routine string, transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) error {
 	if err := checkGemm(routine, transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func gemm[E Float](g *gemmImpl[E], routine string, transA, transB bool, m, n, k 
 // starting the others would cost more than they save.
 const parallelMinFlops = 4e6
 
-func gemmParallel[E Float](g *gemmImpl[E], routine string, workers int, transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) error {
+func gemmParallel[E element](g *gemmImpl[E], routine string, workers int, transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) error {
 	if err := checkGemm(routine, transA, transB, m, n, k, a, lda, b, ldb, c, ldc); err != nil {
 		return err
 	}
@@ -128,7 +128,7 @@ func (e *GemmError) Error() string {
 	return fmt.Sprintf("kernels: %s: %s = %d: %s", e.Routine, e.Arg, e.Value, e.Reason)
 }
 
-func checkGemm[E Float](routine string, transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) error {
+func checkGemm[E element](routine string, transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) error {
 	for _, d := range []struct {
 		name string
 		v    int

@@ -16,7 +16,7 @@ import (
 // beyond either precision under test. It also returns, per element, the
 // bound on the rounding error an evaluation in E may make: the sum of
 // |alpha*a*b| over k plus |beta*c|.
-func refGemm[E Float](transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) (out, mag []float64) {
+func refGemm[E element](transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) (out, mag []float64) {
 	out = make([]float64, m*n)
 	mag = make([]float64, m*n)
 	for i := range m {
@@ -59,7 +59,7 @@ const sentinel = -7777.25
 
 // operand is a stored matrix of rows x cols with stride cols+pad, surrounded
 // by sentinel guards, so writes outside it can be detected.
-type operand[E Float] struct {
+type operand[E element] struct {
 	buf        []E
 	off, ld    int
 	rows, cols int
@@ -67,7 +67,7 @@ type operand[E Float] struct {
 
 const guard = 19
 
-func newOperand[E Float](rng *rand.Rand, rows, cols, pad int) *operand[E] {
+func newOperand[E element](rng *rand.Rand, rows, cols, pad int) *operand[E] {
 	ld := max(1, cols+pad)
 	n := 0
 	if rows > 0 {
@@ -120,7 +120,7 @@ func (g gemmCase) String() string {
 // runGemmCase checks one product against the reference: values within
 // rounding (|err| <= 2k*eps*magnitude, eps of E), guards intact, inputs
 // unchanged.
-func runGemmCase[E Float](t *testing.T, im *gemmImpl[E], g gemmCase, rng *rand.Rand) {
+func runGemmCase[E element](t *testing.T, im *gemmImpl[E], g gemmCase, rng *rand.Rand) {
 	t.Helper()
 	ar, ac := g.m, g.k
 	if g.tA {
@@ -180,7 +180,7 @@ func boundaries(tile int, blocks ...int) []int {
 }
 
 // epsilon is the unit roundoff's double, 2^-23 or 2^-52: the gap above 1 in E.
-func epsilon[E Float]() float64 {
+func epsilon[E element]() float64 {
 	var z E
 	if unsafe.Sizeof(z) == 4 {
 		return float64(math.Nextafter32(1, 2) - 1)
@@ -202,7 +202,7 @@ var forms = [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}
 // Every tile edge in m and n, every scalar pair, every form, small k; then
 // the cache-block edges: k around kcBlock, m around mcBlock and the direct-B
 // threshold, n around ncBlock.
-func sweepGemm[E Float](t *testing.T, im *gemmImpl[E]) {
+func sweepGemm[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	scalars := [][2]float64{{1, 0}, {1, 1}, {-0.7, 0.3}, {0, 0.5}, {0, 0}, {2, -1}}
 	for _, f := range forms {
@@ -233,7 +233,7 @@ func TestGemmMatchesReference(t *testing.T) {
 // With small integers every partial sum is exact in either precision, so
 // the product must equal the integer result exactly, in every form and
 // across the k block edge.
-func exactGemm[E Float](t *testing.T, im *gemmImpl[E]) {
+func exactGemm[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, f := range forms {
 		for _, s := range [][3]int{{im.mr + 1, kcBlock + 3, 2*im.nr + 1}, {2*im.mr - 1, 3, im.nr - 1}, {directMaxM + 3, 2*kcBlock + 1, 7}} {
@@ -268,7 +268,7 @@ func TestGemmExactOnIntegers(t *testing.T) {
 }
 
 // The MLP's own shapes, as nn calls them.
-func mlpShapes[E Float](t *testing.T, im *gemmImpl[E]) {
+func mlpShapes[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, s := range [][3]int{{64, 784, 512}, {32, 512, 512}, {64, 512, 10}} {
 		m, k, n := s[0], s[1], s[2]
@@ -285,7 +285,7 @@ func TestGemmMLPShapes(t *testing.T) {
 
 // The parallel split computes each element exactly as the serial product
 // does (the same tiles, the same k order), in every form.
-func parallelMatchesSerial[E Float](t *testing.T, serial, parallel func(tA, tB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) error) {
+func parallelMatchesSerial[E element](t *testing.T, serial, parallel func(tA, tB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) error) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, f := range forms {
 		for _, s := range [][3]int{{256, 512, 512}, {2, 300, 700}, {300, 100, 7}} {
@@ -373,7 +373,7 @@ func FuzzDgemm(f *testing.F) {
 
 // Narrow products (n <= dotMaxN, op(A) row-major) take the dot-product path
 // where an implementation has one: every n, odd m, k around the vector width.
-func narrowProducts[E Float](t *testing.T, im *gemmImpl[E]) {
+func narrowProducts[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for n := 1; n <= dotMaxN+1; n++ {
 		for _, m := range []int{1, 2, 3, 5} {
@@ -392,7 +392,7 @@ func TestGemmNarrowProducts(t *testing.T) {
 
 // Narrow transposed-A products (the weight gradient of a 10-class layer)
 // run as C^T = B^T*A: every n up to the threshold, m around the chunk.
-func narrowTransposedA[E Float](t *testing.T, im *gemmImpl[E]) {
+func narrowTransposedA[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	for _, n := range []int{1, 2, 7, 10, dotMaxN, dotMaxN + 1} {
 		for _, m := range []int{2*im.nr - 1, 2 * im.nr, 100, swapChunk + 3} {

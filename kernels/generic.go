@@ -20,11 +20,11 @@ var genericImpl = register(&impl{
 	noisyStep: noisyStepGeneric,
 })
 
-func at[E Float](p *E, off uintptr) *E { return (*E)(unsafe.Add(unsafe.Pointer(p), off)) }
+func at[E element](p *E, off uintptr) *E { return (*E)(unsafe.Add(unsafe.Pointer(p), off)) }
 
 // gemmKernelGeneric is the 4x4 micro-kernel in Go; sixteen scalar
 // accumulators stay in registers.
-func gemmKernelGeneric[E Float](kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E) {
+func gemmKernelGeneric[E element](kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 E
 	for p := 0; p < kc; p++ {
 		// Offsets from the base, so no pointer is formed past the panels.

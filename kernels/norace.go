@@ -2,9 +2,9 @@
 
 package kernels
 
-func raceRead[E Float](s []E) E { return 0 }
+func raceRead[E element](s []E) E { return 0 }
 
-func raceWrite[E Float](s []E) {}
+func raceWrite[E element](s []E) {}
 
-func raceGemm[E Float](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
+func raceGemm[E element](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
 }

@@ -7,7 +7,7 @@ import "unsafe"
 
 // packA writes rows [i0,i0+rows) x columns [p0,p0+kc) of op(A) as kc groups
 // of mr values (column-major in the panel), zero-padding rows past the edge.
-func packA[E Float](pack8 packer[E], dst, a []E, lda int, transA bool, i0, rows, p0, kc, mr int) {
+func packA[E element](pack8 packer[E], dst, a []E, lda int, transA bool, i0, rows, p0, kc, mr int) {
 	dst = dst[:kc*mr]
 	if rows < mr {
 		clear(dst)
@@ -48,7 +48,7 @@ func packA[E Float](pack8 packer[E], dst, a []E, lda int, transA bool, i0, rows,
 
 // packB writes rows [p0,p0+kc) x columns [j0,j0+cols) of op(B) as kc rows of
 // nr values, zero-padding columns past the edge.
-func packB[E Float](pack8 packer[E], dst, b []E, ldb int, transB bool, p0, kc, j0, cols, nr int) {
+func packB[E element](pack8 packer[E], dst, b []E, ldb int, transB bool, p0, kc, j0, cols, nr int) {
 	dst = dst[:kc*nr]
 	if cols < nr {
 		clear(dst)
@@ -88,14 +88,14 @@ func packB[E Float](pack8 packer[E], dst, b []E, ldb int, transB bool, p0, kc, j
 // packer interleaves eight rows: for p in [0,kc), src[i*srcStride + p]
 // for i in 0..7 become the eight values at dst[p*dstStride:] (strides in
 // bytes); kc a multiple of 8.
-type packer[E Float] func(dst *E, dstStride uintptr, src *E, srcStride uintptr, kc int)
+type packer[E element] func(dst *E, dstStride uintptr, src *E, srcStride uintptr, kc int)
 
 // packRows8 interleaves the first kc&^7 columns of eight rows of src (row
 // stride ld) into dst, stride dstStride elements, with the implementation's
 // packer, and returns how many columns it did: 0 without one. The caller
 // packs the rest. (The race shims need nothing here: gemmWith already
 // touched A and B from Go, and the panel is this goroutine's own.)
-func packRows8[E Float](pack8 packer[E], dst []E, dstStride int, src []E, ld, kc int) int {
+func packRows8[E element](pack8 packer[E], dst []E, dstStride int, src []E, ld, kc int) int {
 	done := kc &^ 7
 	if pack8 == nil || done == 0 {
 		return 0

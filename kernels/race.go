@@ -7,7 +7,7 @@ package kernels
 // on a kernel's operands is reported as if the kernel were Go.
 
 //go:noinline
-func raceRead[E Float](s []E) E {
+func raceRead[E element](s []E) E {
 	var sum E
 	for _, v := range s {
 		sum += v
@@ -15,13 +15,13 @@ func raceRead[E Float](s []E) E {
 	return sum
 }
 
-func raceWrite[E Float](s []E) {
+func raceWrite[E element](s []E) {
 	for i := range s {
 		s[i] = s[i]
 	}
 }
 
-func raceGemm[E Float](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
+func raceGemm[E element](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
 	rows := func(s []E, ld, r, cols int, write bool) {
 		if cols == 0 {
 			return
