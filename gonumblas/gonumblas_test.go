@@ -100,7 +100,9 @@ func TestBadArgumentsPanicAsGonum(t *testing.T) {
 	} {
 		t.Run(bad.name, func(t *testing.T) {
 			call := func(f func(blas.Transpose, blas.Transpose, int, int, int, float64, []float64, int, []float64, int, float64, []float64, int)) any {
-				return recoverPanic(func() { f(bad.tA, blas.NoTrans, bad.m, bad.n, bad.k, 1, a[:bad.lenA], bad.lda, b, 2, 0, c[:bad.lenC], bad.ldc) })
+				return recoverPanic(func() {
+					f(bad.tA, blas.NoTrans, bad.m, bad.n, bad.k, 1, a[:bad.lenA], bad.lda, b, 2, 0, c[:bad.lenC], bad.ldc)
+				})
 			}
 			want := call(gonum.Implementation{}.Dgemm)
 			require.NotNil(t, want, "gonum accepts this case")
