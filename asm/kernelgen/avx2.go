@@ -22,7 +22,7 @@ func sgemmAVX2(b *bytes.Buffer) {
 
 func dgemmAVX2(b *bytes.Buffer) {
 	mr, nv := avx2DMR, avx2DNV
-	fmt.Fprintf(b, `// DGEMM micro-kernel, AVX2+FMA. Tile %dx%d: C rows i=0..%d in Y(%d i)..Y(%d i+%d)
+	fmt.Fprintf(b, `// DGEMM micro-kernel, AVX2+FMA. Tile %dx%d: C rows i=0..%d in Y(%di)..Y(%di+%d)
 // (%d accumulators); B row in Y%d-Y%d; A broadcasts alternate Y%d/Y%d, which the
 // epilogue reuses for alpha and beta. Requires: AVX, AVX2, FMA3.
 

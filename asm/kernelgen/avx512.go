@@ -23,7 +23,7 @@ func sgemmAVX512(b *bytes.Buffer) {
 
 func dgemmAVX512(b *bytes.Buffer) {
 	mr, nv := avx512DMR, avx512DNV
-	fmt.Fprintf(b, `// DGEMM micro-kernel, AVX-512F. Tile %dx%d: C rows i=0..%d in Z(%d i)..Z(%d i+%d)
+	fmt.Fprintf(b, `// DGEMM micro-kernel, AVX-512F. Tile %dx%d: C rows i=0..%d in Z(%di)..Z(%di+%d)
 // (%d accumulators); B row in Z%d-Z%d; A broadcasts alternate Z%d/Z%d, which the
 // epilogue reuses for alpha and beta. Requires: AVX512F.
 

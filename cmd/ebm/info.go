@@ -31,7 +31,7 @@ func cmdInfo(args []string, stdout, stderr io.Writer) error {
 		if !im.Available {
 			state = "unavailable: " + im.Reason
 		}
-		fmt.Fprintf(stdout, "  %-8s tile %-5s requires %-18s %s\n", im.Name, im.Tile, strings.Join(im.Requires, ","), state)
+		fmt.Fprintf(stdout, "  %-8s tile %-5s dgemm %-5s requires %-18s %s\n", im.Name, im.Tile, im.DgemmTile, strings.Join(im.Requires, ","), state)
 	}
 	return nil
 }
