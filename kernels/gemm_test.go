@@ -434,3 +434,39 @@ func TestPackerMatchesScalarPacking(t *testing.T) {
 		}
 	})
 }
+
+// Transpose is the definition dst[j][i] = src[i][j] for every shape around
+// the 8-row and 8-column steps, with padded strides, nothing written outside
+// dst's view and src untouched.
+func TestTransposeIsTheDefinition(t *testing.T) {
+	forEachImpl(t, func(t *testing.T, im *impl) {
+		prev := active.Swap(im)
+		defer active.Store(prev)
+		rng := rand.New(rand.NewPCG(41, 42))
+		for _, rows := range []int{1, 7, 8, 9, 16, 17, 64} {
+			for _, cols := range []int{1, 7, 8, 9, 15, 16, 33, 512} {
+				src := newOperand[float32](rng, rows, cols, 3)
+				dst := newOperand[float32](rng, cols, rows, 2)
+				src0 := append([]float32(nil), src.buf...)
+				require.NoError(t, Transpose(rows, cols, src.data(), src.ld, dst.data(), dst.ld))
+				for i := range rows {
+					for j := range cols {
+						require.Equal(t, src.buf[src.off+i*src.ld+j], dst.buf[dst.off+j*dst.ld+i], "%dx%d: [%d][%d]", rows, cols, i, j)
+					}
+				}
+				dst.checkGuards(t, fmt.Sprintf("transpose %dx%d", rows, cols))
+				require.Equal(t, src0, src.buf)
+			}
+		}
+	})
+}
+
+func TestTransposeRejectsBadArguments(t *testing.T) {
+	s := make([]float32, 12)
+	require.ErrorContains(t, Transpose(-1, 2, s, 2, s, 2), "negative dimension")
+	require.ErrorContains(t, Transpose(3, 4, s, 3, s, 3), "lds = 3")
+	require.ErrorContains(t, Transpose(3, 4, s, 4, s, 2), "ldd = 2")
+	require.ErrorContains(t, Transpose(3, 4, s[:11], 4, s, 3), "len(src) = 11")
+	require.ErrorContains(t, Transpose(3, 4, s, 4, s[:11], 3), "len(dst) = 11")
+	require.NoError(t, Transpose(0, 4, nil, 4, nil, 1))
+}

@@ -8,3 +8,5 @@ func raceWrite[E element](s []E) {}
 
 func raceGemm[E element](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
 }
+
+func raceMatrix[E element](s []E, ld, r, cols int, write bool) {}

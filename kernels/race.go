@@ -21,19 +21,23 @@ func raceWrite[E element](s []E) {
 	}
 }
 
-func raceGemm[E element](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
-	rows := func(s []E, ld, r, cols int, write bool) {
-		if cols == 0 {
-			return
-		}
-		for i := range r {
-			if write {
-				raceWrite(s[i*ld : i*ld+cols])
-			} else {
-				raceRead(s[i*ld : i*ld+cols])
-			}
+// raceMatrix reads (or writes) every element of an r x cols matrix with row
+// stride ld.
+func raceMatrix[E element](s []E, ld, r, cols int, write bool) {
+	if cols == 0 {
+		return
+	}
+	for i := range r {
+		if write {
+			raceWrite(s[i*ld : i*ld+cols])
+		} else {
+			raceRead(s[i*ld : i*ld+cols])
 		}
 	}
+}
+
+func raceGemm[E element](transA, transB bool, m, n, k int, a []E, lda int, b []E, ldb int, c []E, ldc int) {
+	rows := raceMatrix[E]
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+
+	"github.com/ebm-project/ebm/kernels"
 )
 
 // DefaultSizes is the original model: 784-512-512-512-10.
@@ -82,21 +84,14 @@ func (m *MLP) SyncParallel(run Parallel) { each(run, len(m.syncBlocks), m.syncTa
 // syncRows is how many rows of W one Sync task transposes.
 const syncRows = 64
 
-// syncBlock transposes rows [i0, i1) of one layer's W into wt, in tiles
-// that stay in L1.
+// syncBlock transposes rows [i0, i1) of one layer's W into columns
+// [i0, i1) of wt.
 func (m *MLP) syncBlock(_, t int) {
 	b := m.syncBlocks[t]
 	l := m.Layers[b[0]]
-	const tile = 32
-	for i0 := b[1]; i0 < b[2]; i0 += tile {
-		for j0 := 0; j0 < l.Out; j0 += tile {
-			for i := i0; i < min(i0+tile, b[2]); i++ {
-				row := l.W[i*l.Out : (i+1)*l.Out]
-				for j := j0; j < min(j0+tile, l.Out); j++ {
-					l.wt[j*l.In+i] = row[j]
-				}
-			}
-		}
+	if err := kernels.Transpose(b[2]-b[1], l.Out, l.W[b[1]*l.Out:], l.Out, l.wt[b[1]:], l.In); err != nil {
+		// W and wt are the layer's own In x Out arrays: unreachable.
+		panic("nn: sync: " + err.Error())
 	}
 }
 

@@ -1,0 +1,44 @@
+package kernels
+
+import "fmt"
+
+// Transpose writes dst = src^T: src is rows x cols with row stride lds, dst
+// is cols x rows with row stride ldd. Eight rows at a time go through the
+// implementation's packing transposes where it has them (the same 8 x 8
+// YMM transposes that pack GEMM panels); the rest is scalar. src and dst
+// must not overlap.
+func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) error {
+	switch {
+	case rows < 0 || cols < 0:
+		return fmt.Errorf("kernels: transpose: %dx%d: negative dimension", rows, cols)
+	case rows == 0 || cols == 0:
+		return nil
+	case lds < cols:
+		return fmt.Errorf("kernels: transpose: lds = %d: below the row length %d", lds, cols)
+	case ldd < rows:
+		return fmt.Errorf("kernels: transpose: ldd = %d: below the row length %d of dst", ldd, rows)
+	case len(src) < (rows-1)*lds+cols:
+		return fmt.Errorf("kernels: transpose: len(src) = %d: too short for %dx%d with stride %d", len(src), rows, cols, lds)
+	case len(dst) < (cols-1)*ldd+rows:
+		return fmt.Errorf("kernels: transpose: len(dst) = %d: too short for %dx%d with stride %d", len(dst), cols, rows, ldd)
+	}
+	raceMatrix(src, lds, rows, cols, false)
+	raceMatrix(dst, ldd, cols, rows, true)
+	pack8 := active.Load().sgemm.pack8
+	i := 0
+	for ; i+8 <= rows; i += 8 {
+		done := packRows8(pack8, dst[i:], ldd, src[i*lds:], lds, cols)
+		for r := i; r < i+8; r++ {
+			row := src[r*lds : r*lds+cols]
+			for p := done; p < cols; p++ {
+				dst[p*ldd+r] = row[p]
+			}
+		}
+	}
+	for ; i < rows; i++ {
+		for p, v := range src[i*lds : i*lds+cols] {
+			dst[p*ldd+i] = v
+		}
+	}
+	return nil
+}
