@@ -17,10 +17,20 @@ const (
 //go:noescape
 func sgemmKernelAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
+// sgemmHalfAVX512 is in sgemm_avx512_amd64.s.
+//
+//go:noescape
+func sgemmHalfAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
 // dgemmKernelAVX512 is in dgemm_avx512_amd64.s.
 //
 //go:noescape
 func dgemmKernelAVX512(kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64)
+
+// dgemmHalfAVX512 is in dgemm_avx512_amd64.s.
+//
+//go:noescape
+func dgemmHalfAVX512(kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64)
 
 // sdotKernelAVX512 is in sdot_avx512_amd64.s.
 //
@@ -52,10 +62,20 @@ func noisyStepAVX512(x, grad *float32, groups int, first int, alpha, sigma, lo, 
 //go:noescape
 func sgemmKernelAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
+// sgemmHalfAVX2 is in sgemm_avx2_amd64.s.
+//
+//go:noescape
+func sgemmHalfAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
 // dgemmKernelAVX2 is in dgemm_avx2_amd64.s.
 //
 //go:noescape
 func dgemmKernelAVX2(kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64)
+
+// dgemmHalfAVX2 is in dgemm_avx2_amd64.s.
+//
+//go:noescape
+func dgemmHalfAVX2(kc int, a *float64, aStride uintptr, b *float64, bStride uintptr, c *float64, ldc uintptr, alpha, beta float64)
 
 // sdotKernelAVX2 is in sdot_avx2_amd64.s.
 //

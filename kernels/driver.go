@@ -42,6 +42,9 @@ type gemmImpl[E element] struct {
 	// rows of B^T, all contiguous in k (row strides in bytes): the path for
 	// products with few columns.
 	dot microKernel[E]
+	// half, if set, is the kernel for an MR x NR/2 tile: a last block of
+	// NR/2 columns runs on it in place instead of through a padded tile.
+	half microKernel[E]
 	// pack8, if set, interleaves eight rows into a panel (see packRows8).
 	pack8 packer[E]
 }
@@ -112,6 +115,11 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bo
 	mr, nr := im.mr, im.nr
 	size := unsafe.Sizeof(alpha)
 	directB := !transB && m <= directMaxM
+	// A last block of nr/2 columns is a whole tile of the half kernel.
+	halfCols := -1
+	if im.half != nil {
+		halfCols = nr / 2
+	}
 	for jc := 0; jc < n; jc += ncBlock {
 		nc := min(ncBlock, n-jc)
 		for pc := 0; pc < k; pc += kcBlock {
@@ -122,7 +130,7 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bo
 			}
 			// B panels: packed panel jr/nr sits at ws.b[jr*kc:], NR floats a row.
 			for jr := 0; jr < nc; jr += nr {
-				if !directB || nc-jr < nr {
+				if cols := nc - jr; !directB || cols < nr && cols != halfCols {
 					packB(im.pack8, ws.b[jr*kc:], b, ldb, transB, pc, kc, jc+jr, min(nr, nc-jr), nr)
 				}
 			}
@@ -136,7 +144,7 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bo
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
 					bp, bs := &ws.b[jr*kc], uintptr(nr)*size
-					if directB && nrr == nr {
+					if directB && (nrr == nr || nrr == halfCols) {
 						bp, bs = &b[pc*ldb+jc+jr], uintptr(ldb)*size
 					}
 					for ir := 0; ir < mc; ir += mr {
@@ -150,7 +158,15 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bo
 							im.kernel(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
 							continue
 						}
-						im.kernel(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)
+						if nrr == halfCols {
+							if mrr == mr {
+								im.half(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
+								continue
+							}
+							im.half(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)
+						} else {
+							im.kernel(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)
+						}
 						for i := range mrr {
 							row := c[ci+i*ldc : ci+i*ldc+nrr]
 							t := ws.tmp[i*nr : i*nr+nrr]

@@ -207,7 +207,8 @@ func sweepGemm[E element](t *testing.T, im *gemmImpl[E]) {
 	scalars := [][2]float64{{1, 0}, {1, 1}, {-0.7, 0.3}, {0, 0.5}, {0, 0}, {2, -1}}
 	for _, f := range forms {
 		for _, m := range boundaries(im.mr) {
-			for _, n := range boundaries(im.nr) {
+			// n also around the half-width tile, alone and after a whole one.
+			for _, n := range append(boundaries(im.nr), im.nr/2-1, im.nr/2, im.nr/2+1, im.nr+im.nr/2, 2*im.nr+im.nr/2) {
 				for si, s := range scalars {
 					k := []int{0, 1, 3, 17}[(m+n+si)%4]
 					runGemmCase(t, im, gemmCase{f[0], f[1], m, n, k, s[0], s[1], (m + n) % 3}, rng)

@@ -18,6 +18,8 @@ func sgemmAVX2(b *bytes.Buffer) {
 `, avx2MR, avx2NV*8, avx2MR-1, avx2MR*avx2NV, avx2MR*avx2NV, avx2MR*avx2NV+avx2NV-1,
 		avx2MR*avx2NV+avx2NV, avx2MR*avx2NV+avx2NV+1)
 	x86Kernel(b, "sgemmKernelAVX2", "Y", avx2MR, avx2NV, 8, single)
+	b.WriteString("\n// The half-width tile, 6x8, for a last block of 8 columns.\n")
+	x86Kernel(b, "sgemmHalfAVX2", "Y", avx2MR, avx2NV/2, 8, single)
 }
 
 func dgemmAVX2(b *bytes.Buffer) {
@@ -32,6 +34,8 @@ func dgemmAVX2(b *bytes.Buffer) {
 
 `, mr, nv*4, mr-1, nv, nv, nv-1, mr*nv, mr*nv, mr*nv+nv-1, mr*nv+nv, mr*nv+nv+1)
 	x86Kernel(b, "dgemmKernelAVX2", "Y", mr, nv, 4, double)
+	b.WriteString("\n// The half-width tile, 6x4, for a last block of 4 columns.\n")
+	x86Kernel(b, "dgemmHalfAVX2", "Y", mr, nv/2, 4, double)
 }
 
 // sdotAVX2 is sdotAVX512 for AVX2: 8 floats a step, the k tail loaded with

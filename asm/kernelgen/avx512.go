@@ -19,6 +19,8 @@ func sgemmAVX512(b *bytes.Buffer) {
 `, avx512MR, avx512NV*16, avx512MR-1, avx512MR*avx512NV, avx512MR*avx512NV, avx512MR*avx512NV+avx512NV-1,
 		avx512MR*avx512NV+avx512NV, avx512MR*avx512NV+avx512NV+1)
 	x86Kernel(b, "sgemmKernelAVX512", "Z", avx512MR, avx512NV, 16, single)
+	b.WriteString("\n// The half-width tile, 8x16, for a last block of 16 columns.\n")
+	x86Kernel(b, "sgemmHalfAVX512", "Z", avx512MR, avx512NV/2, 16, single)
 }
 
 func dgemmAVX512(b *bytes.Buffer) {
@@ -33,6 +35,8 @@ func dgemmAVX512(b *bytes.Buffer) {
 
 `, mr, nv*8, mr-1, nv, nv, nv-1, mr*nv, mr*nv, mr*nv+nv-1, mr*nv+nv, mr*nv+nv+1)
 	x86Kernel(b, "dgemmKernelAVX512", "Z", mr, nv, 8, double)
+	b.WriteString("\n// The half-width tile, 8x8, for a last block of 8 columns.\n")
+	x86Kernel(b, "dgemmHalfAVX512", "Z", mr, nv/2, 8, double)
 }
 
 // sdotAVX512 writes the small-n kernel: a 2x4 tile of C as dot products of
