@@ -1,7 +1,9 @@
 // Package nn is a small multilayer perceptron on top of package kernels:
 // Linear layers with ELU between them, a forward pass that keeps what the
 // backward pass needs, gradients to the parameters or to the input only,
-// log-sum-exp, cross-entropy and Adam.
+// log-sum-exp, cross-entropy and Adam. Conv2D (conv.go) is a 2-D
+// convolution on the same kernels, as GEMMs over image patches (im2col.go),
+// with its forward and backward passes; the MLP does not use it yet.
 package nn
 
 import (
