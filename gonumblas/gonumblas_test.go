@@ -34,26 +34,29 @@ func TestGemmAgreesWithNative(t *testing.T) {
 				m, k, n := s[0], s[1], s[2]
 				name := fmt.Sprintf("%c%c/%dx%dx%d", tA, tB, m, k, n)
 				t.Run(name+"/dgemm", func(t *testing.T) {
-					a, lda := operand[float64](rng, tA, m, k)
-					b, ldb := operand[float64](rng, tB, k, n)
-					c, ldc := operand[float64](rng, blas.NoTrans, m, n)
-					want := append([]float64(nil), c...)
-					gonum.Implementation{}.Dgemm(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, want, ldc)
-					Implementation{}.Dgemm(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, c, ldc)
-					requireClose(t, want, c, k, 1e-15)
+					agree(t, rng, gonum.Implementation{}.Dgemm, Implementation{}.Dgemm, tA, tB, m, k, n, 1e-15)
 				})
 				t.Run(name+"/sgemm", func(t *testing.T) {
-					a, lda := operand[float32](rng, tA, m, k)
-					b, ldb := operand[float32](rng, tB, k, n)
-					c, ldc := operand[float32](rng, blas.NoTrans, m, n)
-					want := append([]float32(nil), c...)
-					gonum.Implementation{}.Sgemm(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, want, ldc)
-					Implementation{}.Sgemm(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, c, ldc)
-					requireClose(t, want, c, k, 1e-6)
+					agree(t, rng, gonum.Implementation{}.Sgemm, Implementation{}.Sgemm, tA, tB, m, k, n, 1e-6)
 				})
 			}
 		}
 	}
+}
+
+// gemm is the signature of gonum's Sgemm and Dgemm.
+type gemm[E float32 | float64] func(tA, tB blas.Transpose, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int)
+
+// agree runs one product through gonum's routine and ours on the same
+// operands and compares the results.
+func agree[E float32 | float64](t *testing.T, rng *rand.Rand, native, ours gemm[E], tA, tB blas.Transpose, m, k, n int, eps float64) {
+	a, lda := operand[E](rng, tA, m, k)
+	b, ldb := operand[E](rng, tB, k, n)
+	c, ldc := operand[E](rng, blas.NoTrans, m, n)
+	want := append([]E(nil), c...)
+	native(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, want, ldc)
+	ours(tA, tB, m, n, k, 0.7, a, lda, b, ldb, -0.3, c, ldc)
+	requireClose(t, want, c, k, eps)
 }
 
 // operand returns op(X) of rows x cols stored as tr says, its stride two
