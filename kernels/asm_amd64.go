@@ -22,6 +22,11 @@ func sgemmKernelAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride 
 //go:noescape
 func sgemmHalfAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
+// sgemmRowsAVX512 is in sgemm_avx512_amd64.s.
+//
+//go:noescape
+func sgemmRowsAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
 // dgemmKernelAVX512 is in dgemm_avx512_amd64.s.
 //
 //go:noescape
@@ -66,6 +71,11 @@ func sgemmKernelAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride ui
 //
 //go:noescape
 func sgemmHalfAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+// sgemmRowsAVX2 is in sgemm_avx2_amd64.s.
+//
+//go:noescape
+func sgemmRowsAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
 // dgemmKernelAVX2 is in dgemm_avx2_amd64.s.
 //

@@ -45,6 +45,9 @@ type gemmImpl[E element] struct {
 	// half, if set, is the kernel for an MR x NR/2 tile: a last block of
 	// NR/2 columns runs on it in place instead of through a padded tile.
 	half microKernel[E]
+	// rows, if set, is the full-tile kernel reading A's rows where they lie
+	// (A's element (i, p) at a + i*aStride + p*size) instead of a panel.
+	rows microKernel[E]
 	// pack8, if set, interleaves eight rows into a panel (see packRows8).
 	pack8 packer[E]
 }
@@ -54,6 +57,7 @@ type workspace[E element] struct {
 	a, b []E // packed panels, 64-byte aligned
 	tmp  []E // one MR x NR tile for edges
 	t    []E // C^T of narrow transposed-A products, swapChunk columns at a time
+	ct   []E // C^T of NT products with few rows (gemmRowsNT), made on first use
 }
 
 // swapChunk is how many rows of C a narrow transposed-A product computes
@@ -106,18 +110,27 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 		gemmSwapped(im, ws, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	gemmBlocked(im, ws, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	// The plain order packs B^T (n*k values); C^T = B*A^T packs A^T and
+	// transposes C (m*k + m*n): take whichever moves less.
+	if !transA && transB && im.rows != nil && m <= directMaxM && m*(k+n) < n*k {
+		gemmRowsNT(im, ws, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	gemmBlocked(im, ws, transA, transB, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemmBlocked is the cache-blocked product over packed (or in-place)
 // panels and the register-tile micro-kernel. It uses ws.a, ws.b and ws.tmp.
-func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+// With rowsA (A not transposed, the implementation has a rows kernel) whole
+// tiles read A's rows in place; only a last partial block of rows is packed.
+func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, rowsA bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
 	mr, nr := im.mr, im.nr
 	size := unsafe.Sizeof(alpha)
 	directB := !transB && m <= directMaxM
-	// A last block of nr/2 columns is a whole tile of the half kernel.
+	// A last block of nr/2 columns is a whole tile of the half kernel (which
+	// reads packed A only).
 	halfCols := -1
-	if im.half != nil {
+	if im.half != nil && !rowsA {
 		halfCols = nr / 2
 	}
 	for jc := 0; jc < n; jc += ncBlock {
@@ -137,7 +150,7 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bo
 			for ic := 0; ic < m; ic += mcBlock {
 				mc := min(mcBlock, m-ic)
 				for ir := 0; ir < mc; ir += mr {
-					if !transA || mc-ir < mr {
+					if !transA && !rowsA || mc-ir < mr {
 						packA(im.pack8, ws.a[ir*kc:], a, lda, transA, ic+ir, min(mr, mc-ir), pc, kc, mr)
 					}
 				}
@@ -154,6 +167,16 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bo
 							ap, as = &a[pc*lda+ic+ir], uintptr(lda)*size
 						}
 						ci := (ic+ir)*ldc + jc + jr
+						if rowsA && mrr == mr {
+							ap, as = &a[(ic+ir)*lda+pc], uintptr(lda)*size
+							if nrr == nr {
+								im.rows(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
+								continue
+							}
+							im.rows(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)
+							addTile(c[ci:], ldc, ws.tmp, nr, mrr, nrr, be)
+							continue
+						}
 						if mrr == mr && nrr == nr {
 							im.kernel(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
 							continue
@@ -167,19 +190,51 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB bo
 						} else {
 							im.kernel(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)
 						}
-						for i := range mrr {
-							row := c[ci+i*ldc : ci+i*ldc+nrr]
-							t := ws.tmp[i*nr : i*nr+nrr]
-							if be == 0 {
-								copy(row, t)
-							} else {
-								for j := range row {
-									row[j] = t[j] + be*row[j]
-								}
-							}
-						}
+						addTile(c[ci:], ldc, ws.tmp, nr, mrr, nrr, be)
 					}
 				}
+			}
+		}
+	}
+}
+
+// addTile stores rows x cols of a kernel's tile t (row stride ldt) into c:
+// c = t + beta*c, or c = t when beta is 0 (c is then not read).
+func addTile[E element](c []E, ldc int, t []E, ldt, rows, cols int, beta E) {
+	for i := range rows {
+		row := c[i*ldc : i*ldc+cols]
+		ti := t[i*ldt : i*ldt+cols]
+		if beta == 0 {
+			copy(row, ti)
+			continue
+		}
+		for j := range row {
+			row[j] = ti[j] + beta*row[j]
+		}
+	}
+}
+
+// gemmRowsNT computes C = A*B^T for few rows of A (m <= directMaxM) as
+// C^T = B*A^T, ncBlock columns of C at a time: the rows kernel reads B's
+// rows where they lie, only A (the small operand) is packed, and C^T is
+// transposed into C. The plain order would pack all of B^T, which at these
+// m costs a sizeable share of the product.
+func gemmRowsNT[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+	if ws.ct == nil {
+		ws.ct = aligned[E](directMaxM * ncBlock)
+	}
+	for j0 := 0; j0 < n; j0 += ncBlock {
+		nc := min(ncBlock, n-j0)
+		ct := ws.ct[:nc*m]
+		gemmBlocked(im, ws, false, true, true, nc, m, k, alpha, b[j0*ldb:], ldb, a, lda, 0, ct, m)
+		if beta == 0 {
+			transpose(im.pack8, nc, m, ct, m, c[j0:], ldc)
+			continue
+		}
+		for i := range m {
+			row := c[i*ldc+j0 : i*ldc+j0+nc]
+			for j := range row {
+				row[j] = ct[j*m+i] + beta*row[j]
 			}
 		}
 	}
@@ -196,7 +251,7 @@ func gemmSwapped[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alph
 		mc := min(swapChunk, m-i0)
 		ct := ws.t[:n*mc]
 		inner := pool[E]().Get().(*workspace[E])
-		gemmBlocked(im, inner, true, false, n, mc, k, alpha, b, ldb, a[i0:], lda, 0, ct, mc)
+		gemmBlocked(im, inner, true, false, false, n, mc, k, alpha, b, ldb, a[i0:], lda, 0, ct, mc)
 		pool[E]().Put(inner)
 		for j := range n {
 			col := ct[j*mc : (j+1)*mc]

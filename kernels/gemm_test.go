@@ -471,3 +471,21 @@ func TestTransposeRejectsBadArguments(t *testing.T) {
 	require.ErrorContains(t, Transpose(3, 4, s, 4, s[:11], 3), "len(dst) = 11")
 	require.NoError(t, Transpose(0, 4, nil, 4, nil, 1))
 }
+
+// NT products with few rows and a long k run as C^T = B*A^T (gemmRowsNT)
+// where the implementation has a rows kernel: m up to the threshold, n
+// across the tile, the row block and the column block, k across the k block.
+func rowsNT[E element](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	for _, m := range []int{1, im.mr - 1, im.mr, im.mr + 1, 2*im.nr + 1, directMaxM} {
+		for _, n := range []int{im.nr/2 + 3, mcBlock + 5, ncBlock + im.mr + 1} {
+			for _, k := range []int{kcBlock - 1, kcBlock + 1, 2*kcBlock + 3} {
+				runGemmCase(t, im, gemmCase{false, true, m, n, k, 1.5, float64(m%2) * 0.5, 1}, rng)
+			}
+		}
+	}
+}
+
+func TestGemmRowsNT(t *testing.T) {
+	forEachGemm(t, rowsNT[float32], rowsNT[float64])
+}

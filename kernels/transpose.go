@@ -24,7 +24,13 @@ func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) e
 	}
 	raceMatrix(src, lds, rows, cols, false)
 	raceMatrix(dst, ldd, cols, rows, true)
-	pack8 := active.Load().sgemm.pack8
+	transpose(active.Load().sgemm.pack8, rows, cols, src, lds, dst, ldd)
+	return nil
+}
+
+// transpose is Transpose on checked arguments, with the packer pack8 (nil:
+// scalar only).
+func transpose[E element](pack8 packer[E], rows, cols int, src []E, lds int, dst []E, ldd int) {
 	i := 0
 	for ; i+8 <= rows; i += 8 {
 		done := packRows8(pack8, dst[i:], ldd, src[i*lds:], lds, cols)
@@ -40,5 +46,4 @@ func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) e
 			dst[p*ldd+i] = v
 		}
 	}
-	return nil
 }

@@ -20,6 +20,8 @@ func sgemmAVX2(b *bytes.Buffer) {
 	x86Kernel(b, "sgemmKernelAVX2", "Y", avx2MR, avx2NV, 8, single)
 	b.WriteString("\n// The half-width tile, 6x8, for a last block of 8 columns.\n")
 	x86Kernel(b, "sgemmHalfAVX2", "Y", avx2MR, avx2NV/2, 8, single)
+	b.WriteString("\n// The full tile reading A's rows where they lie (no packed panel).\n")
+	x86KernelA(b, "sgemmRowsAVX2", "Y", avx2MR, avx2NV, 8, single, true)
 }
 
 func dgemmAVX2(b *bytes.Buffer) {

@@ -21,6 +21,8 @@ func sgemmAVX512(b *bytes.Buffer) {
 	x86Kernel(b, "sgemmKernelAVX512", "Z", avx512MR, avx512NV, 16, single)
 	b.WriteString("\n// The half-width tile, 8x16, for a last block of 16 columns.\n")
 	x86Kernel(b, "sgemmHalfAVX512", "Z", avx512MR, avx512NV/2, 16, single)
+	b.WriteString("\n// The full tile reading A's rows where they lie (no packed panel).\n")
+	x86KernelA(b, "sgemmRowsAVX512", "Z", avx512MR, avx512NV, 16, single, true)
 }
 
 func dgemmAVX512(b *bytes.Buffer) {

@@ -54,6 +54,15 @@ var (
 // x86Kernel writes the broadcast micro-kernel: mr rows of C, nv vectors of
 // width lanes each per row, in registers of letter reg (Y or Z).
 func x86Kernel(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision) {
+	x86KernelA(b, name, reg, mr, nv, width, pr, false)
+}
+
+// x86KernelA is x86Kernel; with rowsA the kernel reads A where it lies in
+// a row-major matrix instead of from a packed panel: A's element (i, p) is
+// at a + i*aStride + p*size, so the broadcasts come from mr rows (rows 0-3
+// from SI, rows 4-7 from BX, through the strides in R12 = aStride and
+// R13 = 3*aStride) and each k step moves one element along them.
+func x86KernelA(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision, rowsA bool) {
 	nr := nv * width
 	nacc := mr * nv
 	breg := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
@@ -83,13 +92,25 @@ func x86Kernel(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precisio
 	for j := 0; j < nv; j++ {
 		fmt.Fprintf(b, "\t%s %d(DI), %s\n", mov, j*vbytes, breg(j))
 	}
+	aAddr := func(i int) string { return fmt.Sprintf("%d(SI)", pr.size*i) }
+	if rowsA {
+		b.WriteString("\tMOVQ R8, R12\n\tLEAQ (R8)(R8*2), R13\n\tLEAQ (SI)(R8*4), BX\n")
+		aAddr = func(i int) string {
+			return [...]string{"(SI)", "(SI)(R12*1)", "(SI)(R12*2)", "(SI)(R13*1)", "(BX)", "(BX)(R12*1)", "(BX)(R12*2)", "(BX)(R13*1)"}[i]
+		}
+	}
 	for i := 0; i < mr; i++ {
-		fmt.Fprintf(b, "\t%s %d(SI), %s\n", pr.bcast, pr.size*i, bc(i))
+		fmt.Fprintf(b, "\t%s %s, %s\n", pr.bcast, aAddr(i), bc(i))
 		for j := 0; j < nv; j++ {
 			fmt.Fprintf(b, "\tVFMADD231%s %s, %s, %s\n", pr.ps, breg(j), bc(i), acc(i, j))
 		}
 	}
-	b.WriteString("\tADDQ R8, SI\n\tADDQ R9, DI\n\tDECQ CX\n\tJNZ loop\n\nepilogue:\n")
+	if rowsA {
+		fmt.Fprintf(b, "\tADDQ $%d, SI\n\tADDQ $%d, BX\n", pr.size, pr.size)
+	} else {
+		b.WriteString("\tADDQ R8, SI\n")
+	}
+	b.WriteString("\tADDQ R9, DI\n\tDECQ CX\n\tJNZ loop\n\nepilogue:\n")
 	alpha, beta := bc(0), bc(1)
 	fmt.Fprintf(b, "\t%s alpha+%d(FP), %s\n\t%s beta+%d(FP), %s\n", pr.bcast, pr.alpha, alpha, pr.bcast, pr.beta, beta)
 	b.WriteString(pr.zeroTestOp + "\tJZ nobeta\n")
