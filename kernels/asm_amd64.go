@@ -52,6 +52,11 @@ func eluForwardAVX512(y, x *float32, n int, alpha float32)
 //go:noescape
 func eluBackwardAVX512(dx, dy, y *float32, n int, alpha float32)
 
+// adamAVX512 is in adam_avx512_amd64.s.
+//
+//go:noescape
+func adamAVX512(p, m, v, grad *float32, n int, scale, b1, c1, b2, c2, step, inv, eps float32)
+
 // normalAVX512 is in noise_avx512_amd64.s.
 //
 //go:noescape
@@ -106,6 +111,11 @@ func eluForwardAVX2(y, x *float32, n int, alpha float32)
 //
 //go:noescape
 func eluBackwardAVX2(dx, dy, y *float32, n int, alpha float32)
+
+// adamAVX2 is in adam_avx2_amd64.s.
+//
+//go:noescape
+func adamAVX2(p, m, v, grad *float32, n int, scale, b1, c1, b2, c2, step, inv, eps float32)
 
 // normalAVX2 is in noise_avx2_amd64.s.
 //

@@ -16,6 +16,7 @@ var genericImpl = register(&impl{
 	eluFwd:  eluForwardGeneric,
 	eluBwd:  eluBackwardGeneric,
 
+	adam:      adamGeneric,
 	normal:    normalGeneric,
 	noisyStep: noisyStepGeneric,
 })

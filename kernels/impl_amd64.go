@@ -40,5 +40,7 @@ var avx512Impl = register(&impl{
 
 func init() {
 	avx2Impl.normal, avx2Impl.noisyStep = vectorNoise(normalAVX2, noisyStepAVX2)
+	avx2Impl.adam = vectorAdam(adamAVX2, 8)
+	avx512Impl.adam = vectorAdam(adamAVX512, 16)
 	avx512Impl.normal, avx512Impl.noisyStep = vectorNoise(normalAVX512, noisyStepAVX512)
 }

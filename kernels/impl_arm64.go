@@ -27,4 +27,7 @@ var neonImpl = register(&impl{
 	},
 })
 
-func init() { neonImpl.normal, neonImpl.noisyStep = vectorNoise(normalNEON, noisyStepNEON) }
+func init() {
+	neonImpl.normal, neonImpl.noisyStep = vectorNoise(normalNEON, noisyStepNEON)
+	neonImpl.adam = adamGeneric // no NEON kernel yet: the generic loop
+}

@@ -3,6 +3,8 @@ package nn
 import (
 	"fmt"
 	"math"
+
+	"github.com/ebm-project/ebm/kernels"
 )
 
 // Adam is the optimiser of Kingma and Ba with PyTorch's defaults
@@ -99,12 +101,9 @@ func (a *Adam) updateChunk(_, t int) {
 	c := a.chunks[t]
 	p := a.m.params[c.param][c.lo:c.hi]
 	mom, vel, gs := a.M[c.param][c.lo:c.hi], a.V[c.param][c.lo:c.hi], a.g.G[c.param][c.lo:c.hi]
-	b1, b2, c1, c2, step, inv, eps, sc := a.b1, a.b2, a.c1, a.c2, a.step, a.inv, a.eps, a.scale
-	for j := range p {
-		gv := gs[j] * sc
-		mj := b1*mom[j] + c1*gv
-		vj := b2*vel[j] + c2*gv*gv
-		mom[j], vel[j] = mj, vj
-		p[j] -= step * mj / (float32(math.Sqrt(float64(vj)))*inv + eps)
+	s := kernels.AdamScalars{Scale: a.scale, B1: a.b1, C1: a.c1, B2: a.b2, C2: a.c2, Step: a.step, Inv: a.inv, Eps: a.eps}
+	if err := kernels.Adam(p, mom, vel, gs, s); err != nil {
+		// The four slices are one chunk of arrays of the same shape: unreachable.
+		panic("nn: adam: " + err.Error())
 	}
 }

@@ -32,6 +32,7 @@ const (
 	eluFwdSig  = "y, x *float32, n int, alpha float32"
 	eluBackSig = "dx, dy, y *float32, n int, alpha float32"
 	pack8Sig   = "dst *float32, dstStride uintptr, src *float32, srcStride uintptr, kc int"
+	adamSig    = "p, m, v, grad *float32, n int, scale, b1, c1, b2, c2, step, inv, eps float32"
 	normalSig  = "dst *float32, groups int, first int, key uint64, stream uint32, ctr uint64"
 	noisySig   = "x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64"
 )
@@ -75,6 +76,7 @@ var isas = []isa{
 		{"dgemm_avx512_amd64.s", dgemmAVX512, [][2]string{{"dgemmKernelAVX512", dgemmSig}, {"dgemmHalfAVX512", dgemmSig}}},
 		{"sdot_avx512_amd64.s", sdotAVX512, [][2]string{{"sdotKernelAVX512", sdotSig}}},
 		{"elu_avx512_amd64.s", eluAVX512, [][2]string{{"eluForwardAVX512", eluFwdSig}, {"eluBackwardAVX512", eluBackSig}}},
+		{"adam_avx512_amd64.s", adamAVX512, [][2]string{{"adamAVX512", adamSig}}},
 		{"noise_avx512_amd64.s", noiseAVX512, [][2]string{{"normalAVX512", normalSig}, {"noisyStepAVX512", noisySig}}},
 	}},
 	{"avx2", "amd64", avx2MR, avx2NV * 8, avx2DMR, avx2DNV * 4, []asmFile{
@@ -83,6 +85,7 @@ var isas = []isa{
 		{"sdot_avx2_amd64.s", sdotAVX2, [][2]string{{"sdotKernelAVX2", sdotSig}}},
 		{"pack_avx_amd64.s", pack8AVX, [][2]string{{"pack8AVX", pack8Sig}}},
 		{"elu_avx2_amd64.s", eluAVX2, [][2]string{{"eluForwardAVX2", eluFwdSig}, {"eluBackwardAVX2", eluBackSig}}},
+		{"adam_avx2_amd64.s", adamAVX2, [][2]string{{"adamAVX2", adamSig}}},
 		{"noise_avx2_amd64.s", noiseAVX2, [][2]string{{"normalAVX2", normalSig}, {"noisyStepAVX2", noisySig}}},
 	}},
 	{"neon", "arm64", neonMR, neonNV * 4, neonDMR, neonDNV * 2, []asmFile{
