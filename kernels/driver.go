@@ -116,7 +116,11 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 		gemmRowsNT(im, ws, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	gemmBlocked(im, ws, transA, transB, false, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	// With few rows (a Langevin shard has 32), A's rows are read in place:
+	// a tile's eight rows stay in L1 across a k block, so packing them on
+	// every call buys nothing.
+	rowsA := !transA && im.rows != nil && m <= directMaxM
+	gemmBlocked(im, ws, transA, transB, rowsA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // gemmBlocked is the cache-blocked product over packed (or in-place)
