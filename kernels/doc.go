@@ -15,6 +15,7 @@
 // goroutine, and SgemmParallel and DgemmParallel split a large product over
 // several. gonum users get them through the adapter in the separate module
 // github.com/ebm-project/ebm/gonumblas: blas64.Use(gonumblas.Implementation{}).
+// Transpose transposes a matrix; Adam applies one Adam update in place.
 // EluForward and EluBackward apply ELU and its derivative. Normal draws
 // standard normal values from the counter-based generator Philox4x32-10
 // with the Box-Muller transform, any part of a stream on its own; NoisyStep
