@@ -37,13 +37,13 @@ func adamX86(b *bytes.Buffer, name, reg string, width int, requires string) {
 		fmt.Sprintf("VMOVUPS (R8)(AX*1), %s", r(0)),
 		fmt.Sprintf("VMULPS %s, %s, %s", scale, r(0), r(0)), // gv
 		fmt.Sprintf("VMOVUPS (SI)(AX*1), %s", r(1)),
-		fmt.Sprintf("VMULPS %s, %s, %s", b1, r(1), r(1)), // b1*m
-		fmt.Sprintf("VMULPS %s, %s, %s", c1, r(0), r(2)), // c1*gv
+		fmt.Sprintf("VMULPS %s, %s, %s", b1, r(1), r(1)),   // b1*m
+		fmt.Sprintf("VMULPS %s, %s, %s", c1, r(0), r(2)),   // c1*gv
 		fmt.Sprintf("VADDPS %s, %s, %s", r(2), r(1), r(1)), // m
 		fmt.Sprintf("VMOVUPS %s, (SI)(AX*1)", r(1)),
 		fmt.Sprintf("VMOVUPS (DX)(AX*1), %s", r(3)),
-		fmt.Sprintf("VMULPS %s, %s, %s", b2, r(3), r(3)), // b2*v
-		fmt.Sprintf("VMULPS %s, %s, %s", c2, r(0), r(4)), // c2*gv
+		fmt.Sprintf("VMULPS %s, %s, %s", b2, r(3), r(3)),   // b2*v
+		fmt.Sprintf("VMULPS %s, %s, %s", c2, r(0), r(4)),   // c2*gv
 		fmt.Sprintf("VMULPS %s, %s, %s", r(0), r(4), r(4)), // (c2*gv)*gv
 		fmt.Sprintf("VADDPS %s, %s, %s", r(4), r(3), r(3)), // v
 		fmt.Sprintf("VMOVUPS %s, (DX)(AX*1)", r(3)),
