@@ -117,8 +117,8 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 		return
 	}
 	// With few rows (a Langevin shard has 32), A's rows are read in place:
-	// a tile's eight rows stay in L1 across a k block, so packing them on
-	// every call buys nothing.
+	// a tile's rows stay in L1 across a k block, so packing them on every
+	// call buys nothing.
 	rowsA := !transA && im.rows != nil && m <= directMaxM
 	gemmBlocked(im, ws, transA, transB, rowsA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
@@ -231,15 +231,22 @@ func gemmRowsNT[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha
 		nc := min(ncBlock, n-j0)
 		ct := ws.ct[:nc*m]
 		gemmBlocked(im, ws, false, true, true, nc, m, k, alpha, b[j0*ldb:], ldb, a, lda, 0, ct, m)
-		if beta == 0 {
-			transpose(im.pack8, nc, m, ct, m, c[j0:], ldc)
-			continue
-		}
-		for i := range m {
-			row := c[i*ldc+j0 : i*ldc+j0+nc]
-			for j := range row {
-				row[j] = ct[j*m+i] + beta*row[j]
-			}
+		storeTransposed(im.pack8, c[j0:], ldc, ct, m, nc, beta)
+	}
+}
+
+// storeTransposed stores the transpose of ct (cols x rows, row stride rows)
+// into the rows x cols block of c: c = ct^T + beta*c, or c = ct^T when beta
+// is 0 (c is then not read, and the packing transposes do the copy).
+func storeTransposed[E element](pack8 packer[E], c []E, ldc int, ct []E, rows, cols int, beta E) {
+	if beta == 0 {
+		transpose(pack8, cols, rows, ct, rows, c, ldc)
+		return
+	}
+	for i := range rows {
+		row := c[i*ldc : i*ldc+cols]
+		for j := range row {
+			row[j] = ct[j*rows+i] + beta*row[j]
 		}
 	}
 }
@@ -257,17 +264,7 @@ func gemmSwapped[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alph
 		inner := pool[E]().Get().(*workspace[E])
 		gemmBlocked(im, inner, true, false, false, n, mc, k, alpha, b, ldb, a[i0:], lda, 0, ct, mc)
 		pool[E]().Put(inner)
-		for j := range n {
-			col := ct[j*mc : (j+1)*mc]
-			for i, v := range col {
-				p := &c[(i0+i)*ldc+j]
-				if beta == 0 {
-					*p = v
-				} else {
-					*p = v + beta**p
-				}
-			}
-		}
+		storeTransposed(im.pack8, c[i0*ldc:], ldc, ct, mc, n, beta)
 	}
 }
 

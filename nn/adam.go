@@ -18,11 +18,10 @@ type Adam struct {
 	chunks  []chunk
 	partial []float64 // sum of squares of each chunk's gradients
 	// The step in progress, read by the chunk tasks.
-	m                              *MLP
-	g                              *Grads
-	step, b1, b2, c1, c2, inv, eps float32
-	scale                          float32
-	normTask, updateTask           func(worker, task int)
+	m                    *MLP
+	g                    *Grads
+	scalars              kernels.AdamScalars
+	normTask, updateTask func(worker, task int)
 }
 
 // NewAdam allocates moment buffers for m's parameters.
@@ -81,12 +80,17 @@ func (a *Adam) StepParallel(m *MLP, g *Grads, run Parallel) (float64, error) {
 	a.T++
 	bc1 := 1 - math.Pow(a.Beta1, float64(a.T))
 	bc2 := 1 - math.Pow(a.Beta2, float64(a.T))
-	a.step = float32(a.LR / bc1)
-	a.b1, a.b2 = float32(a.Beta1), float32(a.Beta2)
-	a.c1, a.c2 = 1-a.b1, 1-a.b2
-	a.inv = float32(1 / math.Sqrt(bc2))
-	a.eps = float32(a.Eps)
-	a.scale = float32(scale)
+	b1, b2 := float32(a.Beta1), float32(a.Beta2)
+	a.scalars = kernels.AdamScalars{
+		Scale: float32(scale),
+		B1:    b1,
+		C1:    1 - b1,
+		B2:    b2,
+		C2:    1 - b2,
+		Step:  float32(a.LR / bc1),
+		Inv:   float32(1 / math.Sqrt(bc2)),
+		Eps:   float32(a.Eps),
+	}
 	each(run, len(a.chunks), a.updateTask)
 	m.SyncParallel(run)
 	return norm, nil
@@ -101,8 +105,7 @@ func (a *Adam) updateChunk(_, t int) {
 	c := a.chunks[t]
 	p := a.m.params[c.param][c.lo:c.hi]
 	mom, vel, gs := a.M[c.param][c.lo:c.hi], a.V[c.param][c.lo:c.hi], a.g.G[c.param][c.lo:c.hi]
-	s := kernels.AdamScalars{Scale: a.scale, B1: a.b1, C1: a.c1, B2: a.b2, C2: a.c2, Step: a.step, Inv: a.inv, Eps: a.eps}
-	if err := kernels.Adam(p, mom, vel, gs, s); err != nil {
+	if err := kernels.Adam(p, mom, vel, gs, a.scalars); err != nil {
 		// The four slices are one chunk of arrays of the same shape: unreachable.
 		panic("nn: adam: " + err.Error())
 	}
