@@ -79,21 +79,23 @@ func (c *Conv2D) NewWorkspace(maxBatch int) *ConvWorkspace {
 	return &ConvWorkspace{c: c, maxBatch: maxBatch, patches: make([]float32, rows*c.patch), dPatches: make([]float32, rows*c.patch)}
 }
 
-// convBuf is a caller's buffer of per floats an image, for check.
+// convBuf is a caller's buffer of per floats an image, for check; an
+// optional one may be nil.
 type convBuf struct {
-	name string
-	buf  []float32
-	per  int
+	name     string
+	buf      []float32
+	per      int
+	optional bool
 }
 
 // check refuses a batch larger than the workspace's or a buffer too short
-// for n images; nil buffers are not checked.
+// for n images.
 func (ws *ConvWorkspace) check(n int, bufs ...convBuf) error {
 	if n < 0 || n > ws.maxBatch {
 		return fmt.Errorf("nn: conv batch %d: outside [0, %d]", n, ws.maxBatch)
 	}
 	for _, b := range bufs {
-		if b.buf != nil && len(b.buf) < n*b.per {
+		if !(b.optional && b.buf == nil) && len(b.buf) < n*b.per {
 			return fmt.Errorf("nn: conv %s: %d floats, %d images need %d", b.name, len(b.buf), n, n*b.per)
 		}
 	}
@@ -104,7 +106,7 @@ func (ws *ConvWorkspace) check(n int, bufs ...convBuf) error {
 // and keeps x's patches for Backward.
 func (ws *ConvWorkspace) Forward(y, x []float32, n int) error {
 	c := ws.c
-	if err := ws.check(n, convBuf{"input", x, c.In()}, convBuf{"output", y, c.Out()}); err != nil {
+	if err := ws.check(n, convBuf{"input", x, c.In(), false}, convBuf{"output", y, c.Out(), false}); err != nil {
 		return err
 	}
 	ws.n = n
@@ -125,7 +127,7 @@ func (ws *ConvWorkspace) Forward(y, x []float32, n int) error {
 // alone.
 func (ws *ConvWorkspace) Backward(dx, dW, dB, dy []float32) error {
 	c, n := ws.c, ws.n
-	if err := ws.check(n, convBuf{"output gradient", dy, c.Out()}, convBuf{"input gradient", dx, c.In()}); err != nil {
+	if err := ws.check(n, convBuf{"output gradient", dy, c.Out(), false}, convBuf{"input gradient", dx, c.In(), true}); err != nil {
 		return err
 	}
 	if dW != nil && len(dW) != len(c.W) || dB != nil && len(dB) != len(c.B) {

@@ -255,6 +255,8 @@ func TestConvRejectsBadShapes(t *testing.T) {
 	require.ErrorContains(t, ws.Forward(make([]float32, 2*c.Out()), make([]float32, c.In()), 2), "input")
 	require.NoError(t, ws.Forward(make([]float32, c.Out()), make([]float32, c.In()), 1))
 	require.ErrorContains(t, ws.Backward(nil, make([]float32, 3), nil, make([]float32, c.Out())), "gradients")
+	require.ErrorContains(t, ws.Backward(nil, nil, make([]float32, len(c.B)), nil), "output gradient")
+	require.ErrorContains(t, ws.Forward(make([]float32, c.Out()), nil, 1), "input")
 }
 
 // A forward and backward pass allocate nothing: they run in every Langevin

@@ -37,6 +37,9 @@ func main() {
 	asJSON := flag.Bool("json", false, "print one JSON object per size")
 	minTime := flag.Duration("time", time.Second, "minimum timing per size and BLAS")
 	flag.Parse()
+	if *minTime <= 0 {
+		log.Fatalf("matmul: -time %v: must be positive", *minTime)
+	}
 	if !*asJSON {
 		fmt.Printf("%6s  %14s  %14s  %8s\n", "n", "gonum GFLOP/s", "ebm GFLOP/s", "speed-up")
 	}
