@@ -21,6 +21,10 @@ const (
 	// dotMaxN: products with at most this many columns and a row-major
 	// op(A) take the dot-product path when the implementation has one.
 	dotMaxN = 16
+	// dotMinK: below this depth a dot product is too short to fill the
+	// vector lanes it reduces (a 3x3 convolution on one channel has k = 9),
+	// and the register-tile path is faster.
+	dotMinK = 64
 
 	// directMaxM: up to this many rows of C, a row-major op(B) is read in
 	// place instead of packed. With few rows each B element is used only
@@ -102,7 +106,7 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 	}
 	ws := pool[E]().Get().(*workspace[E])
 	defer pool[E]().Put(ws)
-	if im.dot != nil && !transA && n <= dotMaxN && 4*k <= len(ws.b) {
+	if im.dot != nil && !transA && n <= dotMaxN && k >= dotMinK && 4*k <= len(ws.b) {
 		gemmDot(im, ws, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}

@@ -373,12 +373,13 @@ func FuzzDgemm(f *testing.F) {
 }
 
 // Narrow products (n <= dotMaxN, op(A) row-major) take the dot-product path
-// where an implementation has one: every n, odd m, k around the vector width.
+// where an implementation has one and k >= dotMinK: every n, odd m, k around
+// the vector width and the threshold.
 func narrowProducts[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	for n := 1; n <= dotMaxN+1; n++ {
 		for _, m := range []int{1, 2, 3, 5} {
-			for _, k := range []int{1, 15, 16, 17, 33, 300} {
+			for _, k := range []int{1, 15, 16, 17, 33, dotMinK - 1, dotMinK, 300} {
 				for _, tB := range []bool{false, true} {
 					runGemmCase(t, im, gemmCase{false, tB, m, n, k, 0.5, float64(n%3) * 0.5, (m + k) % 3}, rng)
 				}
