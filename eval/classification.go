@@ -10,7 +10,7 @@ const eceBins = 15
 
 // classify fills accuracy, NLL, ECE and the reliability bins of p(y|x) on
 // the test set, and returns the test set's scores for the OOD comparisons.
-func classify(m *nn.MLP, test *mnist.Dataset, testX []float32, rep *Report) (*scores, error) {
+func classify(m *nn.Net, test *mnist.Dataset, testX []float32, rep *Report) (*scores, error) {
 	sc, err := scoreSet(m, testX, test.N)
 	if err != nil {
 		return nil, err

@@ -35,13 +35,13 @@ const FixedClassifierSHA256 = "e4bff0bc1a9c2302ecce8847879bbd2099e8ccabfa71c3a70
 // judge needs (a judge that misreads real test digits caps every
 // conditional-accuracy figure below its own accuracy).
 var ClassifierRecipe = struct {
-	Sizes     []int
+	Arch      nn.Arch
 	Epochs    int
 	BatchSize int
 	LR        float64 // Adam, cosine decay to 0 over the epochs
 	Shift     int     // training images move by up to this many pixels each way
 	Seed      uint64
-}{Sizes: []int{mnist.Pixels, 512, 256, mnist.Classes}, Epochs: 30, BatchSize: 128, LR: 1e-3, Shift: 2, Seed: 20261129}
+}{Arch: nn.MLPArch(mnist.Pixels, 512, 256, mnist.Classes), Epochs: 30, BatchSize: 128, LR: 1e-3, Shift: 2, Seed: 20261129}
 
 // FeatureLayer is the layer whose output is the FID feature (the 256-wide
 // last hidden layer).
@@ -51,7 +51,7 @@ const clfMagic = "EBMCLF1\n"
 
 // ClassifierInfo is the header of a classifier file.
 type ClassifierInfo struct {
-	Sizes   []int   `json:"sizes"`
+	nn.Arch
 	Epochs  int     `json:"epochs"`
 	Seed    uint64  `json:"seed"`
 	TestAcc float64 `json:"test_acc"`
@@ -60,9 +60,9 @@ type ClassifierInfo struct {
 
 // TrainClassifier trains the judge per ClassifierRecipe and returns it with
 // its test accuracy.
-func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64)) (*nn.MLP, float64, error) {
+func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64)) (*nn.Net, float64, error) {
 	r := ClassifierRecipe
-	m, err := nn.New(r.Sizes, rand.New(rand.NewPCG(r.Seed, streams.JudgeInit)))
+	m, err := nn.New(r.Arch, rand.New(rand.NewPCG(r.Seed, streams.JudgeInit)))
 	if err != nil {
 		return nil, 0, err
 	}
@@ -131,7 +131,7 @@ func Shift(dst, src []float32, rows, cols, dy, dx int) {
 	}
 }
 
-func accuracy(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
+func accuracy(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
 	pred, err := Predict(m, ws, d.Floats(0, d.N), d.N)
 	if err != nil {
 		return 0, err
@@ -146,7 +146,7 @@ func accuracy(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
 }
 
 // Predict returns the argmax class of each of the n images in x.
-func Predict(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]int, error) {
+func Predict(m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]int, error) {
 	out := make([]int, n)
 	dim, classes := m.In(), m.Out()
 	for lo := 0; lo < n; lo += ws.MaxBatch() {
@@ -163,8 +163,8 @@ func Predict(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]int, error) {
 }
 
 // Features returns the FeatureLayer activations of the n images in x.
-func Features(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]float32, int, error) {
-	dim, fd := m.In(), m.Sizes[FeatureLayer+1]
+func Features(m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]float32, int, error) {
+	dim, fd := m.In(), m.Layers[FeatureLayer].OutSize()
 	out := make([]float32, n*fd)
 	for lo := 0; lo < n; lo += ws.MaxBatch() {
 		b := min(ws.MaxBatch(), n-lo)
@@ -177,7 +177,7 @@ func Features(m *nn.MLP, ws *nn.Workspace, x []float32, n int) ([]float32, int, 
 }
 
 // EncodeClassifier serialises a classifier with its header.
-func EncodeClassifier(m *nn.MLP, info ClassifierInfo) ([]byte, error) {
+func EncodeClassifier(m *nn.Net, info ClassifierInfo) ([]byte, error) {
 	var b bytes.Buffer
 	js, err := json.Marshal(info)
 	if err != nil {
@@ -193,7 +193,7 @@ func EncodeClassifier(m *nn.MLP, info ClassifierInfo) ([]byte, error) {
 }
 
 // DecodeClassifier reads what EncodeClassifier wrote.
-func DecodeClassifier(data []byte) (*nn.MLP, ClassifierInfo, error) {
+func DecodeClassifier(data []byte) (*nn.Net, ClassifierInfo, error) {
 	var info ClassifierInfo
 	r := bytes.NewReader(data)
 	magic := make([]byte, len(clfMagic))
@@ -211,7 +211,7 @@ func DecodeClassifier(data []byte) (*nn.MLP, ClassifierInfo, error) {
 	if err := json.Unmarshal(js, &info); err != nil {
 		return nil, info, fmt.Errorf("eval: classifier header: %w", err)
 	}
-	m, err := nn.New(info.Sizes, nil)
+	m, err := nn.New(info.Arch, nil)
 	if err != nil {
 		return nil, info, err
 	}
@@ -228,7 +228,7 @@ func DecodeClassifier(data []byte) (*nn.MLP, ClassifierInfo, error) {
 }
 
 // FixedClassifier returns the embedded judge after checking its SHA-256.
-func FixedClassifier() (*nn.MLP, ClassifierInfo, error) {
+func FixedClassifier() (*nn.Net, ClassifierInfo, error) {
 	sum := sha256.Sum256(fixedClassifier)
 	if got := hex.EncodeToString(sum[:]); got != FixedClassifierSHA256 {
 		return nil, ClassifierInfo{}, fmt.Errorf("eval: embedded fixed classifier has SHA-256 %s, want %s (rebuild it with `ebm classifier`)", got, FixedClassifierSHA256)

@@ -116,7 +116,7 @@ func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (
 		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples and 1 step", o.Samples, o.LangevinSteps, mnist.Classes)
 	}
 	if in, out := ck.Model.In(), ck.Model.Out(); in != data.Test.Dim() || out != mnist.Classes {
-		return nil, fmt.Errorf("eval: model %v is not a %d-input, %d-class model of these images", ck.Model.Sizes, data.Test.Dim(), mnist.Classes)
+		return nil, fmt.Errorf("eval: model %v is not a %d-input, %d-class model of these images", ck.Model.Arch, data.Test.Dim(), mnist.Classes)
 	}
 	judge, info, err := FixedClassifier()
 	if err != nil {

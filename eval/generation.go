@@ -21,7 +21,7 @@ const (
 // generate fills the figures of samples from noise: FID and coverage of
 // unconditional chains (and of the replay buffer), conditional accuracy,
 // and the pictures of the report page.
-func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.MLP, testX []float32, data Data, o Options, rep *Report) error {
+func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []float32, data Data, o Options, rep *Report) error {
 	m, dim := ck.Model, data.Test.Dim()
 	sampler, err := langevin.New(train.Energy{Model: m}, langevin.Config{Steps: o.LangevinSteps, Alpha: o.LangevinAlpha,
 		Sigma: o.LangevinSigma, Clamp: ck.Recipe.Clamp, Seed: o.Seed, Workers: o.Workers})
@@ -82,7 +82,7 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.MLP, testX []
 
 // conditional runs Samples/10 chains of E(x, y) for each class y and
 // scores the share the judge reads as y.
-func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.MLP, jws *nn.Workspace, dim int, o Options, rep *Report) error {
+func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, jws *nn.Workspace, dim int, o Options, rep *Report) error {
 	per := max(1, o.Samples/mnist.Classes)
 	xc := make([]float32, mnist.Classes*per*dim)
 	yc := make([]int, mnist.Classes*per)
@@ -143,13 +143,13 @@ func animate(ctx context.Context, sampler *langevin.Sampler, dim int, o Options,
 
 // fidScorer holds the judge's Gaussian of the test set's features.
 type fidScorer struct {
-	judge *nn.MLP
+	judge *nn.Net
 	ws    *nn.Workspace
 	test  Gaussian
 	dim   int
 }
 
-func newFIDScorer(judge *nn.MLP, ws *nn.Workspace, testX []float32, n int) (*fidScorer, error) {
+func newFIDScorer(judge *nn.Net, ws *nn.Workspace, testX []float32, n int) (*fidScorer, error) {
 	feat, fd, err := Features(judge, ws, testX, n)
 	if err != nil {
 		return nil, err

@@ -20,7 +20,7 @@ const (
 // Langevin dynamics on the hidden pixels only (E(x), visible pixels fixed),
 // and returns the judge's accuracy on the results and a grid (8 hidden
 // inputs, then their fills, then the originals).
-func Inpaint(ctx context.Context, m, judge *nn.MLP, test *mnist.Dataset, n int, o Options) (float64, []float32, error) {
+func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, o Options) (float64, []float32, error) {
 	dim := test.Dim()
 	mask := make([]bool, dim)
 	for i := dim / 2; i < dim; i++ {

@@ -20,7 +20,7 @@ var oodSets = []struct{ key, title string }{
 // detectOOD fills ood_auroc: how well each score tells the MNIST test set
 // (positives, scores test) from each OOD set, and Fashion-MNIST's figure
 // per clothing class.
-func detectOOD(m *nn.MLP, test *scores, testX []float32, data Data, o Options, rep *Report) error {
+func detectOOD(m *nn.Net, test *scores, testX []float32, data Data, o Options, rep *Report) error {
 	// Uniform and Gaussian noise images, and the test digits inverted, as
 	// many as the test set; the two noises interleave on one stream.
 	rng := rand.New(rand.NewPCG(o.Seed, streams.OODNoise))
@@ -100,7 +100,7 @@ type scores struct {
 // scoreBatch is the batch of scoreSet's passes; no score depends on it.
 const scoreBatch = 250
 
-func scoreSet(m *nn.MLP, x []float32, n int) (*scores, error) {
+func scoreSet(m *nn.Net, x []float32, n int) (*scores, error) {
 	ev := train.Energy{Model: m}.NewEvaluator(scoreBatch)
 	dim, classes := m.In(), m.Out()
 	s := &scores{logpx: make([]float64, n), maxSoftmax: make([]float64, n), negGradNorm: make([]float64, n),

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/ebm-project/ebm/nn"
 	"html/template"
 
 	"github.com/ebm-project/ebm/mnist"
@@ -30,7 +31,7 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 var FashionClasses = [mnist.Classes]string{"T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"}
 
 // HTML renders the report page: every figure and picture in one file.
-func (r *Report) HTML(checkpoint string, sizes []int) ([]byte, error) {
+func (r *Report) HTML(checkpoint string, arch nn.Arch) ([]byte, error) {
 	// Pictures go inline as data URIs, so the page stands alone.
 	dataURI := func(mime string, b []byte) template.URL {
 		return template.URL("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b))
@@ -67,7 +68,7 @@ func (r *Report) HTML(checkpoint string, sizes []int) ([]byte, error) {
 	}
 	var buf bytes.Buffer
 	err = page.Execute(&buf, map[string]any{
-		"Checkpoint": checkpoint, "Sizes": sizes, "R": r, "Samples": samples, "Classes": classes, "Inpaint": inpaint,
+		"Checkpoint": checkpoint, "Arch": arch.String(), "R": r, "Samples": samples, "Classes": classes, "Inpaint": inpaint,
 		"Chain": dataURI("image/gif", chain), "OOD": ood, "FashionClasses": FashionClasses,
 		"ECEBins": eceBins, "FloorN": fidFloorN, "FrameChains": frameChains,
 		"Reliability": template.HTML(r.reliabilitySVG()), "Energy": template.HTML(r.energySVG()),

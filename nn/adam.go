@@ -18,14 +18,14 @@ type Adam struct {
 	chunks  []chunk
 	partial []float64 // sum of squares of each chunk's gradients
 	// The step in progress, read by the chunk tasks.
-	m                    *MLP
+	m                    *Net
 	g                    *Grads
 	scalars              kernels.AdamScalars
 	normTask, updateTask func(worker, task int)
 }
 
 // NewAdam allocates moment buffers for m's parameters.
-func NewAdam(m *MLP, lr float64) *Adam {
+func NewAdam(m *Net, lr float64) *Adam {
 	a := &Adam{LR: lr, Beta1: 0.9, Beta2: 0.999, Eps: 1e-8, chunks: chunksOf(m.Params())}
 	for _, p := range m.Params() {
 		a.M = append(a.M, make([]float32, len(p)))
@@ -57,11 +57,11 @@ func sumSquares(v []float32) float64 {
 // Step applies one update to m from g and refreshes m's derived weights.
 // It returns the gradient norm before clipping; a non-finite norm leaves the
 // model untouched and returns an error.
-func (a *Adam) Step(m *MLP, g *Grads) (float64, error) { return a.StepParallel(m, g, nil) }
+func (a *Adam) Step(m *Net, g *Grads) (float64, error) { return a.StepParallel(m, g, nil) }
 
 // StepParallel is Step with its element-wise passes on the pool run
 // (nil: serial); the result is the same.
-func (a *Adam) StepParallel(m *MLP, g *Grads, run Parallel) (float64, error) {
+func (a *Adam) StepParallel(m *Net, g *Grads, run Parallel) (float64, error) {
 	a.m, a.g = m, g
 	defer func() { a.m, a.g = nil, nil }()
 	each(run, len(a.chunks), a.normTask)

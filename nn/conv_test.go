@@ -31,11 +31,16 @@ func convCases() []convCase {
 		convCase{7, 7, 64, 5, 3, 1, 0, 3}, convCase{4, 4, 3, 64, 4, 1, 0, 1})
 }
 
-func newConvCase(t *testing.T, cc convCase, rng *rand.Rand) *Conv2D {
+// newConvCase is a network of the one convolution, its output the
+// network's output; the layer is convolution and weights together.
+func newConvCase(t *testing.T, cc convCase, rng *rand.Rand) (*Net, *Layer) {
 	t.Helper()
-	c, err := NewConv2D(cc.h, cc.w, cc.inC, cc.outC, cc.k, cc.stride, cc.pad, rng)
+	arch, err := ConvArch(cc.h, cc.w, cc.inC, []ConvSpec{{cc.outC, cc.k, cc.stride, cc.pad}}, nil, 0)
 	require.NoError(t, err)
-	return c
+	arch.Sizes = arch.Sizes[:1] // no dense layer
+	m, err := New(arch, rng)
+	require.NoError(t, err)
+	return m, m.Layers[0]
 }
 
 // pixel returns the index of (iy, ix, ic) of image img in x, or -1 where it
@@ -48,7 +53,7 @@ func pixel(c *Conv2D, img, iy, ix, ic int) int {
 }
 
 // refConv is the definition, in float64: y[img][oy][ox][oc] = b[oc] + the
-// sum over the kernel of W[oc][ky][kx][ic] * x[img][oy*S-P+ky][ox*S-P+kx][ic].
+// sum over the kernel of W[ky][kx][ic][oc] * x[img][oy*S-P+ky][ox*S-P+kx][ic].
 // visit calls f for every term with the indices of y, W and x.
 func visit(c *Conv2D, n int, f func(yi, wi, xi int)) {
 	for img := range n {
@@ -61,7 +66,7 @@ func visit(c *Conv2D, n int, f func(yi, wi, xi int)) {
 							for ic := range c.InC {
 								xi := pixel(c, img, oy*c.Stride-c.Pad+ky, ox*c.Stride-c.Pad+kx, ic)
 								if xi >= 0 {
-									f(yi, oc*c.patch+(ky*c.K+kx)*c.InC+ic, xi)
+									f(yi, ((ky*c.K+kx)*c.InC+ic)*c.OutC+oc, xi)
 								}
 							}
 						}
@@ -72,14 +77,15 @@ func visit(c *Conv2D, n int, f func(yi, wi, xi int)) {
 	}
 }
 
-func refConv(c *Conv2D, x []float32, n int) (y, mag []float64) {
+func refConv(l *Layer, x []float32, n int) (y, mag []float64) {
+	c := l.Conv
 	y, mag = make([]float64, n*c.Out()), make([]float64, n*c.Out())
 	for i := range y {
-		y[i] = float64(c.B[i%c.OutC])
+		y[i] = float64(l.B[i%c.OutC])
 		mag[i] = math.Abs(y[i])
 	}
 	visit(c, n, func(yi, wi, xi int) {
-		t := float64(c.W[wi]) * float64(x[xi])
+		t := float64(l.W[wi]) * float64(x[xi])
 		y[yi] += t
 		mag[yi] += math.Abs(t)
 	})
@@ -92,21 +98,23 @@ func TestConvForwardIsTheDefinition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, cc := range convCases() {
 		t.Run(cc.String(), func(t *testing.T) {
-			c := newConvCase(t, cc, rng)
+			m, l := newConvCase(t, cc, rng)
+			c := l.Conv
 			x := randVec(rng, cc.n*c.In(), 1)
 			x0 := append([]float32(nil), x...)
-			y := make([]float32, (cc.n+1)*c.Out())
-			for i := range y {
-				y[i] = -7777.25
+			ws := m.NewWorkspace(cc.n + 1)
+			for i := range ws.acts[0] {
+				ws.acts[0][i] = -7777.25
 			}
-			ws := c.NewWorkspace(cc.n + 1)
-			require.NoError(t, ws.Forward(y, x, cc.n))
-			want, mag := refConv(c, x, cc.n)
+			y, err := ws.Forward(x, cc.n)
+			require.NoError(t, err)
+			require.Len(t, y, cc.n*c.Out())
+			want, mag := refConv(l, x, cc.n)
 			for i, w := range want {
 				tol := 4 * float64(c.patch+2) * 0x1p-24 * mag[i]
 				require.InDelta(t, w, float64(y[i]), tol+1e-30, "y[%d]", i)
 			}
-			for _, v := range y[cc.n*c.Out():] {
+			for _, v := range ws.acts[0][cc.n*c.Out():] {
 				require.Equal(t, float32(-7777.25), v, "written past the batch")
 			}
 			require.Equal(t, x0, x, "input changed")
@@ -116,11 +124,12 @@ func TestConvForwardIsTheDefinition(t *testing.T) {
 
 // refBackward is the adjoint of the definition, in float64: each term
 // w*x of y contributes dy*x to dW, dy*w to dx; dB sums dy.
-func refBackward(c *Conv2D, x, dy []float32, n int) (dx, dW, dB []float64) {
-	dx, dW, dB = make([]float64, n*c.In()), make([]float64, len(c.W)), make([]float64, len(c.B))
+func refBackward(l *Layer, x, dy []float32, n int) (dx, dW, dB []float64) {
+	c := l.Conv
+	dx, dW, dB = make([]float64, n*c.In()), make([]float64, len(l.W)), make([]float64, len(l.B))
 	visit(c, n, func(yi, wi, xi int) {
 		dW[wi] += float64(dy[yi]) * float64(x[xi])
-		dx[xi] += float64(dy[yi]) * float64(c.W[wi])
+		dx[xi] += float64(dy[yi]) * float64(l.W[wi])
 	})
 	for i, v := range dy[:n*c.Out()] {
 		dB[i%c.OutC] += float64(v)
@@ -130,21 +139,26 @@ func refBackward(c *Conv2D, x, dy []float32, n int) (dx, dW, dB []float64) {
 
 // The backward pass is the adjoint of the forward one, over every shape:
 // the gradients to the weights, the bias and the input agree with the
-// float64 reference; gradients accumulate into dW and dB.
+// float64 reference; parameter gradients accumulate.
 func TestConvBackwardIsTheAdjoint(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, cc := range convCases() {
 		t.Run(cc.String(), func(t *testing.T) {
-			c := newConvCase(t, cc, rng)
+			m, l := newConvCase(t, cc, rng)
+			c := l.Conv
 			x := randVec(rng, cc.n*c.In(), 1)
 			dy := randVec(rng, cc.n*c.Out(), 1)
-			ws := c.NewWorkspace(cc.n)
-			require.NoError(t, ws.Forward(make([]float32, cc.n*c.Out()), x, cc.n))
-			dx := randVec(rng, cc.n*c.In(), 1) // overwritten
-			dW, dB := randVec(rng, len(c.W), 1), randVec(rng, len(c.B), 1)
-			dW0, dB0 := append([]float32(nil), dW...), append([]float32(nil), dB...)
-			require.NoError(t, ws.Backward(dx, dW, dB, dy))
-			wantX, wantW, wantB := refBackward(c, x, dy, cc.n)
+			ws := m.NewWorkspace(cc.n)
+			_, err := ws.Forward(x, cc.n)
+			require.NoError(t, err)
+			g := m.NewGrads()
+			copy(g.G[0], randVec(rng, len(l.W), 1))
+			copy(g.G[1], randVec(rng, len(l.B), 1))
+			dW0, dB0 := append([]float32(nil), g.G[0]...), append([]float32(nil), g.G[1]...)
+			require.NoError(t, ws.Backward(dy, g))
+			dx, err := ws.InputGrad(dy)
+			require.NoError(t, err)
+			wantX, wantW, wantB := refBackward(l, x, dy, cc.n)
 			for i := range wantW {
 				wantW[i] += float64(dW0[i])
 			}
@@ -152,52 +166,8 @@ func TestConvBackwardIsTheAdjoint(t *testing.T) {
 				wantB[i] += float64(dB0[i])
 			}
 			require.Less(t, relErr(dx, wantX), 1e-5, "dx")
-			require.Less(t, relErr(dW, wantW), 1e-5, "dW")
-			require.Less(t, relErr(dB, wantB), 1e-5, "dB")
-		})
-	}
-}
-
-// Central finite differences of L = sum(c * conv(x)) agree with Backward for
-// the weights, the bias and the input, to the float32 noise of a difference.
-func TestConvGradientsMatchFiniteDifferences(t *testing.T) {
-	rng := rand.New(rand.NewPCG(5, 6))
-	for _, cc := range []convCase{{6, 5, 2, 3, 3, 1, 1, 2}, {7, 7, 3, 2, 3, 2, 1, 1}, {5, 6, 1, 4, 2, 2, 0, 2}} {
-		t.Run(cc.String(), func(t *testing.T) {
-			c := newConvCase(t, cc, rng)
-			x := randVec(rng, cc.n*c.In(), 1)
-			coef := randVec(rng, cc.n*c.Out(), 1)
-			ws := c.NewWorkspace(cc.n)
-			y := make([]float32, cc.n*c.Out())
-			loss := func() float64 {
-				require.NoError(t, ws.Forward(y, x, cc.n))
-				var s float64
-				for i, v := range y {
-					s += float64(v) * float64(coef[i])
-				}
-				return s
-			}
-			loss()
-			dx, dW, dB := make([]float32, len(x)), make([]float32, len(c.W)), make([]float32, len(c.B))
-			require.NoError(t, ws.Backward(dx, dW, dB, coef))
-			const h = 1e-2
-			for _, p := range []struct {
-				name string
-				v    []float32
-				grad []float32
-			}{{"x", x, dx}, {"W", c.W, dW}, {"b", c.B, dB}} {
-				fd := make([]float64, len(p.v))
-				for i := range p.v {
-					v := p.v[i]
-					p.v[i] = v + h
-					up := loss()
-					p.v[i] = v - h
-					down := loss()
-					p.v[i] = v
-					fd[i] = (up - down) / (2 * h)
-				}
-				require.Less(t, relErr(p.grad, fd), 2e-3, p.name)
-			}
+			require.Less(t, relErr(g.G[0], wantW), 1e-5, "dW")
+			require.Less(t, relErr(g.G[1], wantB), 1e-5, "dB")
 		})
 	}
 }
@@ -208,7 +178,8 @@ func TestConvGradientsMatchFiniteDifferences(t *testing.T) {
 func TestCol2imIsTheAdjointOfIm2col(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, cc := range convCases() {
-		c := newConvCase(t, cc, nil)
+		c, err := NewConv2D(cc.h, cc.w, cc.inC, cc.outC, cc.k, cc.stride, cc.pad)
+		require.NoError(t, err)
 		rows := cc.n * c.OutH * c.OutW
 		x := randVec(rng, cc.n*c.In(), 1)
 		p := randVec(rng, rows*c.patch, 1)
@@ -245,35 +216,45 @@ func TestConvRejectsBadShapes(t *testing.T) {
 		{0, 5, 1, 1, 3, 1, 0, 1}, {5, 5, 1, 0, 3, 1, 0, 1}, {5, 5, 1, 1, 0, 1, 0, 1},
 		{5, 5, 1, 1, 3, 0, 0, 1}, {5, 5, 1, 1, 3, 1, 3, 1}, {2, 2, 1, 1, 5, 1, 0, 1},
 	} {
-		_, err := NewConv2D(bad.h, bad.w, bad.inC, bad.outC, bad.k, bad.stride, bad.pad, nil)
+		_, err := NewConv2D(bad.h, bad.w, bad.inC, bad.outC, bad.k, bad.stride, bad.pad)
 		require.Error(t, err, bad.String())
 	}
-	c, err := NewConv2D(5, 5, 1, 2, 3, 1, 1, nil)
+	conv := []ConvSpec{{4, 3, 2, 1}}
+	_, err := ConvArch(5, 5, 1, []ConvSpec{{4, 7, 1, 0}}, nil, 10)
+	require.ErrorContains(t, err, "convolution 1")
+	arch, err := ConvArch(5, 5, 1, conv, []int{8}, 10)
 	require.NoError(t, err)
-	ws := c.NewWorkspace(2)
-	require.ErrorContains(t, ws.Forward(make([]float32, 3*c.Out()), make([]float32, 3*c.In()), 3), "batch 3")
-	require.ErrorContains(t, ws.Forward(make([]float32, 2*c.Out()), make([]float32, c.In()), 2), "input")
-	require.NoError(t, ws.Forward(make([]float32, c.Out()), make([]float32, c.In()), 1))
-	require.ErrorContains(t, ws.Backward(nil, make([]float32, 3), nil, make([]float32, c.Out())), "gradients")
-	require.ErrorContains(t, ws.Backward(nil, nil, make([]float32, len(c.B)), nil), "output gradient")
-	require.ErrorContains(t, ws.Forward(make([]float32, c.Out()), nil, 1), "input")
+	require.Equal(t, []int{36, 8, 10}, arch.Sizes, "3x3x4 outputs flattened")
+	require.Equal(t, "5x5x1 4c3s2p1 36-8-10", arch.String())
+	for _, bad := range []Arch{
+		{Shape: []int{5, 5, 1}, Convs: conv, Sizes: []int{35, 10}},
+		{Shape: []int{5, 5}, Convs: conv, Sizes: []int{36, 10}},
+		{Convs: conv, Sizes: []int{36, 10}},
+		{Shape: []int{5, 5, 1}, Convs: conv},
+	} {
+		_, err := New(bad, nil)
+		require.Error(t, err, bad.String())
+	}
 }
 
-// A forward and backward pass allocate nothing: they run in every Langevin
-// step.
+// A forward and backward pass through convolutions allocate nothing: they
+// run in every Langevin step.
 func TestConvAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector (sync.Pool drops objects)")
 	}
 	rng := rand.New(rand.NewPCG(9, 10))
-	c, err := NewConv2D(14, 14, 8, 16, 3, 2, 1, rng)
+	arch, err := ConvArch(14, 14, 8, []ConvSpec{{16, 3, 2, 1}, {8, 3, 1, 1}}, []int{12}, 10)
 	require.NoError(t, err)
-	ws := c.NewWorkspace(4)
-	x, y := randVec(rng, 4*c.In(), 1), make([]float32, 4*c.Out())
-	dx, dW, dB := make([]float32, len(x)), make([]float32, len(c.W)), make([]float32, len(c.B))
+	m, err := New(arch, rng)
+	require.NoError(t, err)
+	ws := m.NewWorkspace(4)
+	x, dy := randVec(rng, 4*m.In(), 1), randVec(rng, 4*m.Out(), 1)
+	g := m.NewGrads()
 	allocs := testing.AllocsPerRun(10, func() {
-		require.NoError(t, ws.Forward(y, x, 4))
-		require.NoError(t, ws.Backward(dx, dW, dB, y))
+		_, _ = ws.Forward(x, 4)
+		_ = ws.Backward(dy, g)
+		_, _ = ws.InputGrad(dy)
 	})
 	require.Zero(t, allocs)
 }

@@ -12,21 +12,21 @@ import "fmt"
 type EMA struct {
 	Decay float64
 	N     int // updates so far
-	avg   *MLP
+	avg   *Net
 	dirty bool // avg's derived weights are stale
 
 	chunks     []chunk
-	m          *MLP    // the update in progress
+	m          *Net    // the update in progress
 	c          float32 // its weight of the new parameters
 	updateTask func(worker, task int)
 }
 
 // NewEMA starts an average at m's current parameters.
-func NewEMA(m *MLP, decay float64) (*EMA, error) {
+func NewEMA(m *Net, decay float64) (*EMA, error) {
 	if !(decay > 0 && decay < 1) {
 		return nil, fmt.Errorf("nn: ema decay %v: must be in (0, 1)", decay)
 	}
-	avg, err := New(m.Sizes, nil)
+	avg, err := New(m.Arch, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -42,11 +42,11 @@ func (e *EMA) DecayAt(n int) float64 {
 }
 
 // Update folds m's parameters into the average. It does not allocate.
-func (e *EMA) Update(m *MLP) { e.UpdateParallel(m, nil) }
+func (e *EMA) Update(m *Net) { e.UpdateParallel(m, nil) }
 
 // UpdateParallel is Update on the pool run (nil: serial); the result is
 // the same.
-func (e *EMA) UpdateParallel(m *MLP, run Parallel) {
+func (e *EMA) UpdateParallel(m *Net, run Parallel) {
 	e.m, e.c = m, float32(1-e.DecayAt(e.N))
 	each(run, len(e.chunks), e.updateTask)
 	e.m = nil
@@ -64,7 +64,7 @@ func (e *EMA) updateChunk(_, t int) {
 	}
 }
 
-// Set makes the average equal to params (laid out as MLP.Params) after n
+// Set makes the average equal to params (laid out as Net.Params) after n
 // updates: restoring a snapshot or a checkpoint.
 func (e *EMA) Set(params [][]float32, n int) {
 	for i, p := range params {
@@ -75,7 +75,7 @@ func (e *EMA) Set(params [][]float32, n int) {
 }
 
 // Model is the averaged model, ready for Forward.
-func (e *EMA) Model() *MLP {
+func (e *EMA) Model() *Net {
 	if e.dirty {
 		e.avg.Sync()
 		e.dirty = false
@@ -83,5 +83,5 @@ func (e *EMA) Model() *MLP {
 	return e.avg
 }
 
-// Params are the averaged parameters, laid out as MLP.Params; read only.
+// Params are the averaged parameters, laid out as Net.Params; read only.
 func (e *EMA) Params() [][]float32 { return e.avg.params }

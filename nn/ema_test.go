@@ -10,7 +10,7 @@ import (
 
 // The decay ramps up as (1+n)/(10+n) and is capped at Decay.
 func TestEMADecayWarmsUp(t *testing.T) {
-	m, err := New([]int{3, 2}, rand.New(rand.NewPCG(1, 1)))
+	m, err := New(MLPArch(3, 2), rand.New(rand.NewPCG(1, 1)))
 	require.NoError(t, err)
 	e, err := NewEMA(m, 0.99)
 	require.NoError(t, err)
@@ -27,7 +27,7 @@ func TestEMADecayWarmsUp(t *testing.T) {
 // float64 beside it; the averaged model's forward pass uses those weights.
 func TestEMAIsTheRecurrence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	m, err := New([]int{5, 4, 3}, rng)
+	m, err := New(MLPArch(5, 4, 3), rng)
 	require.NoError(t, err)
 	e, err := NewEMA(m, 0.9)
 	require.NoError(t, err)
@@ -63,7 +63,7 @@ func TestEMAIsTheRecurrence(t *testing.T) {
 
 	// The averaged model computes with the averaged weights: the same
 	// logits as an MLP that holds them.
-	same, err := New(m.Sizes, nil)
+	same, err := New(m.Arch, nil)
 	require.NoError(t, err)
 	for i, p := range same.Params() {
 		copy(p, e.Params()[i])
@@ -81,7 +81,7 @@ func TestEMAIsTheRecurrence(t *testing.T) {
 }
 
 func TestEMAUpdateDoesNotAllocate(t *testing.T) {
-	m, err := New([]int{30, 20, 10}, rand.New(rand.NewPCG(3, 3)))
+	m, err := New(MLPArch(30, 20, 10), rand.New(rand.NewPCG(3, 3)))
 	require.NoError(t, err)
 	e, err := NewEMA(m, 0.999)
 	require.NoError(t, err)

@@ -43,9 +43,12 @@ func im2col(c *Conv2D, dst, x []float32, n int) {
 
 // col2im is im2col's adjoint: dx = 0, then every patch value is added onto
 // the pixel it was read from (padding positions are dropped). Pixels inside
-// several patches receive the sum, in the fixed order of the rows.
+// several patches receive the sum, in the fixed order of the rows. As in
+// im2col, a kernel row inside the image is one contiguous run of K*InC
+// floats on both sides.
 func col2im(c *Conv2D, dx, patches []float32, n int) {
 	clear(dx[:n*c.inPixels])
+	run := c.K * c.InC
 	row := 0
 	for img := range n {
 		dst := dx[img*c.inPixels : (img+1)*c.inPixels]
@@ -53,23 +56,32 @@ func col2im(c *Conv2D, dx, patches []float32, n int) {
 			for ox := range c.OutW {
 				p := patches[row*c.patch : (row+1)*c.patch]
 				row++
+				x0 := ox*c.Stride - c.Pad
 				for ky := range c.K {
 					iy := oy*c.Stride - c.Pad + ky
 					if iy < 0 || iy >= c.InH {
 						continue
 					}
+					seg := p[ky*run : (ky+1)*run]
+					if x0 >= 0 && x0+c.K <= c.InW {
+						addTo(dst[(iy*c.InW+x0)*c.InC:][:run], seg)
+						continue
+					}
 					for kx := range c.K {
-						ix := ox*c.Stride - c.Pad + kx
-						if ix < 0 || ix >= c.InW {
-							continue
-						}
-						d := dst[(iy*c.InW+ix)*c.InC : (iy*c.InW+ix+1)*c.InC]
-						for ic, v := range p[(ky*c.K+kx)*c.InC : (ky*c.K+kx+1)*c.InC] {
-							d[ic] += v
+						if ix := x0 + kx; ix >= 0 && ix < c.InW {
+							addTo(dst[(iy*c.InW+ix)*c.InC:][:c.InC], seg[kx*c.InC:(kx+1)*c.InC])
 						}
 					}
 				}
 			}
 		}
+	}
+}
+
+// addTo adds src onto dst, element by element (len(dst) == len(src)).
+func addTo(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
 	}
 }

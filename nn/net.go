@@ -1,13 +1,12 @@
-// Package nn is a small multilayer perceptron on top of package kernels:
-// Linear layers with ELU between them, a forward pass that keeps what the
-// backward pass needs, gradients to the parameters or to the input only,
-// log-sum-exp, cross-entropy and Adam. Conv2D (conv.go) is a 2-D
-// convolution on the same kernels, as GEMMs over image patches (im2col.go),
-// with its forward and backward passes; the MLP does not use it yet.
+// Package nn is a small neural network on top of package kernels: a
+// sequence of convolutions and dense layers with ELU between them, a
+// forward pass that keeps what the backward pass needs, gradients to the
+// parameters or to the input only, log-sum-exp, cross-entropy and Adam.
+// A convolution is a dense layer applied to every patch of its input image
+// (im2col.go), so both kinds run on the same GEMMs.
 package nn
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -20,55 +19,79 @@ var DefaultSizes = []int{784, 512, 512, 512, 10}
 // EluAlpha is the ELU slope parameter of every hidden layer.
 const EluAlpha = 1
 
-// Linear is y = x*W + b with W stored in x out, row-major.
-type Linear struct {
+// Layer is y = x*W + b with W stored In x Out, row-major: a dense layer on
+// the whole input, or, when Conv is set, a convolution, the same map on
+// every patch of the input image (In = K*K*InC values, Out = its channels).
+type Layer struct {
 	In, Out int
 	W, B    []float32
-	// wt is W transposed (out x in), kept in step with W by Sync so that
+	Conv    *Conv2D // the convolution's geometry; nil for a dense layer
+	// wt is W transposed (Out x In), kept in step with W by Sync so that
 	// the input gradient dY*W^T runs as a plain product, without
 	// transposing W on every call.
 	wt []float32
 }
 
-// MLP is Linear layers with ELU after all but the last.
-type MLP struct {
-	Sizes  []int
-	Layers []*Linear
+// Rows is the number of rows the layer's product has per image: its
+// output pixels for a convolution, 1 for a dense layer.
+func (l *Layer) Rows() int {
+	if l.Conv == nil {
+		return 1
+	}
+	return l.Conv.OutH * l.Conv.OutW
+}
+
+// InSize and OutSize are the floats of one image's input and output.
+func (l *Layer) InSize() int {
+	if l.Conv == nil {
+		return l.In
+	}
+	return l.Conv.In()
+}
+func (l *Layer) OutSize() int { return l.Rows() * l.Out }
+
+// Net is the layers of an Arch: convolutions, then dense layers, ELU after
+// all but the last.
+type Net struct {
+	Arch   Arch
+	Layers []*Layer
 	params [][]float32
 
 	syncBlocks [][3]int // layer, first row, end row of each Sync task
 	syncTask   func(worker, task int)
 }
 
-// New returns an MLP with PyTorch's default initialisation: W and b uniform
-// in [-1/sqrt(in), 1/sqrt(in)]. With a nil rng the parameters are zero (for
-// loading).
-func New(sizes []int, rng *rand.Rand) (*MLP, error) {
-	if len(sizes) < 2 {
-		return nil, fmt.Errorf("nn: sizes %v: need at least an input and an output size", sizes)
+// New returns a network with PyTorch's default initialisation: W and b
+// uniform in [-1/sqrt(fan_in), 1/sqrt(fan_in)], fan_in = In, drawn layer by
+// layer, W before b. With a nil rng the parameters are zero (for loading).
+func New(arch Arch, rng *rand.Rand) (*Net, error) {
+	if err := arch.Validate(); err != nil {
+		return nil, err
 	}
-	for i, s := range sizes {
-		if s <= 0 {
-			return nil, fmt.Errorf("nn: sizes[%d] = %d: sizes must be positive", i, s)
-		}
+	geo, _ := arch.convGeometry()
+	m := &Net{Arch: Arch{Shape: append([]int(nil), arch.Shape...), Convs: append([]ConvSpec(nil), arch.Convs...), Sizes: append([]int(nil), arch.Sizes...)}}
+	var layers []*Layer
+	for _, g := range geo {
+		layers = append(layers, &Layer{In: g.patch, Out: g.OutC, Conv: g})
 	}
-	m := &MLP{Sizes: append([]int(nil), sizes...)}
-	for l := 0; l+1 < len(sizes); l++ {
-		in, out := sizes[l], sizes[l+1]
-		lin := &Linear{In: in, Out: out, W: make([]float32, in*out), B: make([]float32, out), wt: make([]float32, in*out)}
+	for i := 0; i+1 < len(arch.Sizes); i++ {
+		layers = append(layers, &Layer{In: arch.Sizes[i], Out: arch.Sizes[i+1]})
+	}
+	for li, l := range layers {
+		l.W, l.B, l.wt = make([]float32, l.In*l.Out), make([]float32, l.Out), make([]float32, l.In*l.Out)
 		if rng != nil {
-			bound := 1 / math.Sqrt(float64(in))
-			for i := range lin.W {
-				lin.W[i] = float32((2*rng.Float64() - 1) * bound)
+			bound := 1 / math.Sqrt(float64(l.In))
+			for i := range l.W {
+				l.W[i] = float32((2*rng.Float64() - 1) * bound)
 			}
-			for i := range lin.B {
-				lin.B[i] = float32((2*rng.Float64() - 1) * bound)
+			for i := range l.B {
+				l.B[i] = float32((2*rng.Float64() - 1) * bound)
 			}
 		}
-		m.Layers = append(m.Layers, lin)
-		m.params = append(m.params, lin.W, lin.B)
-		for i0 := 0; i0 < in; i0 += syncRows {
-			m.syncBlocks = append(m.syncBlocks, [3]int{l, i0, min(in, i0+syncRows)})
+		m.Layers = append(m.Layers, l)
+		m.params = append(m.params, l.W, l.B)
+		for i0 := 0; i0 < l.In; i0 += syncRows {
+			m.syncBlocks = append(m.syncBlocks, [3]int{li, i0, min(l.In, i0+syncRows)})
 		}
 	}
 	m.syncTask = m.syncBlock
@@ -78,17 +101,17 @@ func New(sizes []int, rng *rand.Rand) (*MLP, error) {
 
 // Sync refreshes derived copies of the weights; call it after changing W
 // directly (Adam.Step and loading do it themselves).
-func (m *MLP) Sync() { m.SyncParallel(nil) }
+func (m *Net) Sync() { m.SyncParallel(nil) }
 
 // SyncParallel is Sync on the pool run (nil: serial).
-func (m *MLP) SyncParallel(run Parallel) { each(run, len(m.syncBlocks), m.syncTask) }
+func (m *Net) SyncParallel(run Parallel) { each(run, len(m.syncBlocks), m.syncTask) }
 
 // syncRows is how many rows of W one Sync task transposes.
 const syncRows = 64
 
 // syncBlock transposes rows [i0, i1) of one layer's W into columns
 // [i0, i1) of wt.
-func (m *MLP) syncBlock(_, t int) {
+func (m *Net) syncBlock(_, t int) {
 	b := m.syncBlocks[t]
 	l := m.Layers[b[0]]
 	if err := kernels.Transpose(b[2]-b[1], l.Out, l.W[b[1]*l.Out:], l.Out, l.wt[b[1]:], l.In); err != nil {
@@ -98,11 +121,11 @@ func (m *MLP) syncBlock(_, t int) {
 }
 
 // In and Out are the input and output widths.
-func (m *MLP) In() int  { return m.Sizes[0] }
-func (m *MLP) Out() int { return m.Sizes[len(m.Sizes)-1] }
+func (m *Net) In() int  { return m.Layers[0].InSize() }
+func (m *Net) Out() int { return m.Layers[len(m.Layers)-1].OutSize() }
 
 // NumParams counts weights and biases.
-func (m *MLP) NumParams() int {
+func (m *Net) NumParams() int {
 	n := 0
 	for _, l := range m.Layers {
 		n += len(l.W) + len(l.B)
@@ -112,7 +135,7 @@ func (m *MLP) NumParams() int {
 
 // Params lists the parameter slices in a fixed order: W, b per layer. The
 // slice is shared; do not modify it.
-func (m *MLP) Params() [][]float32 { return m.params }
+func (m *Net) Params() [][]float32 { return m.params }
 
 // Grads has one slice per parameter slice, in the order of Params.
 type Grads struct {
@@ -122,7 +145,7 @@ type Grads struct {
 }
 
 // NewGrads allocates zeroed gradients shaped like m's parameters.
-func (m *MLP) NewGrads() *Grads {
+func (m *Net) NewGrads() *Grads {
 	g := &Grads{}
 	for _, p := range m.Params() {
 		g.G = append(g.G, make([]float32, len(p)))

@@ -18,7 +18,7 @@ func randVec(rng *rand.Rand, n int, scale float64) []float32 {
 }
 
 // linearLoss is L = sum(c * f(x)): its logits gradient is c.
-func linearLoss(t *testing.T, m *MLP, x, c []float32, n int) float64 {
+func linearLoss(t *testing.T, m *Net, x, c []float32, n int) float64 {
 	ws := m.NewWorkspace(n)
 	z, err := ws.Forward(x, n)
 	require.NoError(t, err)
@@ -40,60 +40,68 @@ func relErr(a []float32, b []float64) float64 {
 }
 
 // Backward and InputGrad are the derivatives of the forward pass: central
-// finite differences agree to within the float32 noise of the difference.
+// finite differences agree to within the float32 noise of the difference,
+// for an MLP and for convolutions (stride 1 and 2, padding) under dense
+// layers.
 func TestGradientsMatchFiniteDifferences(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 1))
-	m, err := New([]int{7, 6, 5, 3}, rng)
+	convNet, err := ConvArch(6, 5, 2, []ConvSpec{{3, 3, 1, 1}, {4, 3, 2, 1}}, []int{5}, 3)
 	require.NoError(t, err)
-	const n = 4
-	x := randVec(rng, n*7, 1)
-	c := randVec(rng, n*3, 1)
+	for _, arch := range []Arch{MLPArch(7, 6, 5, 3), convNet} {
+		t.Run(arch.String(), func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 1))
+			m, err := New(arch, rng)
+			require.NoError(t, err)
+			const n = 4
+			x := randVec(rng, n*m.In(), 1)
+			c := randVec(rng, n*m.Out(), 1)
 
-	ws := m.NewWorkspace(n)
-	_, err = ws.Forward(x, n)
-	require.NoError(t, err)
-	g := m.NewGrads()
-	require.NoError(t, ws.Backward(c, g))
+			ws := m.NewWorkspace(n)
+			_, err = ws.Forward(x, n)
+			require.NoError(t, err)
+			g := m.NewGrads()
+			require.NoError(t, ws.Backward(c, g))
 
-	const h = 1e-2
-	for pi, p := range m.Params() {
-		fd := make([]float64, len(p))
-		for j := range p {
-			orig := p[j]
-			p[j] = orig + h
-			m.Sync()
-			up := linearLoss(t, m, x, c, n)
-			p[j] = orig - h
-			m.Sync()
-			down := linearLoss(t, m, x, c, n)
-			p[j] = orig
-			m.Sync()
-			fd[j] = (up - down) / (2 * h)
-		}
-		require.Less(t, relErr(g.G[pi], fd), 2e-3, "parameter %d", pi)
+			const h = 1e-2
+			for pi, p := range m.Params() {
+				fd := make([]float64, len(p))
+				for j := range p {
+					orig := p[j]
+					p[j] = orig + h
+					m.Sync()
+					up := linearLoss(t, m, x, c, n)
+					p[j] = orig - h
+					m.Sync()
+					down := linearLoss(t, m, x, c, n)
+					p[j] = orig
+					m.Sync()
+					fd[j] = (up - down) / (2 * h)
+				}
+				require.Less(t, relErr(g.G[pi], fd), 2e-3, "parameter %d", pi)
+			}
+
+			_, err = ws.Forward(x, n)
+			require.NoError(t, err)
+			dx, err := ws.InputGrad(c)
+			require.NoError(t, err)
+			fd := make([]float64, len(x))
+			for j := range x {
+				orig := x[j]
+				x[j] = orig + h
+				up := linearLoss(t, m, x, c, n)
+				x[j] = orig - h
+				down := linearLoss(t, m, x, c, n)
+				x[j] = orig
+				fd[j] = (up - down) / (2 * h)
+			}
+			require.Less(t, relErr(dx, fd), 2e-3, "input gradient")
+		})
 	}
-
-	_, err = ws.Forward(x, n)
-	require.NoError(t, err)
-	dx, err := ws.InputGrad(c)
-	require.NoError(t, err)
-	fd := make([]float64, len(x))
-	for j := range x {
-		orig := x[j]
-		x[j] = orig + h
-		up := linearLoss(t, m, x, c, n)
-		x[j] = orig - h
-		down := linearLoss(t, m, x, c, n)
-		x[j] = orig
-		fd[j] = (up - down) / (2 * h)
-	}
-	require.Less(t, relErr(dx, fd), 2e-3, "input gradient")
 }
 
 // Backward accumulates: two calls give twice the gradient.
 func TestBackwardAccumulates(t *testing.T) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	m, err := New([]int{5, 4, 3}, rng)
+	m, err := New(MLPArch(5, 4, 3), rng)
 	require.NoError(t, err)
 	x, c := randVec(rng, 10, 1), randVec(rng, 6, 1)
 	ws := m.NewWorkspace(2)
@@ -127,7 +135,7 @@ func TestLogSumExpSoftmaxCrossEntropy(t *testing.T) {
 
 // PyTorch's default init: |W|, |b| <= 1/sqrt(fan_in), and not all equal.
 func TestInitIsUniformInFanInBound(t *testing.T) {
-	m, err := New(DefaultSizes, rand.New(rand.NewPCG(3, 3)))
+	m, err := New(MLPArch(DefaultSizes...), rand.New(rand.NewPCG(3, 3)))
 	require.NoError(t, err)
 	require.Equal(t, 784*512+512+512*512+512+512*512+512+512*10+10, m.NumParams())
 	for _, l := range m.Layers {
@@ -139,9 +147,9 @@ func TestInitIsUniformInFanInBound(t *testing.T) {
 		}
 		require.Greater(t, hi-lo, bound, "values spread over the interval")
 	}
-	_, err = New([]int{5}, nil)
+	_, err = New(MLPArch(5), nil)
 	require.Error(t, err)
-	_, err = New([]int{5, 0, 3}, nil)
+	_, err = New(MLPArch(5, 0, 3), nil)
 	require.ErrorContains(t, err, "sizes[1] = 0")
 }
 
@@ -149,7 +157,7 @@ func TestInitIsUniformInFanInBound(t *testing.T) {
 // -lr*g/(|g|+eps), i.e. about -lr*sign(g).
 func TestAdamFirstStepMovesByLearningRate(t *testing.T) {
 	rng := rand.New(rand.NewPCG(4, 4))
-	m, err := New([]int{3, 2}, rng)
+	m, err := New(MLPArch(3, 2), rng)
 	require.NoError(t, err)
 	before := append([]float32(nil), m.Layers[0].W...)
 	g := m.NewGrads()
@@ -174,7 +182,7 @@ func TestAdamFirstStepMovesByLearningRate(t *testing.T) {
 }
 
 func TestClipNormBoundsTheUpdateDirection(t *testing.T) {
-	m, err := New([]int{2, 1}, rand.New(rand.NewPCG(5, 5)))
+	m, err := New(MLPArch(2, 1), rand.New(rand.NewPCG(5, 5)))
 	require.NoError(t, err)
 	g := m.NewGrads()
 	g.G[0][0], g.G[0][1] = 300, 400
@@ -193,7 +201,7 @@ func TestForwardBackwardDoNotAllocate(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector (sync.Pool drops objects)")
 	}
 	rng := rand.New(rand.NewPCG(6, 6))
-	m, err := New(DefaultSizes, rng)
+	m, err := New(MLPArch(DefaultSizes...), rng)
 	require.NoError(t, err)
 	ws := m.NewWorkspace(32)
 	x, c := randVec(rng, 32*784, 1), randVec(rng, 32*10, 1)
@@ -212,7 +220,7 @@ func TestForwardBackwardDoNotAllocate(t *testing.T) {
 // The forward pass gives the same logits on every kernel implementation.
 func TestForwardAgreesAcrossKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 7))
-	m, err := New(DefaultSizes, rng)
+	m, err := New(MLPArch(DefaultSizes...), rng)
 	require.NoError(t, err)
 	x := randVec(rng, 5*784, 1)
 	prev := kernels.Active()
@@ -234,7 +242,7 @@ func TestForwardAgreesAcrossKernels(t *testing.T) {
 }
 
 func TestWorkspaceRejectsOversizedBatch(t *testing.T) {
-	m, err := New([]int{3, 2}, rand.New(rand.NewPCG(8, 8)))
+	m, err := New(MLPArch(3, 2), rand.New(rand.NewPCG(8, 8)))
 	require.NoError(t, err)
 	_, err = m.NewWorkspace(2).Forward(make([]float32, 9), 3)
 	require.ErrorContains(t, err, "batch larger")

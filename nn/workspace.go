@@ -8,22 +8,24 @@ import (
 )
 
 // Workspace holds the activations of one batch: what the forward pass
-// keeps for the backward pass. One goroutine uses it at a time; the MLP's
+// keeps for the backward pass. One goroutine uses it at a time; the network's
 // weights may be shared by many workspaces.
 //
 // A workspace made with NewParallelWorkspace splits each layer's products
 // over a pool of workers: the forward pass and the input gradient by blocks
-// of rows, the parameter gradients by blocks of columns. Every element is
+// of images, the parameter gradients by blocks of columns. Every element is
 // computed exactly as by the whole product (rows of a product are
 // independent, and a column's sum over the batch runs in the same order),
 // so the results are bit-identical to a serial workspace's for any split.
 type Workspace struct {
-	m        *MLP
+	m        *Net
 	maxBatch int
-	n        int         // rows in the last forward pass
+	n        int         // images in the last forward pass
 	x        []float32   // the last input (not copied)
 	acts     [][]float32 // acts[l] = output of layer l (post-ELU; logits for the last)
 	deltas   [][]float32 // deltas[l] = dLoss/d(pre-activation of layer l)
+	patches  [][]float32 // patches[l] = a convolution's input patches, the left factor of its products
+	dPatches []float32   // a convolution's gradient at its patches, before col2im
 	dx       []float32
 
 	// Parallel workspaces: the pool, and the layer step it is running.
@@ -43,18 +45,26 @@ type Workspace struct {
 type Parallel func(tasks int, f func(worker, task int))
 
 // NewWorkspace allocates buffers for batches of up to maxBatch rows.
-func (m *MLP) NewWorkspace(maxBatch int) *Workspace {
+func (m *Net) NewWorkspace(maxBatch int) *Workspace {
 	ws := &Workspace{m: m, maxBatch: maxBatch, dx: make([]float32, maxBatch*m.In())}
+	dPatches := 0
 	for _, l := range m.Layers {
-		ws.acts = append(ws.acts, make([]float32, maxBatch*l.Out))
-		ws.deltas = append(ws.deltas, make([]float32, maxBatch*l.Out))
+		ws.acts = append(ws.acts, make([]float32, maxBatch*l.OutSize()))
+		ws.deltas = append(ws.deltas, make([]float32, maxBatch*l.OutSize()))
+		var p []float32
+		if l.Conv != nil {
+			p = make([]float32, maxBatch*l.Rows()*l.In)
+			dPatches = max(dPatches, len(p))
+		}
+		ws.patches = append(ws.patches, p)
 	}
+	ws.dPatches = make([]float32, dPatches)
 	return ws
 }
 
 // NewParallelWorkspace is NewWorkspace whose passes run on the pool run, cut
 // into parts blocks (its number of workers).
-func (m *MLP) NewParallelWorkspace(maxBatch int, run Parallel, parts int) *Workspace {
+func (m *Net) NewParallelWorkspace(maxBatch int, run Parallel, parts int) *Workspace {
 	ws := m.NewWorkspace(maxBatch)
 	ws.run, ws.parts = run, max(1, parts)
 	ws.errs = make([]error, 2*ws.parts)
@@ -67,15 +77,15 @@ func (ws *Workspace) MaxBatch() int { return ws.maxBatch }
 
 var errBatch = errors.New("nn: batch larger than the workspace")
 
-// Forward runs n rows of x (n x In, row-major) and returns the logits
+// Forward runs n images of x (n x In, row-major) and returns the logits
 // (n x Out), owned by the workspace and valid until its next Forward.
 func (ws *Workspace) Forward(x []float32, n int) ([]float32, error) {
 	m := ws.m
 	if n > ws.maxBatch || n < 0 {
-		return nil, fmt.Errorf("%w: %d rows, workspace holds %d", errBatch, n, ws.maxBatch)
+		return nil, fmt.Errorf("%w: %d images, workspace holds %d", errBatch, n, ws.maxBatch)
 	}
 	if len(x) < n*m.In() {
-		return nil, fmt.Errorf("nn: forward: input has %d values, %d rows of %d need %d", len(x), n, m.In(), n*m.In())
+		return nil, fmt.Errorf("nn: forward: input has %d values, %d images of %d need %d", len(x), n, m.In(), n*m.In())
 	}
 	ws.n, ws.x = n, x
 	in := x
@@ -90,23 +100,29 @@ func (ws *Workspace) Forward(x []float32, n int) ([]float32, error) {
 				return nil, err
 			}
 		}
-		in = ws.acts[li][:n*m.Layers[li].Out]
+		in = ws.acts[li][:n*m.Layers[li].OutSize()]
 	}
 	return ws.acts[len(m.Layers)-1][:n*m.Out()], nil
 }
 
-// forwardRows computes rows [r0, r1) of layer li's output from its input:
-// in*W + b, then ELU below the last layer.
+// forwardRows computes images [r0, r1) of layer li's output from its
+// input: in*W + b (in: the images' patches for a convolution), then ELU
+// below the last layer.
 func (ws *Workspace) forwardRows(li int, in []float32, r0, r1 int) error {
 	l := ws.m.Layers[li]
 	if r1 <= r0 {
 		return nil
 	}
-	out := ws.acts[li][r0*l.Out : r1*l.Out]
-	for r := range r1 - r0 {
+	p := l.Rows()
+	if l.Conv != nil {
+		im2col(l.Conv, ws.patches[li][r0*p*l.In:], in[r0*l.Conv.In():], r1-r0)
+		in = ws.patches[li]
+	}
+	out := ws.acts[li][r0*p*l.Out : r1*p*l.Out]
+	for r := range (r1 - r0) * p {
 		copy(out[r*l.Out:(r+1)*l.Out], l.B)
 	}
-	if err := kernels.Sgemm(false, false, r1-r0, l.Out, l.In, 1, in[r0*l.In:], l.In, l.W, l.Out, 1, out, l.Out); err != nil {
+	if err := kernels.Sgemm(false, false, (r1-r0)*p, l.Out, l.In, 1, in[r0*p*l.In:], l.In, l.W, l.Out, 1, out, l.Out); err != nil {
 		return err
 	}
 	if li+1 < len(ws.m.Layers) {
@@ -116,9 +132,9 @@ func (ws *Workspace) forwardRows(li int, in []float32, r0, r1 int) error {
 }
 
 // Activation returns layer l's output (post-ELU for hidden layers) from the
-// last Forward: n x Sizes[l+1], owned by the workspace.
+// last Forward: n x Layers[l].OutSize(), owned by the workspace.
 func (ws *Workspace) Activation(l int) []float32 {
-	return ws.acts[l][:ws.n*ws.m.Layers[l].Out]
+	return ws.acts[l][:ws.n*ws.m.Layers[l].OutSize()]
 }
 
 // backward propagates dLogits (n x Out) down to the first layer's
@@ -155,21 +171,27 @@ func (ws *Workspace) backward(dLogits []float32, g *Grads, wantDx bool) error {
 	return nil
 }
 
-// layerInput is layer li's input in the last Forward.
+// layerInput is the left factor of layer li's product in the last
+// Forward: its input, or for a convolution the input's patches.
 func (ws *Workspace) layerInput(li int) []float32 {
-	if li == 0 {
+	l := ws.m.Layers[li]
+	switch {
+	case l.Conv != nil:
+		return ws.patches[li][:ws.n*l.Rows()*l.In]
+	case li == 0:
 		return ws.x
 	}
-	return ws.acts[li-1][:ws.n*ws.m.Layers[li].In]
+	return ws.acts[li-1][:ws.n*l.In]
 }
 
 // paramGradCols accumulates columns [c0, c1) of layer li's parameter
 // gradients: dW += in^T * delta, db += the column sums of delta.
 func (ws *Workspace) paramGradCols(li int, g *Grads, c0, c1 int) error {
-	l, n := ws.m.Layers[li], ws.n
+	l := ws.m.Layers[li]
 	if c1 <= c0 {
 		return nil
 	}
+	n := ws.n * l.Rows()
 	delta := ws.deltas[li][:n*l.Out]
 	if err := kernels.Sgemm(true, false, l.In, c1-c0, n, 1, ws.layerInput(li), l.In, delta[c0:], l.Out, 1, g.G[2*li][c0:], l.Out); err != nil {
 		return err
@@ -183,26 +205,35 @@ func (ws *Workspace) paramGradCols(li int, g *Grads, c0, c1 int) error {
 	return nil
 }
 
-// inputGradRows computes rows [r0, r1) of the gradient at layer li's input,
-// delta * W^T, through ELU below the first layer (into deltas[li-1]), or
+// inputGradRows computes images [r0, r1) of the gradient at layer li's
+// input, delta * W^T (summed from the patches onto the pixels for a
+// convolution), through ELU below the first layer (into deltas[li-1]), or
 // into dx at the first.
 func (ws *Workspace) inputGradRows(li, r0, r1 int) error {
 	l := ws.m.Layers[li]
 	if r1 <= r0 {
 		return nil
 	}
-	delta := ws.deltas[li][r0*l.Out : r1*l.Out]
+	p, size := l.Rows(), l.InSize()
+	delta := ws.deltas[li][r0*p*l.Out : r1*p*l.Out]
 	var dIn []float32
 	if li > 0 {
-		dIn = ws.deltas[li-1][r0*l.In : r1*l.In]
+		dIn = ws.deltas[li-1][r0*size : r1*size]
 	} else {
-		dIn = ws.dx[r0*l.In : r1*l.In]
+		dIn = ws.dx[r0*size : r1*size]
 	}
-	if err := kernels.Sgemm(false, false, r1-r0, l.In, l.Out, 1, delta, l.Out, l.wt, l.In, 0, dIn, l.In); err != nil {
+	dst := dIn
+	if l.Conv != nil {
+		dst = ws.dPatches[r0*p*l.In : r1*p*l.In]
+	}
+	if err := kernels.Sgemm(false, false, (r1-r0)*p, l.In, l.Out, 1, delta, l.Out, l.wt, l.In, 0, dst, l.In); err != nil {
 		return err
 	}
+	if l.Conv != nil {
+		col2im(l.Conv, dIn, dst, r1-r0)
+	}
 	if li > 0 {
-		in := ws.acts[li-1][r0*l.In : r1*l.In]
+		in := ws.acts[li-1][r0*size : r1*size]
 		return kernels.EluBackward(dIn, dIn, in, EluAlpha)
 	}
 	return nil
@@ -215,7 +246,7 @@ func block(n, parts, t, unit int) (int, int) {
 	return min(n, t*per), min(n, (t+1)*per)
 }
 
-// Row blocks end on multiples of 8 and column blocks of 32: whole register
+// Image blocks end on multiples of 8 and column blocks of 32: whole register
 // tiles of every kernel implementation.
 const rowUnit, colUnit = 8, 32
 

@@ -16,7 +16,7 @@ import (
 )
 
 // Checkpoint file layout: the magic, a little-endian uint32 length and a
-// JSON header (recipe, layer sizes, progress, optimiser step count), then
+// JSON header (recipe, network, progress, optimiser step count), then
 // float32 little-endian arrays: parameters, Adam's first and second
 // moments, the parameters' moving average (when the header says averaged),
 // and the replay buffer (samples, then labels and chain steps as float32).
@@ -33,8 +33,10 @@ const (
 )
 
 type ckptHeader struct {
-	Recipe   Recipe   `json:"recipe"`
-	Sizes    []int    `json:"sizes"`
+	Recipe Recipe `json:"recipe"`
+	// The network: its sizes, and for a convolutional net its input shape
+	// and convolutions (a file without them holds an MLP).
+	nn.Arch
 	Progress Progress `json:"progress"`
 	AdamT    int      `json:"adam_t"`
 	Buffer   int      `json:"buffer_slots"`
@@ -51,7 +53,7 @@ type legacyConfig struct {
 // SaveCheckpoint writes t to path atomically (see WriteFileAtomic): a
 // crash or an error leaves the previous checkpoint intact.
 func SaveCheckpoint(path string, t *Trainer) error {
-	h := ckptHeader{Recipe: t.Recipe, Sizes: t.Model.Sizes, Progress: t.Progress, AdamT: t.Opt.T}
+	h := ckptHeader{Recipe: t.Recipe, Arch: t.Model.Arch, Progress: t.Progress, AdamT: t.Opt.T}
 	if t.Buffer != nil {
 		h.Buffer = t.Buffer.Size()
 	}
@@ -105,11 +107,11 @@ type Checkpoint struct {
 	Progress Progress
 	// Model is the model to use: the weights' moving average when the run
 	// kept one (--ema_decay), else the trained weights.
-	Model *nn.MLP
+	Model *nn.Net
 	// Trained is the optimiser's current weights, from which training
 	// resumes; the same as Model when the run kept no average.
-	Trained    *nn.MLP
-	avg        *nn.MLP // the stored average, nil without one
+	Trained    *nn.Net
+	avg        *nn.Net // the stored average, nil without one
 	emaN       int
 	adamT      int
 	moments    [][]float32 // M then V
@@ -134,7 +136,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	m, err := nn.New(h.Sizes, nil)
+	m, err := nn.New(h.Arch, nil)
 	if err != nil {
 		return nil, bad("%v", err)
 	}
@@ -167,7 +169,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		}
 	}
 	if h.Averaged {
-		if c.avg, err = nn.New(h.Sizes, nil); err != nil {
+		if c.avg, err = nn.New(h.Arch, nil); err != nil {
 			return nil, bad("%v", err)
 		}
 		for _, p := range c.avg.Params() {
@@ -285,10 +287,10 @@ func decodeHeader(magic string, js []byte) (ckptHeader, error) {
 }
 
 // Restore puts the checkpoint's model, optimiser, buffer and progress into
-// t, which must have been built with the same layer sizes.
+// t, which must have been built with the same network.
 func (c *Checkpoint) Restore(t *Trainer) error {
-	if !slices.Equal(c.Model.Sizes, t.Model.Sizes) {
-		return fmt.Errorf("checkpoint has layer sizes %v, this run %v", c.Model.Sizes, t.Model.Sizes)
+	if !c.Model.Arch.Equal(t.Model.Arch) {
+		return fmt.Errorf("checkpoint holds the network %v, this run %v", c.Model.Arch, t.Model.Arch)
 	}
 	for i, p := range t.Model.Params() {
 		copy(p, c.Trained.Params()[i])

@@ -10,7 +10,7 @@ import (
 
 // Energy exposes an MLP to the sampler: E(x) = -logsumexp_y f(x)[y], or
 // E(x,y) = -f(x)[y] for class-conditional chains.
-type Energy struct{ Model *nn.MLP }
+type Energy struct{ Model *nn.Net }
 
 // Dim is the input width.
 func (e Energy) Dim() int { return e.Model.In() }
@@ -72,7 +72,7 @@ func (ev *evaluator) EnergyGrad(x []float32, y []int, e, grad []float32) error {
 
 // Scores returns p(y|x) (n x classes, row-major) and E(x) for the n images
 // in x: the classifier and the energy from one forward pass.
-func Scores(m *nn.MLP, x []float32, n int) (probs []float32, energies []float64, err error) {
+func Scores(m *nn.Net, x []float32, n int) (probs []float32, energies []float64, err error) {
 	out := m.Out()
 	ws := m.NewWorkspace(min(n, validationBatch))
 	probs, energies = make([]float32, n*out), make([]float64, n)

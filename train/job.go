@@ -135,7 +135,7 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 		}
 		log.Info("resumed", "epoch", t.Progress.Epoch, "batch", t.Progress.Batch, "step", t.Progress.Step)
 	}
-	log.Info("model", "sizes", t.Model.Sizes, "parameters", t.Model.NumParams(), "workers", t.Workers())
+	log.Info("model", "arch", t.Model.Arch.String(), "parameters", t.Model.NumParams(), "workers", t.Workers())
 	real := min(GridSize, trainSet.N)
 	if err := WriteGrid(dir.RealGrid(), trainSet.Floats(0, real), real, trainSet.Rows, trainSet.Cols, gridColumns); err != nil {
 		return err

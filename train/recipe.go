@@ -5,6 +5,7 @@ import (
 
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
 )
 
 // Recipe is what defines a run: a checkpoint keeps it, and a resumed run
@@ -19,6 +20,7 @@ type Recipe struct {
 	LR            float64 `json:"lr" help:"Adam learning rate"`
 	LRSchedule    string  `json:"lr_schedule" help:"learning-rate schedule: cosine (decays to 5% of --lr) or constant"`
 	WarmupSteps   int     `json:"warmup_steps" help:"steps of linear learning-rate warmup"`
+	Convs         string  `json:"convs" help:"convolutions in front of the hidden layers, comma-separated, each channels c kernel s stride p padding: 32c3s1p1,64c4s2p1 (empty: none, an MLP)"`
 	Hidden        []int   `json:"hidden" help:"hidden layer widths, comma-separated"`
 	BufferSize    int     `json:"buffer_size" help:"replay buffer slots (0: every chain starts from noise)"`
 	BufferReinit  float64 `json:"buffer_reinit" help:"share of drawn buffer chains restarted from noise"`
@@ -172,7 +174,8 @@ func (r Recipe) Validate() error {
 			return bad("hidden", "--hidden: size %d is %d: must be positive", i, h)
 		}
 	}
-	return nil
+	_, err := r.Arch(mnist.Side, mnist.Side)
+	return err
 }
 
 // LRAt is the learning rate of step (0-based) out of total: linear warmup,
@@ -189,7 +192,19 @@ func (r Recipe) LRAt(step, total int) float64 {
 	return lr
 }
 
-// Sizes is the MLP's layer widths for images of dim pixels.
-func (r Recipe) Sizes(dim int) []int {
-	return append(append([]int{dim}, r.Hidden...), mnist.Classes)
+// Arch is the network of the recipe for grey images of rows x cols
+// pixels: the convolutions, the hidden layers, one output per class.
+func (r Recipe) Arch(rows, cols int) (nn.Arch, error) {
+	convs, err := nn.ParseConvs(r.Convs)
+	if err != nil {
+		return nn.Arch{}, bad("convs", "--convs %q: %v", r.Convs, err)
+	}
+	if len(convs) == 0 {
+		return nn.MLPArch(append(append([]int{rows * cols}, r.Hidden...), mnist.Classes)...), nil
+	}
+	a, err := nn.ConvArch(rows, cols, 1, convs, r.Hidden, mnist.Classes)
+	if err != nil {
+		return nn.Arch{}, bad("convs", "--convs %q on %dx%d images: %v", r.Convs, rows, cols, err)
+	}
+	return a, nil
 }

@@ -35,7 +35,7 @@ func (c *Checkpoint) Chains(n int) Chains {
 }
 
 // Sample runs the chains ch on model and returns them (N x pixels).
-func Sample(model *nn.MLP, ch Chains) ([]float32, error) {
+func Sample(model *nn.Net, ch Chains) ([]float32, error) {
 	if ch.N <= 0 || ch.LangevinSteps <= 0 {
 		return nil, fmt.Errorf("sample: --samples = %d, --langevin_steps = %d: both must be positive", ch.N, ch.LangevinSteps)
 	}

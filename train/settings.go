@@ -80,14 +80,16 @@ func (s Setting) Set(text string) error {
 		s.v.SetBool(b)
 	case reflect.String:
 		s.v.SetString(text)
-	case reflect.Slice: // []int
-		var out []int
-		for _, f := range strings.Split(text, ",") {
-			n, err := strconv.Atoi(strings.TrimSpace(f))
-			if err != nil {
-				return fmt.Errorf("%q is not a list of integers", text)
+	case reflect.Slice: // []int; empty text is the empty list
+		out := []int{}
+		if strings.TrimSpace(text) != "" {
+			for f := range strings.SplitSeq(text, ",") {
+				n, err := strconv.Atoi(strings.TrimSpace(f))
+				if err != nil {
+					return fmt.Errorf("%q is not a list of integers", text)
+				}
+				out = append(out, n)
 			}
-			out = append(out, n)
 		}
 		s.v.Set(reflect.ValueOf(out))
 	default:

@@ -173,7 +173,7 @@ func TestClassConditionalChainsFollowTheirLabels(t *testing.T) {
 
 // Scores are softmax f(x) and -logsumexp f(x), for any number of images.
 func TestScoresAreTheClassifierAndTheEnergy(t *testing.T) {
-	m, err := nn.New([]int{6, 5, 3}, rand.New(rand.NewPCG(1, 2)))
+	m, err := nn.New(nn.MLPArch(6, 5, 3), rand.New(rand.NewPCG(1, 2)))
 	require.NoError(t, err)
 	x := make([]float32, 300*6)
 	for i := range x {

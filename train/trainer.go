@@ -14,7 +14,7 @@ import (
 // allocated once.
 type Trainer struct {
 	Recipe      Recipe
-	Model       *nn.MLP
+	Model       *nn.Net
 	Opt         *nn.Adam
 	Buffer      *langevin.Buffer
 	EMA         *nn.EMA // moving average of the weights; nil when Recipe.EMADecay is 0
@@ -48,7 +48,11 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 		return nil, err
 	}
 	dim := trainSet.Dim()
-	model, err := nn.New(r.Sizes(dim), rand.New(rand.NewPCG(r.Seed, streams.ModelInit)))
+	arch, err := r.Arch(trainSet.Rows, trainSet.Cols)
+	if err != nil {
+		return nil, err
+	}
+	model, err := nn.New(arch, rand.New(rand.NewPCG(r.Seed, streams.ModelInit)))
 	if err != nil {
 		return nil, err
 	}
@@ -116,11 +120,11 @@ func (t *Trainer) totalSteps() int { return t.Recipe.Epochs * (t.Train.N / t.Rec
 // and its input gradients below the first layer. Element-wise work is not
 // counted.
 func (t *Trainer) StepFLOPs() float64 {
-	var macs, first float64 // multiply-adds of one row through the network, and of its first layer
+	var macs, first float64 // multiply-adds of one image through the network, and of its first layer
 	for i, l := range t.Model.Layers {
-		macs += float64(l.In * l.Out)
+		macs += float64(l.Rows() * l.In * l.Out)
 		if i == 0 {
-			first = float64(l.In * l.Out)
+			first = float64(l.Rows() * l.In * l.Out)
 		}
 	}
 	r := t.Recipe

@@ -16,12 +16,12 @@ func (t *Trainer) Validation(d *mnist.Dataset) (loss, acc float64, err error) {
 }
 
 // Validation returns the mean cross-entropy and the accuracy of m on d.
-func Validation(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset) (loss, acc float64, err error) {
+func Validation(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset) (loss, acc float64, err error) {
 	return validation(m, ws, d, make([]float32, ws.MaxBatch()*m.In()))
 }
 
 // validation is Validation with x, room for a batch of images as floats.
-func validation(m *nn.MLP, ws *nn.Workspace, d *mnist.Dataset, x []float32) (loss, acc float64, err error) {
+func validation(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset, x []float32) (loss, acc float64, err error) {
 	out, dim := m.Out(), m.In()
 	correct := 0
 	for lo := 0; lo < d.N; lo += ws.MaxBatch() {

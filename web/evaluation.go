@@ -93,7 +93,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	}
 	var page []byte
 	if err == nil {
-		page, err = rep.HTML(name+"/checkpoint.ebm", ck.Model.Sizes)
+		page, err = rep.HTML(name+"/checkpoint.ebm", ck.Model.Arch)
 	}
 	if err == nil {
 		err = train.WriteFileAtomic(filepath.Join(dir, "report.html"), page)

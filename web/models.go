@@ -73,7 +73,7 @@ func (m *models) get(name string) (*model, error) {
 		return nil, err
 	}
 	if ck.Model.In() != mnist.Pixels || ck.Model.Out() != mnist.Classes {
-		return nil, fmt.Errorf("run %q: model %v is not a %d-pixel, %d-class MNIST model", name, ck.Model.Sizes, mnist.Pixels, mnist.Classes)
+		return nil, fmt.Errorf("run %q: model %v is not a %d-pixel, %d-class MNIST model", name, ck.Model.Arch, mnist.Pixels, mnist.Classes)
 	}
 	if len(m.cache) >= maxModels {
 		var oldest *model
@@ -153,7 +153,7 @@ func (m *models) describe(w http.ResponseWriter, r *http.Request) {
 	if c.ck.Averaged() {
 		weights = "ema"
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"name": c.name, "sizes": c.ck.Model.Sizes, "weights": weights,
+	writeJSON(w, http.StatusOK, map[string]any{"name": c.name, "arch": c.ck.Model.Arch.String(), "weights": weights,
 		"recipe": c.ck.Recipe, "chain_steps": c.ck.ChainSteps(), "epoch": len(c.ck.Progress.History), "histograms": hist})
 }
 
@@ -192,7 +192,7 @@ func (m *models) predict(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, p)
 }
 
-func predict(m *nn.MLP, pixels []float32) (prediction, error) {
+func predict(m *nn.Net, pixels []float32) (prediction, error) {
 	probs, e, err := train.Scores(m, pixels, 1)
 	if err != nil {
 		return prediction{}, err

@@ -31,17 +31,27 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("langevin_steps", 50, "Langevin steps per iteration")
 	batch := fs.Int("batch_size", 64, "batch size")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed iterations on all workers to this file")
+	r, err := train.PresetRecipe("original")
+	if err != nil {
+		return err
+	}
+	// The network is the recipe's: --convs and --hidden as ebm train takes them.
+	for _, s := range train.Settings(&r) {
+		if s.Key == "convs" || s.Key == "hidden" {
+			fs.Var(s, s.Key, s.Help)
+		}
+	}
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *iters <= 0 || *warmup < 0 {
 		return fmt.Errorf("bench: --iters = %d, --warmup = %d: need iters > 0, warmup >= 0", *iters, *warmup)
 	}
-	r, err := train.PresetRecipe("original")
+	r.LangevinSteps, r.BatchSize = *steps, *batch
+	arch, err := r.Arch(mnist.Side, mnist.Side)
 	if err != nil {
 		return err
 	}
-	r.LangevinSteps, r.BatchSize = *steps, *batch
 	// Timing does not depend on pixel values: synthetic data keeps the
 	// benchmark free of the data set.
 	rng := rand.New(rand.NewPCG(streams.BenchSeed, streams.BenchData))
@@ -69,15 +79,15 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	ms, msOne := all*1000, one*1000
 	res := map[string]any{
 		"iter_ms": ms, "iters_per_s": 1000 / ms, "iters": *iters, "batch_size": r.BatchSize,
-		"langevin_steps": r.LangevinSteps, "workers": used, "kernels": kernels.Active(), "model": r.Sizes(mnist.Pixels),
+		"langevin_steps": r.LangevinSteps, "workers": used, "kernels": kernels.Active(), "arch": arch.String(),
 		"gflop_per_iter": flops / 1e9, "gflops": gflops, "peak_gflops": peak, "peak_ratio": gflops / peak,
 		"iter_ms_1worker": msOne, "speedup_over_1worker": msOne / ms,
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(res)
 	}
-	fmt.Fprintf(stdout, "%.2f ms/iteration (%.2f it/s): batch %d, %d Langevin steps from noise, %d workers, kernels %s\n",
-		ms, 1000/ms, r.BatchSize, r.LangevinSteps, used, kernels.Active())
+	fmt.Fprintf(stdout, "%.2f ms/iteration (%.2f it/s): %s, batch %d, %d Langevin steps from noise, %d workers, kernels %s\n",
+		ms, 1000/ms, arch, r.BatchSize, r.LangevinSteps, used, kernels.Active())
 	fmt.Fprintf(stdout, "%.1f GFLOP/s of products (%.2f GFLOP an iteration), %.2f of the %.1f GFLOP/s SGEMM peak (%d^3 on %d workers)\n",
 		gflops, flops/1e9, gflops/peak, peak, peakSide, used)
 	fmt.Fprintf(stdout, "1 worker: %.2f ms/iteration; %d workers are %.2fx faster\n", msOne, used, msOne/ms)

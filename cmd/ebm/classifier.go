@@ -32,7 +32,7 @@ func cmdClassifier(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	r := eval.ClassifierRecipe
-	b, err := eval.EncodeClassifier(m, eval.ClassifierInfo{Sizes: r.Sizes, Epochs: r.Epochs, Seed: r.Seed, TestAcc: acc, Kernels: kernels.Active()})
+	b, err := eval.EncodeClassifier(m, eval.ClassifierInfo{Arch: r.Arch, Epochs: r.Epochs, Seed: r.Seed, TestAcc: acc, Kernels: kernels.Active()})
 	if err != nil {
 		return err
 	}

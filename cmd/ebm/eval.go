@@ -58,7 +58,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("--out: %w", err)
 	}
 	if *report != "" {
-		page, err := rep.HTML(*ckpt, ck.Model.Sizes)
+		page, err := rep.HTML(*ckpt, ck.Model.Arch)
 		if err != nil {
 			return err
 		}

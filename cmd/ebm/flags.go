@@ -130,7 +130,7 @@ func (c chainFlags) load(path string) (*train.Checkpoint, error) {
 		return nil, err
 	}
 	if ck.Model.In() != mnist.Pixels || ck.Model.Out() != mnist.Classes {
-		return nil, fmt.Errorf("%s: model %v is not a %d-pixel, %d-class MNIST model", path, ck.Model.Sizes, mnist.Pixels, mnist.Classes)
+		return nil, fmt.Errorf("%s: model %v is not a %d-pixel, %d-class MNIST model", path, ck.Model.Arch, mnist.Pixels, mnist.Classes)
 	}
 	return ck, nil
 }

@@ -10,7 +10,7 @@ async function selectModel(name) {
   $("ex-error").textContent = "";
   try {
     model = await api(`/api/runs/${name}/model`);
-    $("ex-info").textContent = `${model.sizes.join("-")}, ${model.weights === "ema" ? "moving average of the weights" : "trained weights"}, epoch ${model.epoch}, chains of ${model.chain_steps} steps`;
+    $("ex-info").textContent = `${model.arch}, ${model.weights === "ema" ? "moving average of the weights" : "trained weights"}, epoch ${model.epoch}, chains of ${model.chain_steps} steps`;
     $("dr-steps").value = model.chain_steps;
     $("dr-alpha").value = model.recipe.langevin_alpha;
     $("dr-sigma").value = model.recipe.langevin_sigma;
