@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
 """Times the original configuration's training iteration in PyTorch (CPU).
 
-The same work as `ebm bench`: MLP 784-512-512-512-10 with ELU, batch 64,
+Usage: torch_iteration.py THREADS [CONVS [HIDDEN]], CONVS and HIDDEN as
+`ebm bench --convs --hidden` take them (32c4s2p1,64c4s2p1 and 512,512).
+
+The same work as `ebm bench`: by default the MLP 784-512-512-512-10 with ELU
+(or the convolutions and hidden layers given, ELU after each), batch 64,
 50 Langevin steps from uniform noise (alpha 0.5, sigma 0.05) on
 E(x) = -logsumexp f(x), then the hybrid loss on real and sampled images
 and one Adam step. Two loops are timed: the original script's style (one
@@ -10,6 +14,7 @@ during sampling) and a tuned one (parameters frozen while sampling,
 torch.autograd.grad only for x). Prints one JSON object.
 """
 import json
+import re
 import sys
 import time
 
@@ -18,13 +23,26 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+CONVS = sys.argv[2] if len(sys.argv) > 2 else ""
+HIDDEN = sys.argv[3] if len(sys.argv) > 3 else ("512,512,512" if not CONVS else "")
 torch.manual_seed(0)
 B, K, ALPHA, SIGMA = 64, 50, 0.5, 0.05
 
 
 def mlp():
-    return nn.Sequential(nn.Linear(784, 512), nn.ELU(), nn.Linear(512, 512), nn.ELU(),
-                         nn.Linear(512, 512), nn.ELU(), nn.Linear(512, 10))
+    """The network of CONVS and HIDDEN on 28x28 grey images (a flat 784-vector in, 10 logits out)."""
+    layers, c, side = [nn.Unflatten(1, (1, 28, 28))] if CONVS else [], 1, 28
+    for spec in filter(None, CONVS.split(",")):
+        ch, k, s, p = map(int, re.fullmatch(r"(\d+)c(\d+)s(\d+)p(\d+)", spec).groups())
+        layers += [nn.Conv2d(c, ch, k, s, p), nn.ELU()]
+        c, side = ch, (side + 2 * p - k) // s + 1
+    if CONVS:
+        layers.append(nn.Flatten())
+    width = c * side * side
+    for h in [int(v) for v in filter(None, HIDDEN.split(","))]:
+        layers += [nn.Linear(width, h), nn.ELU()]
+        width = h
+    return nn.Sequential(*layers, nn.Linear(width, 10))
 
 
 def energy(model, x):
@@ -81,5 +99,5 @@ def time_loop(sampler, iters=20, warmup=3):
 
 orig = time_loop(sample_original)
 tuned = time_loop(sample_tuned)
-print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
+print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "network": str(mlp()).replace("\n", " "),
                   "original_iter_ms": round(orig, 2), "tuned_iter_ms": round(tuned, 2)}))

@@ -2,21 +2,27 @@
 # Training-iteration speed of the original configuration (batch 64, 50
 # Langevin steps from noise), ebm beside PyTorch on the same cores, in one
 # run. Needs: apt-get install python3-torch.
+#
+#   bench/train_speed.sh                                     the MLP 784-512-512-512-10
+#   bench/train_speed.sh 32c4s2p1,64c4s2p1,128c3s2p1 ""      a network as --convs and --hidden give it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=/usr/bin/python3
+convs=${1:-}
+hidden=${2-512,512,512}
 go build -o /tmp/ebm-bench ./cmd/ebm
-ours=$(/tmp/ebm-bench bench --json --iters 40)
+ours=$(/tmp/ebm-bench bench --json --iters 40 --convs "$convs" --hidden "$hidden")
 # PyTorch's intra-op threads already use the cores: OpenBLAS must not start
 # its own on top (that oversubscription triples PyTorch's time here), and it
 # may use its AVX-512 kernels.
-torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 $py bench/torch_iteration.py "$(nproc)")
+torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 $py bench/torch_iteration.py "$(nproc)" "$convs" "$hidden")
 echo "ebm:     $ours"
 echo "pytorch: $torch"
 $py - "$ours" "$torch" <<'PY'
 import json, sys
 o, t = json.loads(sys.argv[1]), json.loads(sys.argv[2])
-print(f"\nms per iteration: ebm {o['iter_ms']:.1f} ({o['kernels']}, {o['workers']} workers); "
+print(f"\nnetwork: {o['arch']}")
+print(f"ms per iteration: ebm {o['iter_ms']:.1f} ({o['kernels']}, {o['workers']} workers); "
       f"PyTorch {t['torch']} original loop {t['original_iter_ms']:.1f}, tuned loop {t['tuned_iter_ms']:.1f}")
 print(f"speed-up: {t['original_iter_ms'] / o['iter_ms']:.2f}x over the original loop, "
       f"{t['tuned_iter_ms'] / o['iter_ms']:.2f}x over the tuned loop")

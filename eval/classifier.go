@@ -12,6 +12,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/ebm-project/ebm/internal/pool"
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
@@ -43,9 +44,9 @@ var ClassifierRecipe = struct {
 	Seed      uint64
 }{Arch: nn.MLPArch(mnist.Pixels, 512, 256, mnist.Classes), Epochs: 30, BatchSize: 128, LR: 1e-3, Shift: 2, Seed: 20261129}
 
-// FeatureLayer is the layer whose output is the FID feature (the 256-wide
-// last hidden layer).
-const FeatureLayer = 1
+// featureLayer is the layer whose output is the FID feature: the last
+// hidden layer.
+func featureLayer(m *nn.Net) int { return len(m.Layers) - 2 }
 
 const clfMagic = "EBMCLF1\n"
 
@@ -66,14 +67,18 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 	if err != nil {
 		return nil, 0, err
 	}
+	// The products and the update run on every core; the result is the same
+	// for any number (nn's parallel passes give the serial bits).
+	p := pool.New(0)
+	defer p.Close()
 	opt := nn.NewAdam(m, r.LR)
 	g := m.NewGrads()
-	ws := m.NewWorkspace(r.BatchSize)
+	ws := m.NewParallelWorkspace(r.BatchSize, p.Run, p.Size())
 	x := make([]float32, r.BatchSize*train.Dim())
 	img := make([]float32, train.Dim()) // one training image as floats, before its shift
 	const classes = mnist.Classes
 	dl := make([]float32, r.BatchSize*classes)
-	evalWS := m.NewWorkspace(judgeBatch)
+	evalWS := m.NewParallelWorkspace(judgeBatch, p.Run, p.Size())
 	var acc float64
 	steps, step := r.Epochs*(train.N/r.BatchSize), 0
 	for epoch := 1; epoch <= r.Epochs; epoch++ {
@@ -97,11 +102,11 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 					d[j] /= float32(len(idx))
 				}
 			}
-			g.Zero()
+			g.ZeroParallel(p.Run)
 			if err := ws.Backward(dl, g); err != nil {
 				return nil, 0, err
 			}
-			if _, err := opt.Step(m, g); err != nil {
+			if _, err := opt.StepParallel(m, g, p.Run); err != nil {
 				return nil, 0, err
 			}
 		}
@@ -162,16 +167,16 @@ func Predict(m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]int, error) {
 	return out, nil
 }
 
-// Features returns the FeatureLayer activations of the n images in x.
+// Features returns the last hidden layer's activations of the n images in x.
 func Features(m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]float32, int, error) {
-	dim, fd := m.In(), m.Layers[FeatureLayer].OutSize()
+	dim, fd := m.In(), m.Layers[featureLayer(m)].OutSize()
 	out := make([]float32, n*fd)
 	for lo := 0; lo < n; lo += ws.MaxBatch() {
 		b := min(ws.MaxBatch(), n-lo)
 		if _, err := ws.Forward(x[lo*dim:(lo+b)*dim], b); err != nil {
 			return nil, 0, err
 		}
-		copy(out[lo*fd:], ws.Activation(FeatureLayer))
+		copy(out[lo*fd:], ws.Activation(featureLayer(m)))
 	}
 	return out, fd, nil
 }

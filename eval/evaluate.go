@@ -62,6 +62,10 @@ type Report struct {
 	CondPerClass    []float64                     `json:"cond_accuracy_per_class"` // cond_accuracy of each class's chains
 	InpaintAccuracy float64                       `json:"inpaint_accuracy"`
 	OODAUROC        map[string]map[string]float64 `json:"ood_auroc"`
+	// OODScore is the score the run's recipe declared as its OOD score,
+	// and OODScoreAUROC that score's column of ood_auroc, set by set.
+	OODScore      string             `json:"ood_score"`
+	OODScoreAUROC map[string]float64 `json:"ood_score_auroc"`
 	// FashionPerClass is ood_auroc.fashion.logpx with one Fashion-MNIST
 	// class at a time as the negatives (0 T-shirt/top ... 9 ankle boot):
 	// which clothing the model takes for digits. Absent when a class has no
@@ -122,7 +126,7 @@ func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Judge: info, Weights: "trained", Generation: Generation{Samples: o.Samples, LangevinSteps: o.LangevinSteps,
+	rep := &Report{Judge: info, Weights: "trained", OODScore: ck.Recipe.OODScore, Generation: Generation{Samples: o.Samples, LangevinSteps: o.LangevinSteps,
 		LangevinAlpha: o.LangevinAlpha, LangevinSigma: o.LangevinSigma}}
 	if ck.Averaged() {
 		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay

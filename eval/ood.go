@@ -35,6 +35,7 @@ func detectOOD(m *nn.Net, test *scores, testX []float32, data Data, o Options, r
 		sets["fashion"] = data.Fashion.Floats(0, data.Fashion.N)
 	}
 	rep.OODAUROC = map[string]map[string]float64{}
+	rep.OODScoreAUROC = map[string]float64{}
 	for i, set := range oodSets {
 		o.report("out-of-distribution", i, len(oodSets))
 		x, ok := sets[set.key]
@@ -53,6 +54,7 @@ func detectOOD(m *nn.Net, test *scores, testX []float32, data Data, o Options, r
 				return err
 			}
 		}
+		rep.OODScoreAUROC[set.key] = rep.OODAUROC[set.key][rep.OODScore]
 		rep.Energies = append(rep.Energies, EnergySet{set.title, negate(s.logpx)})
 		if set.key == "fashion" {
 			if rep.FashionPerClass, err = perClassAUROC(test.logpx, s.logpx, data.Fashion.Labels); err != nil {

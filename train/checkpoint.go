@@ -259,10 +259,13 @@ func readHeader(r io.Reader) (magic string, h ckptHeader, err error) {
 }
 
 // decodeHeader reads the JSON header of a file with the given magic.
-// Headers written before --gen_weight existed trained with weight 1.
+// Headers written before --gen_weight existed trained with weight 1, and
+// those before --ood_score declared log p(x), the score the results of
+// those runs report.
 func decodeHeader(magic string, js []byte) (ckptHeader, error) {
 	var h ckptHeader
 	h.Recipe.GenWeight = 1
+	h.Recipe.OODScore = "logpx"
 	if magic == ckptMagic {
 		return h, json.Unmarshal(js, &h)
 	}

@@ -37,7 +37,24 @@ func TestCheckpointRejectsDamage(t *testing.T) {
 	small := newTrainer(t, other, tr.Subset(128), te)
 	ck, err := LoadCheckpoint(path)
 	require.NoError(t, err)
-	require.ErrorContains(t, ck.Restore(small), "layer sizes")
+	require.ErrorContains(t, ck.Restore(small), "holds the network 784-512-512-512-10, this run 784-32-10")
+}
+
+// A convolutional network's checkpoint describes it and loads as it was
+// saved: the same network, parameters, moments and average.
+func TestConvCheckpointRoundTrips(t *testing.T) {
+	r := quickRecipe()
+	r.Convs, r.Hidden = "8c4s2p1,16c4s2p1", []int{32}
+	tn, path, b := savedCheckpoint(t, r)
+	require.Contains(t, string(b[:600]), `"convs":[{"channels":8,"k":4,"stride":2,"pad":1},{"channels":16,"k":4,"stride":2,"pad":1}]`)
+	ck, err := LoadCheckpoint(path)
+	require.NoError(t, err)
+	require.Equal(t, "28x28x1 8c4s2p1 16c4s2p1 784-32-10", ck.Model.Arch.String())
+	require.Equal(t, tn.Model.Params(), ck.Trained.Params())
+	require.Equal(t, tn.EMA.Params(), ck.Model.Params())
+	again := newTrainer(t, r, tn.Train, tn.Test)
+	require.NoError(t, ck.Restore(again))
+	require.Equal(t, tn.Opt.M, again.Opt.M)
 }
 
 // savedCheckpoint builds an untrained trainer for r on 128 images, saves

@@ -2,6 +2,7 @@ package train
 
 import (
 	"math"
+	"slices"
 
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/mnist"
@@ -31,6 +32,7 @@ type Recipe struct {
 	DataNoise     float64 `json:"data_noise" help:"standard deviation of Gaussian noise added to real training images (0: off)"`
 	EMADecay      float64 `json:"ema_decay" help:"decay of the moving average of the weights that evaluation and sampling use (0: off)"`
 	Clamp         bool    `json:"clamp" help:"clamp samples to [-1,1] after each Langevin step"`
+	OODScore      string  `json:"ood_score" help:"the score ebm eval reports as the model's out-of-distribution score (ood_score_auroc): logpx, maxsoftmax or gradnorm; declared before the runs it judges"`
 	Seed          uint64  `json:"seed" help:"seeds every random stream of the run"`
 	GuardEnergy   float64 `json:"guard_energy" help:"divergence guard: a batch whose mean |E| exceeds this counts as diverged (0: off)"`
 	GuardAccDrop  float64 `json:"guard_acc_drop" help:"divergence guard: validation accuracy this far below its best counts as diverged (0: off)"`
@@ -62,12 +64,18 @@ func DefaultRecipe() Recipe {
 		DataNoise:     0.03,
 		EMADecay:      0.999,
 		Clamp:         true,
+		OODScore:      "logpx",
 		Seed:          1,
 		GuardEnergy:   1000,
 		GuardAccDrop:  0.2,
 		MaxRollbacks:  3,
 	}
 }
+
+// OODScores are the out-of-distribution scores ebm eval computes: log p(x)
+// up to a constant (-E(x)), the largest class probability, and minus the
+// norm of grad_x log p(x).
+var OODScores = []string{"logpx", "maxsoftmax", "gradnorm"}
 
 // Preset is a named starting recipe: the default with some settings changed.
 type Preset struct {
@@ -97,6 +105,10 @@ var Presets = []Preset{
 		r.Clamp = false
 		r.LRSchedule = "constant"
 		r.WarmupSteps = 1000
+	}},
+	{"conv", "the default's recipe on a convolutional energy: three convolutions at stride 2 (32, 64 and 128 channels; 28x28 -> 14x14 -> 7x7 -> 4x4), then the 10 outputs", func(r *Recipe) {
+		r.Convs = "32c4s2p1,64c4s2p1,128c3s2p1"
+		r.Hidden = []int{}
 	}},
 }
 
@@ -162,6 +174,9 @@ func (r Recipe) Validate() error {
 	}
 	if r.BufferReinit > 1 {
 		return bad("buffer_reinit", "--buffer_reinit = %v: must be at most 1", r.BufferReinit)
+	}
+	if !slices.Contains(OODScores, r.OODScore) {
+		return bad("ood_score", "--ood_score = %q: want one of %v", r.OODScore, OODScores)
 	}
 	if r.LRSchedule != "cosine" && r.LRSchedule != "constant" {
 		return bad("lr_schedule", "--lr_schedule = %q: want cosine or constant", r.LRSchedule)

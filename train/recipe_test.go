@@ -22,6 +22,11 @@ func TestRecipeValidationNamesTheFlag(t *testing.T) {
 		"--guard_energy":   func(r *Recipe) { r.GuardEnergy = -1 },
 		"--max_rollbacks":  func(r *Recipe) { r.MaxRollbacks = 101 },
 		"--warmup_steps":   func(r *Recipe) { r.WarmupSteps = -1 },
+		"--convs":          func(r *Recipe) { r.Convs = "32c3" },
+		// 28 -> 14 -> 7 -> 3 -> 1, and a fifth 4x4 kernel does not fit.
+		"--convs \"8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1\" on 28x28 images: convolution 5": func(r *Recipe) {
+			r.Convs = "8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1"
+		},
 	} {
 		r := DefaultRecipe()
 		mutate(&r)
@@ -71,6 +76,7 @@ func TestPresetsDifferFromTheDefaultOnlyWhereTheyMust(t *testing.T) {
 		"data_noise": 0.0, "ema_decay": 0.0, "clamp": false, "lr_schedule": "constant", "warmup_steps": 0}, changed("original"))
 	require.Equal(t, map[string]any{"epochs": 8, "lr": 1e-4, "data_noise": 0.0, "ema_decay": 0.0, "clamp": false,
 		"lr_schedule": "constant", "warmup_steps": 1000}, changed("jem"))
+	require.Equal(t, map[string]any{"convs": "32c4s2p1,64c4s2p1,128c3s2p1", "hidden": []int{}}, changed("conv"))
 }
 
 // The learning rate warms up linearly, then follows a cosine to 5%.

@@ -93,22 +93,25 @@ func TestRealTermIsTheJointEnergy(t *testing.T) {
 // with one worker or several.
 func TestTrainingIsIdenticalForAnyWorkerCount(t *testing.T) {
 	tr, te := smallMNIST(t)
-	run := func(workers int) *Trainer {
-		r := quickRecipe()
-		r.LangevinSteps = 3
-		r.BufferSize = 0 // chains from noise: the sampler decides everything
-		tn, err := NewTrainer(r, workers, tr, te, nil)
-		require.NoError(t, err)
-		t.Cleanup(tn.Close)
-		for _, idx := range tn.epochOrder(1)[:4] {
-			_, err := tn.Step(idx)
+	for _, convs := range []string{"", "8c4s2p1,12c3s2p1"} {
+		run := func(workers int) *Trainer {
+			r := quickRecipe()
+			r.Convs = convs
+			r.LangevinSteps = 3
+			r.BufferSize = 0 // chains from noise: the sampler decides everything
+			tn, err := NewTrainer(r, workers, tr, te, nil)
 			require.NoError(t, err)
+			t.Cleanup(tn.Close)
+			for _, idx := range tn.epochOrder(1)[:4] {
+				_, err := tn.Step(idx)
+				require.NoError(t, err)
+			}
+			return tn
 		}
-		return tn
-	}
-	serial, parallel := run(1), run(3)
-	for i, p := range serial.Model.Params() {
-		require.Equal(t, p, parallel.Model.Params()[i], "parameter %d", i)
+		serial, parallel := run(1), run(3)
+		for i, p := range serial.Model.Params() {
+			require.Equal(t, p, parallel.Model.Params()[i], "convs %q: parameter %d", convs, i)
+		}
 	}
 }
 
@@ -118,8 +121,13 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		t.Skip("allocation counts are not meaningful under the race detector (sync.Pool drops objects)")
 	}
 	tr, te := smallMNIST(t)
-	for _, classCond := range []bool{false, true} {
+	for _, tc := range []struct {
+		classCond bool
+		convs     string
+	}{{false, ""}, {true, ""}, {false, "8c4s2p1,12c3s2p1"}} {
+		classCond := tc.classCond
 		r := quickRecipe()
+		r.Convs = tc.convs
 		r.LangevinSteps = 2
 		r.DataNoise = 0.03
 		r.ClassCond = classCond
@@ -132,7 +140,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			}
 		})
 		require.NoError(t, stepErr)
-		require.Zero(t, allocs, "class_cond %v", classCond)
+		require.Zero(t, allocs, "class_cond %v, convs %q", classCond, tc.convs)
 	}
 }
 

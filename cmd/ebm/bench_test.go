@@ -22,4 +22,12 @@ func TestInfoAndBench(t *testing.T) {
 	require.Greater(t, res["iter_ms"].(float64), 0.0)
 	require.Greater(t, res["iters_per_s"].(float64), 0.0)
 	require.Positive(t, res["workers"].(float64))
+	require.Equal(t, "784-512-512-512-10", res["arch"])
+
+	stdout, _, err = runCLI("bench", "--json", "--iters", "1", "--warmup", "0", "--langevin_steps", "2", "--batch_size", "8",
+		"--convs", "8c4s2p1", "--hidden", "")
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal([]byte(stdout), &res))
+	require.Equal(t, "28x28x1 8c4s2p1 1568-10", res["arch"])
+	require.Greater(t, res["gflop_per_iter"].(float64), 0.0)
 }

@@ -20,6 +20,8 @@ func TestEvalWritesJSONAndReport(t *testing.T) {
 	require.Contains(t, stdout, "fid")
 	js := readFile(t, filepath.Join(ev, "eval.json"))
 	require.Contains(t, js, `"ood_auroc"`)
+	require.Contains(t, js, `"ood_score": "logpx"`)
+	require.Contains(t, js, `"ood_score_auroc"`)
 	require.Contains(t, js, `"weights": "ema"`)
 	require.Contains(t, js, `"langevin_steps": 2`)
 	page := readFile(t, filepath.Join(ev, "report.html"))
