@@ -28,7 +28,7 @@ var (
 )
 
 // FixedClassifierSHA256 is the SHA-256 of fixed_classifier.bin.
-const FixedClassifierSHA256 = "e4bff0bc1a9c2302ecce8847879bbd2099e8ccabfa71c3a70aa87733665e2558"
+const FixedClassifierSHA256 = "f94462f84440980aef02d4b6773ea4db3f3b1ec575cd2cb626fc1f03bc4440e1"
 
 // ClassifierRecipe fixes how the judge is trained. Random shifts of up to
 // Shift pixels make it tolerant of where a generated digit sits, and the
@@ -42,7 +42,15 @@ var ClassifierRecipe = struct {
 	LR        float64 // Adam, cosine decay to 0 over the epochs
 	Shift     int     // training images move by up to this many pixels each way
 	Seed      uint64
-}{Arch: nn.MLPArch(mnist.Pixels, 512, 256, mnist.Classes), Epochs: 30, BatchSize: 128, LR: 1e-3, Shift: 2, Seed: 20261129}
+}{Arch: judgeArch, Epochs: 20, BatchSize: 128, LR: 1e-3, Shift: 2, Seed: 20261129}
+
+// judgeArch is a small CNN: the conv preset's three stride-2 convolutions
+// (28x28 -> 14x14 -> 7x7 -> 4x4), then 256 features, then the classes.
+var judgeArch = nn.Arch{
+	Shape: []int{mnist.Side, mnist.Side, 1},
+	Convs: []nn.ConvSpec{{Channels: 32, K: 4, Stride: 2, Pad: 1}, {Channels: 64, K: 4, Stride: 2, Pad: 1}, {Channels: 128, K: 3, Stride: 2, Pad: 1}},
+	Sizes: []int{4 * 4 * 128, 256, mnist.Classes},
+}
 
 // featureLayer is the layer whose output is the FID feature: the last
 // hidden layer.
