@@ -106,9 +106,10 @@ var Presets = []Preset{
 		r.LRSchedule = "constant"
 		r.WarmupSteps = 1000
 	}},
-	{"conv", "the default's recipe on a convolutional energy: three convolutions at stride 2 (32, 64 and 128 channels; 28x28 -> 14x14 -> 7x7 -> 4x4), then the 10 outputs", func(r *Recipe) {
+	{"conv", "the default's recipe on a convolutional energy: three convolutions at stride 2 (32, 64 and 128 channels; 28x28 -> 14x14 -> 7x7 -> 4x4), then the 10 outputs; its declared OOD score is the gradient norm (measured on seed 1 alone)", func(r *Recipe) {
 		r.Convs = "32c4s2p1,64c4s2p1,128c3s2p1"
 		r.Hidden = []int{}
+		r.OODScore = "gradnorm"
 	}},
 }
 

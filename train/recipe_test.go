@@ -76,7 +76,7 @@ func TestPresetsDifferFromTheDefaultOnlyWhereTheyMust(t *testing.T) {
 		"data_noise": 0.0, "ema_decay": 0.0, "clamp": false, "lr_schedule": "constant", "warmup_steps": 0}, changed("original"))
 	require.Equal(t, map[string]any{"epochs": 8, "lr": 1e-4, "data_noise": 0.0, "ema_decay": 0.0, "clamp": false,
 		"lr_schedule": "constant", "warmup_steps": 1000}, changed("jem"))
-	require.Equal(t, map[string]any{"convs": "32c4s2p1,64c4s2p1,128c3s2p1", "hidden": []int{}}, changed("conv"))
+	require.Equal(t, map[string]any{"convs": "32c4s2p1,64c4s2p1,128c3s2p1", "hidden": []int{}, "ood_score": "gradnorm"}, changed("conv"))
 }
 
 // The learning rate warms up linearly, then follows a cosine to 5%.

@@ -40,6 +40,7 @@ func TestConvRunWritesEveryArtifactAndServesEveryCommand(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(readFile(t, ev)), &rep))
 	require.Greater(t, rep["accuracy"].(float64), 0.2, "31 steps on 2,000 digits classify twice as well as chance")
 	require.Contains(t, readFile(t, filepath.Join(out, "report.html")), "28x28x1 32c4s2p1 64c4s2p1 128c3s2p1 2048-10")
+	require.Equal(t, "gradnorm", rep["ood_score"])
 	stdout, stderr, err = runCLI("inpaint", "--checkpoint", ckpt, "--data_dir", data, "--out", filepath.Join(out, "inpaint.png"),
 		"--test_limit", "8", "--inpaint_steps", "2")
 	require.NoError(t, err, stderr)
