@@ -93,7 +93,7 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 		rng := rand.New(rand.NewPCG(r.Seed, streams.JudgeEpoch(epoch)))
 		for _, idx := range mnist.Batches(train.N, r.BatchSize, rng, true) {
 			for i, k := range idx {
-				Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k, img), train.Rows, train.Cols,
+				mnist.Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k, img), train.Rows, train.Cols,
 					rng.IntN(2*r.Shift+1)-r.Shift, rng.IntN(2*r.Shift+1)-r.Shift)
 			}
 			opt.LR = r.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(steps)))
@@ -126,22 +126,6 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 		}
 	}
 	return m, acc, nil
-}
-
-// Shift writes src (rows x cols, background -1) moved down by dy and right
-// by dx pixels into dst; pixels moved in from outside are background.
-func Shift(dst, src []float32, rows, cols, dy, dx int) {
-	for r := range rows {
-		sr := r - dy
-		for c := range cols {
-			sc := c - dx
-			v := float32(-1)
-			if sr >= 0 && sr < rows && sc >= 0 && sc < cols {
-				v = src[sr*cols+sc]
-			}
-			dst[r*cols+c] = v
-		}
-	}
 }
 
 func accuracy(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {

@@ -112,6 +112,22 @@ func (d *Dataset) Floats(lo, hi int) []float32 {
 	return out
 }
 
+// Shift writes src (rows x cols, background -1) moved down by dy and right
+// by dx pixels into dst; pixels moved in from outside are background.
+func Shift(dst, src []float32, rows, cols, dy, dx int) {
+	for r := range rows {
+		sr := r - dy
+		for c := range cols {
+			sc := c - dx
+			v := float32(-1)
+			if sr >= 0 && sr < rows && sc >= 0 && sc < cols {
+				v = src[sr*cols+sc]
+			}
+			dst[r*cols+c] = v
+		}
+	}
+}
+
 // Subset returns the first n examples (sharing memory).
 func (d *Dataset) Subset(n int) *Dataset {
 	n = min(n, d.N)

@@ -257,3 +257,33 @@ func FuzzParseIDX(f *testing.F) {
 		require.Len(t, data, n)
 	})
 }
+
+// Shift moves every pixel by (dy, dx) and fills what comes in from outside
+// with background; shifting back restores the pixels that stayed inside.
+func TestShiftMovesPixelsAndFillsBackground(t *testing.T) {
+	const rows, cols = 4, 5
+	src := make([]float32, rows*cols)
+	for i := range src {
+		src[i] = float32(i) / 100
+	}
+	dst := make([]float32, rows*cols)
+	Shift(dst, src, rows, cols, 1, -2)
+	for r := range rows {
+		for c := range cols {
+			if r-1 >= 0 && c+2 < cols {
+				require.Equal(t, src[(r-1)*cols+c+2], dst[r*cols+c], "pixel (%d,%d)", r, c)
+			} else {
+				require.Equal(t, float32(-1), dst[r*cols+c], "pixel (%d,%d) came from outside", r, c)
+			}
+		}
+	}
+	back := make([]float32, rows*cols)
+	Shift(back, dst, rows, cols, -1, 2)
+	for r := range rows - 1 {
+		for c := 2; c < cols; c++ {
+			require.Equal(t, src[r*cols+c], back[r*cols+c])
+		}
+	}
+	Shift(dst, src, rows, cols, 0, 0)
+	require.Equal(t, src, dst)
+}

@@ -30,6 +30,7 @@ type Recipe struct {
 	GenWeight     float64 `json:"gen_weight" help:"w, the weight of the generative term w*(mean E(x_real) - mean E(x_sample)) against the cross-entropy"`
 	ClipNorm      float64 `json:"clip_norm" help:"clip the gradient norm to this (0: off)"`
 	DataNoise     float64 `json:"data_noise" help:"standard deviation of Gaussian noise added to real training images (0: off)"`
+	Shift         int     `json:"shift" help:"move each real training image by up to this many pixels each way, at random (0: off)"`
 	EMADecay      float64 `json:"ema_decay" help:"decay of the moving average of the weights that evaluation and sampling use (0: off)"`
 	Clamp         bool    `json:"clamp" help:"clamp samples to [-1,1] after each Langevin step"`
 	OODScore      string  `json:"ood_score" help:"the score ebm eval reports as the model's out-of-distribution score (ood_score_auroc): logpx, maxsoftmax or gradnorm; declared before the runs it judges"`
@@ -71,6 +72,9 @@ func DefaultRecipe() Recipe {
 		MaxRollbacks:  3,
 	}
 }
+
+// maxShift bounds --shift: a digit moved further leaves its 28x28 frame.
+const maxShift = 4
 
 // OODScores are the out-of-distribution scores ebm eval computes: log p(x)
 // up to a constant (-E(x)), the largest class probability, and minus the
@@ -139,6 +143,9 @@ func (r Recipe) Validate() error {
 		if p.v <= 0 {
 			return bad(p.name, "--%s = %d: must be positive", p.name, p.v)
 		}
+	}
+	if r.Shift < 0 || r.Shift > maxShift {
+		return bad("shift", "--shift = %d: must be in [0, %d]", r.Shift, maxShift)
 	}
 	if r.Epochs > streams.MaxEpochs {
 		return bad("epochs", "--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs)

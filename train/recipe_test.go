@@ -23,6 +23,7 @@ func TestRecipeValidationNamesTheFlag(t *testing.T) {
 		"--max_rollbacks":  func(r *Recipe) { r.MaxRollbacks = 101 },
 		"--warmup_steps":   func(r *Recipe) { r.WarmupSteps = -1 },
 		"--convs":          func(r *Recipe) { r.Convs = "32c3" },
+		"--shift":          func(r *Recipe) { r.Shift = 5 },
 		// 28 -> 14 -> 7 -> 3 -> 1, and a fifth 4x4 kernel does not fit.
 		"--convs \"8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1\" on 28x28 images: convolution 5": func(r *Recipe) {
 			r.Convs = "8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1"

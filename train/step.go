@@ -7,6 +7,7 @@ import (
 
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/kernels"
+	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 )
 
@@ -28,6 +29,16 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	xs := t.x[b*dim : 2*b*dim]
 	step := t.Progress.Step
 	t.src.Seed(streams.Step(r.Seed, step))
+	if r.Shift > 0 {
+		// Shifted digits, as the judge is trained on: a classifier that
+		// does not depend on where a digit sits. The offsets come first on
+		// the step's stream, before the buffer's draw.
+		for i := range b {
+			img := t.x[i*dim : (i+1)*dim]
+			copy(t.img, img)
+			mnist.Shift(img, t.img, t.Train.Rows, t.Train.Cols, t.rng.IntN(2*r.Shift+1)-r.Shift, t.rng.IntN(2*r.Shift+1)-r.Shift)
+		}
+	}
 	if sd := float32(r.DataNoise); sd > 0 {
 		// JEM's data noise: real images seen with a little Gaussian pixel
 		// noise smooth the energy around the data.

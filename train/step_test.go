@@ -124,10 +124,11 @@ func TestStepDoesNotAllocate(t *testing.T) {
 	for _, tc := range []struct {
 		classCond bool
 		convs     string
-	}{{false, ""}, {true, ""}, {false, "8c4s2p1,12c3s2p1"}} {
+		shift     int
+	}{{false, "", 0}, {true, "", 0}, {false, "8c4s2p1,12c3s2p1", 2}} {
 		classCond := tc.classCond
 		r := quickRecipe()
-		r.Convs = tc.convs
+		r.Convs, r.Shift = tc.convs, tc.shift
 		r.LangevinSteps = 2
 		r.DataNoise = 0.03
 		r.ClassCond = classCond
@@ -140,7 +141,7 @@ func TestStepDoesNotAllocate(t *testing.T) {
 			}
 		})
 		require.NoError(t, stepErr)
-		require.Zero(t, allocs, "class_cond %v, convs %q", classCond, tc.convs)
+		require.Zero(t, allocs, "%+v", tc)
 	}
 }
 

@@ -33,6 +33,7 @@ type Trainer struct {
 	emaWS   *nn.Workspace
 	x       []float32 // 2B x dim: the real batch, then the samples
 	noise   []float32 // B x dim: the data noise
+	img     []float32 // one image, the source of its shift
 	valX    []float32 // a validation batch of images as floats
 	y       []int
 	ys      []int // labels of the drawn buffer slots, for class-conditional chains
@@ -87,6 +88,7 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 	}
 	t.x = make([]float32, 2*b*dim)
 	t.noise = make([]float32, b*dim)
+	t.img = make([]float32, dim)
 	t.valX = make([]float32, validationBatch*dim)
 	t.y = make([]int, b)
 	if r.ClassCond && r.BufferSize > 0 {

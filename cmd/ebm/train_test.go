@@ -50,7 +50,7 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 		require.Contains(t, help, "  --"+key, "config key %s is a flag", key)
 		require.Contains(t, log, " "+key+"=", "config key %s is logged", key)
 	}
-	require.Len(t, config, 32)
+	require.Len(t, config, 33)
 	for _, want := range []string{"msg=config", "msg=kernels", "msg=data", "msg=epoch", "val_acc=", "chain_steps_median=", "msg=done"} {
 		require.Contains(t, log, want)
 	}
