@@ -57,6 +57,11 @@ func eluBackwardAVX512(dx, dy, y *float32, n int, alpha float32)
 //go:noescape
 func adamAVX512(p, m, v, grad *float32, n int, scale, b1, c1, b2, c2, step, inv, eps float32)
 
+// addAVX512 is in add_avx512_amd64.s.
+//
+//go:noescape
+func addAVX512(dst, src *float32, n int)
+
 // normalAVX512 is in noise_avx512_amd64.s.
 //
 //go:noescape
@@ -116,6 +121,11 @@ func eluBackwardAVX2(dx, dy, y *float32, n int, alpha float32)
 //
 //go:noescape
 func adamAVX2(p, m, v, grad *float32, n int, scale, b1, c1, b2, c2, step, inv, eps float32)
+
+// addAVX2 is in add_avx2_amd64.s.
+//
+//go:noescape
+func addAVX2(dst, src *float32, n int)
 
 // normalAVX2 is in noise_avx2_amd64.s.
 //

@@ -153,3 +153,22 @@ func BenchmarkNormal(b *testing.B) {
 		b.ReportMetric(float64(b.N)*n/b.Elapsed().Seconds()/1e6, "Mnormals/s")
 	})
 }
+
+// Add on a convolution's patch runs (128 and 192 floats), in L1.
+func BenchmarkAdd(b *testing.B) {
+	for _, n := range []int{4, 128, 192} {
+		dst, src := make([]float32, n), make([]float32, n)
+		b.Run(fmt.Sprintf("%s/n=%d", Active(), n), func(b *testing.B) {
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				_ = Add(dst, src)
+			}
+		})
+		b.Run(fmt.Sprintf("generic/n=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(8 * n))
+			for b.Loop() {
+				addGeneric(dst, src)
+			}
+		})
+	}
+}

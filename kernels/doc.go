@@ -1,6 +1,6 @@
 // Package kernels is matrix multiplication in single and double precision
 // (SGEMM, DGEMM), the ELU activation and Gaussian noise in pure Go with
-// hand-written SIMD assembly and no cgo: what an MLP's forward and backward
+// hand-written SIMD assembly and no cgo: what a network's forward and backward
 // passes and Langevin dynamics spend their time in, and a GEMM any Go
 // program can use at OpenBLAS's speed.
 //
@@ -15,7 +15,9 @@
 // goroutine, and SgemmParallel and DgemmParallel split a large product over
 // several. gonum users get them through the adapter in the separate module
 // github.com/ebm-project/ebm/gonumblas: blas64.Use(gonumblas.Implementation{}).
-// Transpose transposes a matrix; Adam applies one Adam update in place.
+// Transpose transposes a matrix; Adam applies one Adam update in place;
+// Add adds one vector onto another (a convolution's input gradient sums its
+// patches onto the pixels with it).
 // EluForward and EluBackward apply ELU and its derivative. Normal draws
 // standard normal values from the counter-based generator Philox4x32-10
 // with the Box-Muller transform, any part of a stream on its own; NoisyStep

@@ -30,6 +30,12 @@ const (
 	// place instead of packed. With few rows each B element is used only
 	// m times, and packing it would cost as much as the product itself.
 	directMaxM = 128
+
+	// directMaxN: with up to this many columns of C, a row-major A is read
+	// in place whatever its rows: each A element serves only a few column
+	// tiles, and packing it would cost a good part of the product (the
+	// patch products of a convolution, n = its channels).
+	directMaxN = 128
 )
 
 // microKernel computes one MR x NR tile of C. For p in [0,kc) the MR values
@@ -122,8 +128,8 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 	}
 	// With few rows (a Langevin shard has 32), A's rows are read in place:
 	// a tile's rows stay in L1 across a k block, so packing them on every
-	// call buys nothing.
-	rowsA := !transA && im.rows != nil && m <= directMaxM
+	// call buys nothing; with few columns packing would not pay either.
+	rowsA := !transA && im.rows != nil && (m <= directMaxM || n <= directMaxN)
 	gemmBlocked(im, ws, transA, transB, rowsA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

@@ -222,6 +222,7 @@ func sweepGemm[E element](t *testing.T, im *gemmImpl[E]) {
 		}
 		for _, m := range []int{directMaxM, directMaxM + 1, mcBlock - 1, mcBlock + 1} {
 			runGemmCase(t, im, gemmCase{f[0], f[1], m, 2*im.nr + 1, 40, 1, 1, 3}, rng)
+			runGemmCase(t, im, gemmCase{f[0], f[1], m, directMaxN + 1, 40, 1, 1, 3}, rng)
 		}
 		runGemmCase(t, im, gemmCase{f[0], f[1], 3, ncBlock + im.nr + 1, 9, 1, 0, 0}, rng)
 	}

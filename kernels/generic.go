@@ -17,6 +17,7 @@ var genericImpl = register(&impl{
 	eluBwd:  eluBackwardGeneric,
 
 	adam:      adamGeneric,
+	add:       addGeneric,
 	normal:    normalGeneric,
 	noisyStep: noisyStepGeneric,
 })

@@ -24,6 +24,7 @@ type impl struct {
 	eluBwd func(dx, dy, y []float32, alpha float32)
 
 	adam      func(p, m, v, g []float32, s AdamScalars)
+	add       func(dst, src []float32)
 	normal    func(dst []float32, key uint64, stream uint32, ctr uint64)
 	noisyStep func(x, g []float32, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64)
 }

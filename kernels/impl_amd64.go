@@ -42,5 +42,7 @@ func init() {
 	avx2Impl.normal, avx2Impl.noisyStep = vectorNoise(normalAVX2, noisyStepAVX2)
 	avx2Impl.adam = vectorAdam(adamAVX2, 8)
 	avx512Impl.adam = vectorAdam(adamAVX512, 16)
+	avx2Impl.add = vectorAdd(addAVX2, 8)
+	avx512Impl.add = vectorAdd(addAVX512, 16)
 	avx512Impl.normal, avx512Impl.noisyStep = vectorNoise(normalAVX512, noisyStepAVX512)
 }

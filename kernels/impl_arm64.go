@@ -30,4 +30,5 @@ var neonImpl = register(&impl{
 func init() {
 	neonImpl.normal, neonImpl.noisyStep = vectorNoise(normalNEON, noisyStepNEON)
 	neonImpl.adam = adamGeneric // no NEON kernel yet: the generic loop
+	neonImpl.add = addGeneric
 }

@@ -258,3 +258,27 @@ func TestConvAllocatesNothing(t *testing.T) {
 	})
 	require.Zero(t, allocs)
 }
+
+// The patch copies of the conv preset's three layers, 32 images each (a
+// Langevin shard).
+func BenchmarkIm2colCol2im(b *testing.B) {
+	arch, err := ConvArch(28, 28, 1, []ConvSpec{{32, 4, 2, 1}, {64, 4, 2, 1}, {128, 3, 2, 1}}, nil, 10)
+	require.NoError(b, err)
+	geo, err := arch.convGeometry()
+	require.NoError(b, err)
+	const n = 32
+	for _, c := range geo {
+		x := make([]float32, n*c.In())
+		p := make([]float32, n*c.OutH*c.OutW*c.patch)
+		b.Run(fmt.Sprintf("%dx%dx%d-k%d/im2col", c.InH, c.InW, c.InC, c.K), func(b *testing.B) {
+			for b.Loop() {
+				im2col(c, p, x, n)
+			}
+		})
+		b.Run(fmt.Sprintf("%dx%dx%d-k%d/col2im", c.InH, c.InW, c.InC, c.K), func(b *testing.B) {
+			for b.Loop() {
+				col2im(c, x, p, n)
+			}
+		})
+	}
+}

@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/ebm-project/ebm/kernels"
+
 // im2col writes the patches of n images as rows: row (img, oy, ox) of dst
 // holds, at (ky*K+kx)*InC+ic, pixel (oy*Stride-Pad+ky, ox*Stride-Pad+kx)
 // channel ic of image img, or 0 where that pixel is padding. A patch row
@@ -23,7 +25,7 @@ func im2col(c *Conv2D, dst, x []float32, n int) {
 						continue
 					}
 					if x0 >= 0 && x0+c.K <= c.InW {
-						copy(seg, src[(iy*c.InW+x0)*c.InC:])
+						copyRun(seg, src[(iy*c.InW+x0)*c.InC:])
 						continue
 					}
 					for kx := range c.K {
@@ -38,6 +40,19 @@ func im2col(c *Conv2D, dst, x []float32, n int) {
 				}
 			}
 		}
+	}
+}
+
+// copyRun is copy for the runs of im2col: a one-channel image's are a few
+// floats, too short to pay for a call to memmove.
+func copyRun(dst, src []float32) {
+	if len(dst) > 8 {
+		copy(dst, src)
+		return
+	}
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] = v
 	}
 }
 
@@ -78,10 +93,18 @@ func col2im(c *Conv2D, dx, patches []float32, n int) {
 	}
 }
 
-// addTo adds src onto dst, element by element (len(dst) == len(src)).
+// addTo adds src onto dst (len(dst) == len(src)): short runs (a
+// one-channel image's) in a loop, longer ones with the vector kernel.
 func addTo(dst, src []float32) {
-	src = src[:len(dst)]
-	for i, v := range src {
-		dst[i] += v
+	if len(dst) < 16 {
+		src = src[:len(dst)]
+		for i, v := range src {
+			dst[i] += v
+		}
+		return
+	}
+	if err := kernels.Add(dst, src); err != nil {
+		// Both are runs of the same patch geometry: unreachable.
+		panic("nn: col2im: " + err.Error())
 	}
 }

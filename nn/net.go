@@ -26,6 +26,9 @@ type Layer struct {
 	In, Out int
 	W, B    []float32
 	Conv    *Conv2D // the convolution's geometry; nil for a dense layer
+	// chunk is how many images a convolution's passes take at a time: as
+	// many as keep their patches within patchBytes.
+	chunk int
 	// wt is W transposed (Out x In), kept in step with W by Sync so that
 	// the input gradient dY*W^T runs as a plain product, without
 	// transposing W on every call.
@@ -50,6 +53,11 @@ func (l *Layer) InSize() int {
 }
 func (l *Layer) OutSize() int { return l.Rows() * l.Out }
 
+// patchBytes bounds the patches a convolution copies out and the product
+// then reads: a share of a core's L2 cache, so that the product finds them
+// there (a shard's whole patch matrix is megabytes).
+const patchBytes = 256 << 10
+
 // Net is the layers of an Arch: convolutions, then dense layers, ELU after
 // all but the last.
 type Net struct {
@@ -72,7 +80,8 @@ func New(arch Arch, rng *rand.Rand) (*Net, error) {
 	m := &Net{Arch: Arch{Shape: append([]int(nil), arch.Shape...), Convs: append([]ConvSpec(nil), arch.Convs...), Sizes: append([]int(nil), arch.Sizes...)}}
 	var layers []*Layer
 	for _, g := range geo {
-		layers = append(layers, &Layer{In: g.patch, Out: g.OutC, Conv: g})
+		rows := g.OutH * g.OutW
+		layers = append(layers, &Layer{In: g.patch, Out: g.OutC, Conv: g, chunk: max(1, patchBytes/(4*rows*g.patch))})
 	}
 	for i := 0; i+1 < len(arch.Sizes); i++ {
 		layers = append(layers, &Layer{In: arch.Sizes[i], Out: arch.Sizes[i+1]})

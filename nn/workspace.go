@@ -109,10 +109,27 @@ func (ws *Workspace) Forward(x []float32, n int) ([]float32, error) {
 // input: in*W + b (in: the images' patches for a convolution), then ELU
 // below the last layer.
 func (ws *Workspace) forwardRows(li int, in []float32, r0, r1 int) error {
-	l := ws.m.Layers[li]
-	if r1 <= r0 {
-		return nil
+	return ws.byChunks(li, r0, r1, func(c0, c1 int) error { return ws.forwardImages(li, in, c0, c1) })
+}
+
+// byChunks runs f over [r0, r1) in blocks of a convolution's chunk of
+// images (a dense layer's whole range at once), so that the patches of a
+// block are still in cache when the product reads them.
+func (ws *Workspace) byChunks(li, r0, r1 int, f func(c0, c1 int) error) error {
+	step := r1 - r0
+	if l := ws.m.Layers[li]; l.Conv != nil {
+		step = l.chunk
 	}
+	for c0 := r0; c0 < r1; c0 += step {
+		if err := f(c0, min(r1, c0+step)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (ws *Workspace) forwardImages(li int, in []float32, r0, r1 int) error {
+	l := ws.m.Layers[li]
 	p := l.Rows()
 	if l.Conv != nil {
 		im2col(l.Conv, ws.patches[li][r0*p*l.In:], in[r0*l.Conv.In():], r1-r0)
@@ -210,10 +227,11 @@ func (ws *Workspace) paramGradCols(li int, g *Grads, c0, c1 int) error {
 // convolution), through ELU below the first layer (into deltas[li-1]), or
 // into dx at the first.
 func (ws *Workspace) inputGradRows(li, r0, r1 int) error {
+	return ws.byChunks(li, r0, r1, func(c0, c1 int) error { return ws.inputGradImages(li, c0, c1) })
+}
+
+func (ws *Workspace) inputGradImages(li, r0, r1 int) error {
 	l := ws.m.Layers[li]
-	if r1 <= r0 {
-		return nil
-	}
 	p, size := l.Rows(), l.InSize()
 	delta := ws.deltas[li][r0*p*l.Out : r1*p*l.Out]
 	var dIn []float32

@@ -33,6 +33,7 @@ const (
 	eluBackSig = "dx, dy, y *float32, n int, alpha float32"
 	pack8Sig   = "dst *float32, dstStride uintptr, src *float32, srcStride uintptr, kc int"
 	adamSig    = "p, m, v, grad *float32, n int, scale, b1, c1, b2, c2, step, inv, eps float32"
+	addSig     = "dst, src *float32, n int"
 	normalSig  = "dst *float32, groups int, first int, key uint64, stream uint32, ctr uint64"
 	noisySig   = "x, grad *float32, groups int, first int, alpha, sigma, lo, hi float32, key uint64, stream uint32, ctr uint64"
 )
@@ -77,6 +78,7 @@ var isas = []isa{
 		{"sdot_avx512_amd64.s", sdotAVX512, [][2]string{{"sdotKernelAVX512", sdotSig}}},
 		{"elu_avx512_amd64.s", eluAVX512, [][2]string{{"eluForwardAVX512", eluFwdSig}, {"eluBackwardAVX512", eluBackSig}}},
 		{"adam_avx512_amd64.s", adamAVX512, [][2]string{{"adamAVX512", adamSig}}},
+		{"add_avx512_amd64.s", addAVX512, [][2]string{{"addAVX512", addSig}}},
 		{"noise_avx512_amd64.s", noiseAVX512, [][2]string{{"normalAVX512", normalSig}, {"noisyStepAVX512", noisySig}}},
 	}},
 	{"avx2", "amd64", avx2MR, avx2NV * 8, avx2DMR, avx2DNV * 4, []asmFile{
@@ -86,6 +88,7 @@ var isas = []isa{
 		{"pack_avx_amd64.s", pack8AVX, [][2]string{{"pack8AVX", pack8Sig}}},
 		{"elu_avx2_amd64.s", eluAVX2, [][2]string{{"eluForwardAVX2", eluFwdSig}, {"eluBackwardAVX2", eluBackSig}}},
 		{"adam_avx2_amd64.s", adamAVX2, [][2]string{{"adamAVX2", adamSig}}},
+		{"add_avx2_amd64.s", addAVX2, [][2]string{{"addAVX2", addSig}}},
 		{"noise_avx2_amd64.s", noiseAVX2, [][2]string{{"normalAVX2", normalSig}, {"noisyStepAVX2", noisySig}}},
 	}},
 	{"neon", "arm64", neonMR, neonNV * 4, neonDMR, neonDNV * 2, []asmFile{
