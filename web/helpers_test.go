@@ -27,7 +27,34 @@ var (
 	fixtureOnce sync.Once
 	fixtureDir  string
 	fixtureErr  error
+
+	convOnce sync.Once
+	convDir  string
+	convErr  error
 )
+
+// convFixture is a runs folder holding one finished tiny run of a
+// convolutional network, "tinyconv".
+func convFixture(t *testing.T) string {
+	data := os.Getenv(mnist.EnvVar)
+	if data == "" {
+		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
+	}
+	convOnce.Do(func() {
+		if convDir, convErr = os.MkdirTemp("", "ebm-web-test-"); convErr != nil {
+			return
+		}
+		o := train.DefaultOptions()
+		o.DataDir, o.OutDir = data, filepath.Join(convDir, "tinyconv")
+		given := map[string]string{"convs": "8c4s2p1,16c4s2p1"}
+		for k, v := range tinyRun {
+			given[k] = v
+		}
+		convErr = train.Execute(context.Background(), train.Job{Given: given, Options: o})
+	})
+	require.NoError(t, convErr)
+	return convDir
+}
 
 // fixture is a runs folder holding one finished tiny run, "tiny", shared
 // by the tests that only read it.

@@ -18,19 +18,7 @@ func TestPredictIsTheModelsClassifierAndEnergy(t *testing.T) {
 	for i := 300; i < 500; i++ {
 		x[i] = 1
 	}
-	var p prediction
-	require.Equal(t, http.StatusOK, post(t, ts.URL+"/api/runs/tiny/predict", predictRequest{x}, &p))
-	ck, err := train.LoadCheckpoint(filepath.Join(runs, "tiny", "checkpoint.ebm"))
-	require.NoError(t, err)
-	probs, e, err := train.Scores(ck.Model, x, 1)
-	require.NoError(t, err)
-	require.Equal(t, probs, p.Probs)
-	require.Equal(t, e[0], p.Energy)
-	var sum float64
-	for _, v := range p.Probs {
-		sum += float64(v)
-	}
-	require.InDelta(t, 1, sum, 1e-5)
+	predictIsTheModels(t, ts.URL, runs, "tiny", x)
 
 	for name, bad := range map[string]predictRequest{
 		"short": {x[:783]},
@@ -42,6 +30,37 @@ func TestPredictIsTheModelsClassifierAndEnergy(t *testing.T) {
 		require.Equal(t, http.StatusBadRequest, post(t, ts.URL+"/api/runs/tiny/predict", bad, &e), name)
 		require.NotEmpty(t, e.Error, name)
 	}
+}
+
+// A convolutional run serves predictions and its description as an MLP
+// run does.
+func TestConvRunPredictsAndDescribesItself(t *testing.T) {
+	runs := convFixture(t)
+	_, ts := newTestServer(t, runs)
+	x := blank()
+	for i := 300; i < 500; i++ {
+		x[i] = 1
+	}
+	predictIsTheModels(t, ts.URL, runs, "tinyconv", x)
+	var m struct{ Arch string }
+	require.Equal(t, http.StatusOK, get(t, ts.URL+"/api/runs/tinyconv/model", &m))
+	require.Equal(t, "28x28x1 8c4s2p1 16c4s2p1 784-32-10", m.Arch)
+}
+
+func predictIsTheModels(t *testing.T, url, runs, name string, x []float32) {
+	var p prediction
+	require.Equal(t, http.StatusOK, post(t, url+"/api/runs/"+name+"/predict", predictRequest{x}, &p))
+	ck, err := train.LoadCheckpoint(filepath.Join(runs, name, "checkpoint.ebm"))
+	require.NoError(t, err)
+	probs, e, err := train.Scores(ck.Model, x, 1)
+	require.NoError(t, err)
+	require.Equal(t, probs, p.Probs)
+	require.Equal(t, e[0], p.Energy)
+	var sum float64
+	for _, v := range p.Probs {
+		sum += float64(v)
+	}
+	require.InDelta(t, 1, sum, 1e-5)
 }
 
 // The model description carries the energy histograms of MNIST test and,
