@@ -26,6 +26,18 @@ var benchShapes = []benchShape{
 	{"NN", 1024, 1024, 1024}, {"NN", 2048, 2048, 2048},
 }
 
+// convShapes are the products of `--preset conv` as nn runs them, m x k x
+// n: for a Langevin shard of 32 chains a chunk of images at a time (20, 2
+// and 7 images for the three convolutions), the forward pass (NN: patches
+// times weights) and the input gradient (NN: output gradient times the
+// transposed weights); for the training step's 128 images the weight
+// gradients (TN: patches^T times the output gradient).
+var convShapes = []benchShape{
+	{"NN", 3920, 16, 32}, {"NN", 98, 512, 64}, {"NN", 112, 576, 128}, {"NN", 32, 2048, 10},
+	{"NN", 112, 128, 576}, {"NN", 98, 64, 512}, {"NN", 3920, 32, 16},
+	{"TN", 16, 25088, 32}, {"TN", 512, 6272, 64}, {"TN", 576, 2048, 128},
+}
+
 // dgemmShapes: the squares float64 users multiply, the MLP's shapes at
 // batch 64 in each form.
 var dgemmShapes = []benchShape{
@@ -65,6 +77,11 @@ func benchGemm[E element](b *testing.B, im *gemmImpl[E], workers int, form strin
 // BenchmarkSgemm is single-threaded: what a Langevin worker gets.
 func BenchmarkSgemm(b *testing.B) {
 	benchAll(b, benchShapes, func(im *impl, b *testing.B, form string, m, k, n int) { benchGemm(b, im.sgemm, 1, form, m, k, n) })
+}
+
+// BenchmarkSgemmConv is single-threaded, on the conv preset's shapes.
+func BenchmarkSgemmConv(b *testing.B) {
+	benchAll(b, convShapes, func(im *impl, b *testing.B, form string, m, k, n int) { benchGemm(b, im.sgemm, 1, form, m, k, n) })
 }
 
 // BenchmarkSgemmParallel splits each product across GOMAXPROCS goroutines.
