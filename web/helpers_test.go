@@ -23,56 +23,46 @@ import (
 var tinyRun = map[string]string{"epochs": "1", "train_limit": "640", "test_limit": "200", "langevin_steps": "2",
 	"buffer_size": "100", "hidden": "32"}
 
-var (
-	fixtureOnce sync.Once
-	fixtureDir  string
-	fixtureErr  error
+// trainedRuns is a runs folder holding one finished tiny run, name, trained
+// once per test binary with tinyRun's settings and extra on top.
+type trainedRuns struct {
+	once sync.Once
+	dir  string
+	err  error
+}
 
-	convOnce sync.Once
-	convDir  string
-	convErr  error
-)
-
-// convFixture is a runs folder holding one finished tiny run of a
-// convolutional network, "tinyconv".
-func convFixture(t *testing.T) string {
+func (r *trainedRuns) get(t *testing.T, name string, extra map[string]string) string {
 	data := os.Getenv(mnist.EnvVar)
 	if data == "" {
 		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
 	}
-	convOnce.Do(func() {
-		if convDir, convErr = os.MkdirTemp("", "ebm-web-test-"); convErr != nil {
+	r.once.Do(func() {
+		if r.dir, r.err = os.MkdirTemp("", "ebm-web-test-"); r.err != nil {
 			return
 		}
-		o := train.DefaultOptions()
-		o.DataDir, o.OutDir = data, filepath.Join(convDir, "tinyconv")
-		given := map[string]string{"convs": "8c4s2p1,16c4s2p1"}
-		for k, v := range tinyRun {
-			given[k] = v
+		given := map[string]string{}
+		for _, m := range []map[string]string{tinyRun, extra} {
+			for k, v := range m {
+				given[k] = v
+			}
 		}
-		convErr = train.Execute(context.Background(), train.Job{Given: given, Options: o})
+		o := train.DefaultOptions()
+		o.DataDir, o.OutDir = data, filepath.Join(r.dir, name)
+		r.err = train.Execute(context.Background(), train.Job{Given: given, Options: o})
 	})
-	require.NoError(t, convErr)
-	return convDir
+	require.NoError(t, r.err)
+	return r.dir
 }
+
+var mlpRuns, convRuns trainedRuns
 
 // fixture is a runs folder holding one finished tiny run, "tiny", shared
 // by the tests that only read it.
-func fixture(t *testing.T) string {
-	data := os.Getenv(mnist.EnvVar)
-	if data == "" {
-		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
-	}
-	fixtureOnce.Do(func() {
-		if fixtureDir, fixtureErr = os.MkdirTemp("", "ebm-web-test-"); fixtureErr != nil {
-			return
-		}
-		o := train.DefaultOptions()
-		o.DataDir, o.OutDir = data, filepath.Join(fixtureDir, "tiny")
-		fixtureErr = train.Execute(context.Background(), train.Job{Given: tinyRun, Options: o})
-	})
-	require.NoError(t, fixtureErr)
-	return fixtureDir
+func fixture(t *testing.T) string { return mlpRuns.get(t, "tiny", nil) }
+
+// convFixture is the same for a convolutional network, "tinyconv".
+func convFixture(t *testing.T) string {
+	return convRuns.get(t, "tinyconv", map[string]string{"convs": "8c4s2p1,16c4s2p1"})
 }
 
 // newTestServer serves runs (a folder) over httptest; it closes with the test.
