@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"runtime"
 	"sync"
 	"unsafe"
 )
@@ -67,28 +68,68 @@ type workspace[E element] struct {
 	a, b []E // packed panels, 64-byte aligned
 	tmp  []E // one MR x NR tile for edges
 	t    []E // C^T of narrow transposed-A products, swapChunk columns at a time
-	ct   []E // C^T of NT products with few rows (gemmRowsNT), made on first use
+	ct   []E // C^T of NT products with few rows (gemmRowsNT)
 }
 
 // swapChunk is how many rows of C a narrow transposed-A product computes
 // at a time (as columns of C^T).
 const swapChunk = 1024
 
-func newWorkspace[E element]() any {
+func newWorkspace[E element]() *workspace[E] {
 	return &workspace[E]{
 		a:   aligned[E]((mcBlock + maxMR) * kcBlock),
 		b:   aligned[E]((ncBlock + maxNR) * kcBlock),
 		tmp: aligned[E](maxMR * maxNR),
 		t:   aligned[E](dotMaxN * swapChunk),
+		ct:  aligned[E](directMaxM * ncBlock),
 	}
 }
 
-var workspaces = [2]sync.Pool{{New: newWorkspace[float32]}, {New: newWorkspace[float64]}}
+// idleList keeps the workspaces of finished calls for the next ones. Not a
+// sync.Pool: that keeps one list per P and empties at every collection, so a
+// warm caller still allocated whenever the scheduler moved its goroutines
+// or a collection ran. This list allocates only when more products run at
+// once than ever before, so a training step that is warm stays
+// allocation-free. It keeps at most maxIdle workspaces (1.9 MB each in
+// float32); beyond that a finished workspace is left to the collector.
+type idleList[E element] struct {
+	mu   sync.Mutex
+	idle []*workspace[E]
+}
 
-// pool returns the workspace pool of element type E.
-func pool[E element]() *sync.Pool {
+var (
+	maxIdle = max(8, 2*runtime.NumCPU())
+	idle32  = idleList[float32]{idle: make([]*workspace[float32], 0, maxIdle)}
+	idle64  = idleList[float64]{idle: make([]*workspace[float64], 0, maxIdle)}
+)
+
+// idle returns the idle list of element type E.
+func idle[E element]() *idleList[E] {
 	var z E
-	return &workspaces[unsafe.Sizeof(z)/8]
+	if unsafe.Sizeof(z) == 4 {
+		return any(&idle32).(*idleList[E])
+	}
+	return any(&idle64).(*idleList[E])
+}
+
+func (l *idleList[E]) get() *workspace[E] {
+	l.mu.Lock()
+	if n := len(l.idle); n > 0 {
+		ws := l.idle[n-1]
+		l.idle = l.idle[:n-1]
+		l.mu.Unlock()
+		return ws
+	}
+	l.mu.Unlock()
+	return newWorkspace[E]()
+}
+
+func (l *idleList[E]) put(ws *workspace[E]) {
+	l.mu.Lock()
+	if len(l.idle) < cap(l.idle) {
+		l.idle = append(l.idle, ws)
+	}
+	l.mu.Unlock()
 }
 
 func aligned[E element](n int) []E {
@@ -110,8 +151,9 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 		scaleC(m, n, beta, c, ldc)
 		return
 	}
-	ws := pool[E]().Get().(*workspace[E])
-	defer pool[E]().Put(ws)
+	free := idle[E]()
+	ws := free.get()
+	defer free.put(ws)
 	if im.dot != nil && !transA && n <= dotMaxN && k >= dotMinK && 4*k <= len(ws.b) {
 		gemmDot(im, ws, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -234,9 +276,6 @@ func addTile[E element](c []E, ldc int, t []E, ldt, rows, cols int, beta E) {
 // transposed into C. The plain order would pack all of B^T, which at these
 // m costs a sizeable share of the product.
 func gemmRowsNT[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
-	if ws.ct == nil {
-		ws.ct = aligned[E](directMaxM * ncBlock)
-	}
 	for j0 := 0; j0 < n; j0 += ncBlock {
 		nc := min(ncBlock, n-j0)
 		ct := ws.ct[:nc*m]
@@ -271,9 +310,9 @@ func gemmSwapped[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alph
 	for i0 := 0; i0 < m; i0 += swapChunk {
 		mc := min(swapChunk, m-i0)
 		ct := ws.t[:n*mc]
-		inner := pool[E]().Get().(*workspace[E])
+		inner := idle[E]().get()
 		gemmBlocked(im, inner, true, false, false, n, mc, k, alpha, b, ldb, a[i0:], lda, 0, ct, mc)
-		pool[E]().Put(inner)
+		idle[E]().put(inner)
 		storeTransposed(im.pack8, c[i0*ldc:], ldc, ct, mc, n, beta)
 	}
 }

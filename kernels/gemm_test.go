@@ -7,6 +7,7 @@ import (
 	"testing"
 	"unsafe"
 
+	"github.com/ebm-project/ebm/internal/allocs"
 	"github.com/stretchr/testify/require"
 )
 
@@ -490,4 +491,38 @@ func rowsNT[E element](t *testing.T, im *gemmImpl[E]) {
 
 func TestGemmRowsNT(t *testing.T) {
 	forEachGemm(t, rowsNT[float32], rowsNT[float64])
+}
+
+// A warm product allocates nothing on any of its paths (dot products, the
+// swapped narrow A^T*B, the few-row NT product, the blocked product), even
+// when the call before it ran on another goroutine: a finished call leaves
+// its packing buffers to the next.
+func warmGemmAllocatesNothing[E element](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, s := range []gemmCase{
+		{m: 64, n: 10, k: 512},              // dot products
+		{tA: true, m: 512, n: 10, k: 64},    // swapped
+		{tB: true, m: 32, n: 512, k: 512},   // few rows, NT
+		{m: 300, n: 300, k: 300, beta: 0.5}, // blocked
+	} {
+		lda, ldb := s.k, s.n
+		if s.tA {
+			lda = s.m
+		}
+		if s.tB {
+			ldb = s.k
+		}
+		a := newOperand[E](rng, s.m, s.k, 0).data()
+		b := newOperand[E](rng, s.k, s.n, 0).data()
+		c := newOperand[E](rng, s.m, s.n, 0).data()
+		run := func() { gemmWith(im, s.tA, s.tB, s.m, s.n, s.k, 1, a, lda, b, ldb, E(s.beta), c, s.n) }
+		done := make(chan struct{})
+		go func() { run(); close(done) }()
+		<-done
+		require.Zero(t, allocs.PerRun(10, run), "%v", s)
+	}
+}
+
+func TestGemmWarmAllocatesNothing(t *testing.T) {
+	forEachGemm(t, warmGemmAllocatesNothing[float32], warmGemmAllocatesNothing[float64])
 }
