@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ebm-project/ebm/internal/allocs"
 	"github.com/stretchr/testify/require"
 )
 
@@ -240,9 +241,6 @@ func TestConvRejectsBadShapes(t *testing.T) {
 // A forward and backward pass through convolutions allocate nothing: they
 // run in every Langevin step.
 func TestConvAllocatesNothing(t *testing.T) {
-	if raceEnabled {
-		t.Skip("allocation counts are not meaningful under the race detector (sync.Pool drops objects)")
-	}
 	rng := rand.New(rand.NewPCG(9, 10))
 	arch, err := ConvArch(14, 14, 8, []ConvSpec{{16, 3, 2, 1}, {8, 3, 1, 1}}, []int{12}, 10)
 	require.NoError(t, err)
@@ -251,12 +249,12 @@ func TestConvAllocatesNothing(t *testing.T) {
 	ws := m.NewWorkspace(4)
 	x, dy := randVec(rng, 4*m.In(), 1), randVec(rng, 4*m.Out(), 1)
 	g := m.NewGrads()
-	allocs := testing.AllocsPerRun(10, func() {
+	n := allocs.PerRun(10, func() {
 		_, _ = ws.Forward(x, 4)
 		_ = ws.Backward(dy, g)
 		_, _ = ws.InputGrad(dy)
 	})
-	require.Zero(t, allocs)
+	require.Zero(t, n)
 }
 
 // The patch copies of the conv preset's three layers, 32 images each (a

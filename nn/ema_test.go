@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/ebm-project/ebm/internal/allocs"
 	"github.com/stretchr/testify/require"
 )
 
@@ -85,5 +86,5 @@ func TestEMAUpdateDoesNotAllocate(t *testing.T) {
 	require.NoError(t, err)
 	e, err := NewEMA(m, 0.999)
 	require.NoError(t, err)
-	require.Zero(t, testing.AllocsPerRun(10, func() { e.Update(m) }))
+	require.Zero(t, allocs.PerRun(10, func() { e.Update(m) }))
 }

@@ -4,6 +4,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/ebm-project/ebm/internal/allocs"
 	"github.com/stretchr/testify/require"
 )
 
@@ -36,7 +37,7 @@ func TestRunDoesNotAllocate(t *testing.T) {
 	defer p.Close()
 	var sum atomic.Int64
 	f := func(_, task int) { sum.Add(int64(task)) }
-	allocs := testing.AllocsPerRun(100, func() { p.Run(8, f) })
-	require.Zero(t, allocs)
+	n := allocs.PerRun(100, func() { p.Run(8, f) })
+	require.Zero(t, n)
 	require.Positive(t, sum.Load())
 }
