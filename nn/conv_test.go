@@ -29,7 +29,8 @@ func convCases() []convCase {
 		}
 	}
 	return append(out, convCase{28, 28, 1, 32, 3, 1, 1, 2}, convCase{14, 14, 32, 64, 3, 2, 1, 2},
-		convCase{7, 7, 64, 5, 3, 1, 0, 3}, convCase{4, 4, 3, 64, 4, 1, 0, 1})
+		convCase{7, 7, 64, 5, 3, 1, 0, 3}, convCase{4, 4, 3, 64, 4, 1, 0, 1},
+		convCase{3, 2, 2, 3, 3, 1, 2, 2}) // every patch overlaps the padding
 }
 
 // newConvCase is a network of the one convolution, its output the
