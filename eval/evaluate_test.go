@@ -39,6 +39,9 @@ func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
 // Evaluating a tiny checkpoint fills every key of the JSON and renders the
 // report page.
 func TestEvaluateWritesEveryKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains a model and evaluates it, minutes without the assembly kernels (CI's purego pass); the full suite runs it")
+	}
 	d := loadData(t, true)
 	ck, path := smallCheckpoint(t, d)
 	d.Test = d.Test.Subset(300)

@@ -18,6 +18,9 @@ import (
 // by several points, and the GEMM's summation order (assembly or pure Go)
 // decides on which side of 80% the run ends.
 func TestShortRunLearnsToClassifyAndGenerate(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: nine epochs of training, minutes without the assembly kernels (CI's purego pass); the full suite runs it")
+	}
 	tr, te := smallMNIST(t)
 	r := quickRecipe()
 	r.Epochs = 9

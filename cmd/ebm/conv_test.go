@@ -13,6 +13,9 @@ import (
 // every artifact; its checkpoint describes the network and serves every
 // command that reads a run.
 func TestConvRunWritesEveryArtifactAndServesEveryCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains and evaluates a convolutional run, minutes without the assembly kernels (CI's purego pass); the full suite runs it")
+	}
 	data := dataDir(t)
 	out := filepath.Join(t.TempDir(), "conv")
 	_, stderr, err := runCLI("train", "--preset", "conv", "--data_dir", data, "--out_dir", out, "--epochs", "1",

@@ -10,6 +10,9 @@ import (
 // `ebm eval` writes the JSON and the report page of a run's checkpoint,
 // for its moving average by default or for its trained weights.
 func TestEvalWritesJSONAndReport(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: evaluates a trained run, minutes without the assembly kernels (CI's purego pass); the full suite runs it")
+	}
 	data := dataDir(t)
 	ckpt := filepath.Join(trainedRun(t), "checkpoint.ebm")
 	ev := t.TempDir()
