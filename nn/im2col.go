@@ -133,12 +133,10 @@ func col2im(c *Conv2D, dx, patches []float32, n int) {
 				}
 				s, d := first+oxLo*c.patch, (oxLo*c.Stride-c.Pad)*c.InC
 				for range oxHi - oxLo {
-					if run < 16 { // a loop here: a call would cost more than the adds
-						src := in[s : s+run]
-						dst := line[d : d+len(src)]
-						for i, v := range src {
-							dst[i] += v
-						}
+					// addTo by hand: addRun inlines, and for a one-channel
+					// image's few floats a call costs more than the adds.
+					if run < 16 {
+						addRun(line[d:d+run], in[s:s+run])
 					} else {
 						addVec(line[d:d+run], in[s:s+run])
 					}
@@ -163,17 +161,20 @@ func addBorderSeg(c *Conv2D, line, seg []float32, ox int) {
 }
 
 // addTo adds src onto dst (len(dst) == len(src)): short runs (a
-// one-channel image's) in a loop the compiler inlines, longer ones with the
-// vector kernel.
+// one-channel image's) in a loop, longer ones with the vector kernel.
 func addTo(dst, src []float32) {
 	if len(dst) < 16 {
-		src = src[:len(dst)]
-		for i, v := range src {
-			dst[i] += v
-		}
+		addRun(dst, src)
 		return
 	}
 	addVec(dst, src)
+}
+
+func addRun(dst, src []float32) {
+	src = src[:len(dst)]
+	for i, v := range src {
+		dst[i] += v
+	}
 }
 
 func addVec(dst, src []float32) {
