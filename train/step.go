@@ -27,6 +27,10 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		t.y[i] = int(t.Train.Labels[k])
 	}
 	xs := t.x[b*dim : 2*b*dim]
+	if r.ShiftCEOnly {
+		// The generative term's real images: the batch before it moves.
+		copy(t.x[2*b*dim:3*b*dim], t.x[:b*dim])
+	}
 	step := t.Progress.Step
 	t.src.Seed(streams.Step(r.Seed, step))
 	if r.Shift > 0 {
@@ -48,6 +52,12 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		for i, n := range noise {
 			t.x[i] += sd * n
 		}
+		if r.ShiftCEOnly {
+			unmoved := t.x[2*b*dim : 3*b*dim]
+			for i, n := range noise {
+				unmoved[i] += sd * n
+			}
+		}
 	}
 	labels := t.ys // nil: unconditional chains
 	if r.ClassCond && t.Buffer == nil {
@@ -66,11 +76,11 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	if t.Buffer != nil {
 		t.Buffer.Store(xs, r.LangevinSteps)
 	}
-	logits, err := t.ws.Forward(t.x, 2*b)
+	logits, err := t.ws.Forward(t.x, r.lossRows())
 	if err != nil {
 		return StepStats{}, err
 	}
-	st := hybridLoss(logits, t.y, t.dl, out, float32(r.EnergyReg), float32(r.GenWeight))
+	st := hybridLoss(logits, t.y, t.dl, out, float32(r.EnergyReg), float32(r.GenWeight), r.ShiftCEOnly)
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return st, &Diverged{Step: step, Reason: fmt.Sprintf("loss is %v", st.Loss)}
 	}
@@ -89,39 +99,56 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	return st, nil
 }
 
-// hybridLoss computes the loss over logits (2b x out: b real rows with
-// labels y, then b sample rows) and its gradient dl with respect to them:
+// hybridLoss computes the loss over logits (b real rows with labels y,
+// then b sample rows, then, if split, b more real rows) and its gradient dl
+// with respect to them:
 //
 //	CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2)
 //
-// with E = -lse. Per real row: dCE/dz = p - onehot(y), dE/dz = -p; per
-// sample row the sign of the w*E term flips.
-func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda, w float32) StepStats {
+// with E = -lse. Split, the first real rows carry the cross-entropy and
+// the last ones the energy terms of the real data; otherwise the first real
+// rows carry both. Per row: dCE/dz = p - onehot(y), dE/dz = -p, and the
+// sample rows' w*E term has the opposite sign.
+func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda, w float32, split bool) StepStats {
 	b := len(y)
 	inv := 1 / float32(b)
+	rows := 2 * b
+	if split {
+		rows = 3 * b
+	}
 	var st StepStats
-	for r := range 2 * b {
+	for r := range rows {
 		z := logits[r*out : (r+1)*out]
 		d := dl[r*out : (r+1)*out]
 		lse := nn.Softmax(d, z) // d = p for now
 		e := float32(-lse)
 		reg := 2 * lambda * e // d(lambda E^2)/dE
-		if r < b {
+		var coef float32      // d = coef*p*inv, minus onehot(y)*inv on a labelled row
+		hasEnergy := true
+		switch {
+		case r < b && split:
+			st.CE += lse - float64(z[y[r]])
+			coef, hasEnergy = 1, false
+		case r < b: // p - onehot + (w + reg)*(-p)
 			st.CE += lse - float64(z[y[r]])
 			st.EReal += float64(e)
-			// (p - onehot) + (w + reg)*(-p)
-			for j := range d {
-				d[j] = (1 - w - reg) * d[j] * inv
-			}
-			d[y[r]] -= inv
-		} else {
+			coef = 1 - w - reg
+		case r < 2*b: // (-w + reg)*(-p)
 			st.ESample += float64(e)
-			// (-w + reg)*(-p)
-			for j := range d {
-				d[j] = (w - reg) * d[j] * inv
-			}
+			coef = w - reg
+		default: // (w + reg)*(-p)
+			st.EReal += float64(e)
+			coef = -w - reg
 		}
-		st.Loss += float64(lambda) * float64(e) * float64(e)
+		for j := range d {
+			d[j] = coef * d[j] * inv
+		}
+		if r < b {
+			d[y[r]] -= inv
+		}
+		if hasEnergy {
+			st.Loss += float64(lambda) * float64(e) * float64(e)
+		}
 	}
 	st.CE /= float64(b)
 	st.EReal /= float64(b)

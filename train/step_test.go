@@ -14,17 +14,25 @@ import (
 
 // lossValue evaluates the hybrid loss in float64 from logits, as written:
 // CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2).
-func lossValue(logits []float32, y []int, out int, lambda, w float64) float64 {
+// The rows are b real images, b samples and, if split, the b real images
+// of the energy terms (the first b then carry the cross-entropy alone).
+func lossValue(logits []float32, y []int, out int, lambda, w float64, split bool) float64 {
 	b := len(y)
 	var ce, er, es, reg float64
-	for r := range 2 * b {
+	for r := range len(logits) / out {
 		z := logits[r*out : (r+1)*out]
 		e := -nn.LogSumExp(z)
-		if r < b {
+		switch {
+		case r < b:
 			ce += nn.CrossEntropy(z, y[r])
+			if split {
+				continue
+			}
 			er += e
-		} else {
+		case r < 2*b:
 			es += e
+		default:
+			er += e
 		}
 		reg += e * e
 	}
@@ -34,29 +42,37 @@ func lossValue(logits []float32, y []int, out int, lambda, w float64) float64 {
 // The gradient the trainer backpropagates is the derivative of the loss as
 // specified, and E(x) = -logsumexp f(x) carries the sign.
 func TestHybridLossGradientMatchesItsDefinition(t *testing.T) {
-	for _, w := range []float64{1, 2.5} {
-		t.Run(fmt.Sprintf("gen_weight=%v", w), func(t *testing.T) {
+	for _, tc := range []struct {
+		w     float64
+		split bool
+	}{{1, false}, {2.5, false}, {1, true}, {2.5, true}} {
+		w, split := tc.w, tc.split
+		t.Run(fmt.Sprintf("gen_weight=%v,split=%v", w, split), func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, 1))
 			const b, out, lambda = 3, 10, 0.3
-			logits := make([]float32, 2*b*out)
+			rows := 2 * b
+			if split {
+				rows = 3 * b
+			}
+			logits := make([]float32, rows*out)
 			for i := range logits {
 				logits[i] = float32(rng.NormFloat64() * 2)
 			}
 			y := []int{4, 0, 9}
 			dl := make([]float32, len(logits))
-			st := hybridLoss(logits, y, dl, out, lambda, float32(w))
-			require.InDelta(t, lossValue(logits, y, out, lambda, w), st.Loss, 1e-5)
+			st := hybridLoss(logits, y, dl, out, lambda, float32(w), split)
+			require.InDelta(t, lossValue(logits, y, out, lambda, w, split), st.Loss, 1e-5)
 			require.InDelta(t, -nn.LogSumExp(logits[:out]), func() float64 {
 				one := make([]float32, 2*out)
-				return hybridLoss(logits[:2*out], y[:1], one, out, 0, float32(w)).EReal
+				return hybridLoss(logits[:2*out], y[:1], one, out, 0, float32(w), false).EReal
 			}(), 1e-6, "E(x) = -logsumexp f(x)")
 			const h = 1e-3
 			for i := range logits {
 				orig := logits[i]
 				logits[i] = orig + h
-				up := lossValue(logits, y, out, lambda, w)
+				up := lossValue(logits, y, out, lambda, w, split)
 				logits[i] = orig - h
-				down := lossValue(logits, y, out, lambda, w)
+				down := lossValue(logits, y, out, lambda, w, split)
 				logits[i] = orig
 				require.InDelta(t, (up-down)/(2*h), float64(dl[i]), 2e-3, "logit %d", i)
 			}
@@ -85,9 +101,46 @@ func TestRealTermIsTheJointEnergy(t *testing.T) {
 	z := []float32{0.5, -1, 2, 0, 0, 0, 0, 0, 0, 0.1}
 	both := append(append([]float32(nil), z...), z...)
 	dl := make([]float32, 20)
-	st := hybridLoss(both, []int{2}, dl, 10, 0, 1)
+	st := hybridLoss(both, []int{2}, dl, 10, 0, 1, false)
 	require.InDelta(t, -2.0, st.CE+st.EReal, 1e-6)
 	require.InDelta(t, -1.0, float64(dl[2]), 1e-6, "dLoss/df[y] = -1")
+}
+
+// With --shift_ce_only the cross-entropy sees the moved digits and the
+// generative term the same digits unmoved: the loss pass holds the batch as
+// drawn after the samples, and its E_real is theirs, not the moved ones'.
+func TestShiftCEOnlyKeepsTheEnergysDigitsInPlace(t *testing.T) {
+	tr, te := smallMNIST(t)
+	r := quickRecipe()
+	r.Shift, r.ShiftCEOnly, r.DataNoise = 2, true, 0
+	tn := newTrainer(t, r, tr, te)
+	// A twin of the same seed holds the model the step's loss saw.
+	twin := newTrainer(t, r, tr, te)
+	idx := tn.epochOrder(1)[0]
+	st, err := tn.Step(idx)
+	require.NoError(t, err)
+	b, dim := r.BatchSize, tr.Dim()
+	unmoved := make([]float32, b*dim)
+	for i, k := range idx {
+		tr.Image(k, unmoved[i*dim:(i+1)*dim])
+	}
+	require.Equal(t, unmoved, tn.x[2*b*dim:3*b*dim], "the energy's real images are the batch unmoved")
+	require.NotEqual(t, unmoved, tn.x[:b*dim], "the cross-entropy's images are moved")
+	_, energies, err := Scores(twin.Model, unmoved, b)
+	require.NoError(t, err)
+	var want float64
+	for _, e := range energies {
+		want += float64(e)
+	}
+	require.InDelta(t, want/float64(b), st.EReal, 1e-5, "E_real over the unmoved digits")
+}
+
+func TestShiftCEOnlyNeedsAShift(t *testing.T) {
+	r := DefaultRecipe()
+	r.ShiftCEOnly = true
+	require.ErrorContains(t, r.Validate(), "--shift_ce_only")
+	r.Shift = 1
+	require.NoError(t, r.Validate())
 }
 
 // Training steps, Langevin sampling included, give bit-identical models
@@ -123,10 +176,11 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		classCond bool
 		convs     string
 		shift     int
-	}{{false, "", 0}, {true, "", 0}, {false, "8c4s2p1,12c3s2p1", 2}} {
+		ceOnly    bool
+	}{{false, "", 0, false}, {true, "", 0, false}, {false, "8c4s2p1,12c3s2p1", 2, false}, {false, "", 1, true}} {
 		classCond := tc.classCond
 		r := quickRecipe()
-		r.Convs, r.Shift = tc.convs, tc.shift
+		r.Convs, r.Shift, r.ShiftCEOnly = tc.convs, tc.shift, tc.ceOnly
 		r.LangevinSteps = 2
 		r.DataNoise = 0.03
 		r.ClassCond = classCond

@@ -31,7 +31,7 @@ type Trainer struct {
 	ws      *nn.Workspace
 	evalWS  *nn.Workspace
 	emaWS   *nn.Workspace
-	x       []float32 // 2B x dim: the real batch, then the samples
+	x       []float32 // the loss pass's rows (lossRows) x dim: the real batch, the samples, then the real batch unmoved (--shift_ce_only)
 	noise   []float32 // B x dim: the data noise
 	img     []float32 // one image, the source of its shift
 	valX    []float32 // a validation batch of images as floats
@@ -81,12 +81,12 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 	// The step's own products and updates run on the sampler's workers.
 	t.run = t.sampler.Parallel
 	t.grads = t.Model.NewGrads()
-	t.ws = t.Model.NewParallelWorkspace(2*b, t.run, t.sampler.Workers())
+	t.ws = t.Model.NewParallelWorkspace(r.lossRows(), t.run, t.sampler.Workers())
 	t.evalWS = t.Model.NewParallelWorkspace(validationBatch, t.run, t.sampler.Workers())
 	if t.EMA != nil {
 		t.emaWS = t.EMA.Model().NewParallelWorkspace(validationBatch, t.run, t.sampler.Workers())
 	}
-	t.x = make([]float32, 2*b*dim)
+	t.x = make([]float32, r.lossRows()*dim)
 	t.noise = make([]float32, b*dim)
 	t.img = make([]float32, dim)
 	t.valX = make([]float32, validationBatch*dim)
@@ -94,7 +94,7 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 	if r.ClassCond && r.BufferSize > 0 {
 		t.ys = make([]int, b)
 	}
-	t.dl = make([]float32, 2*b*t.Model.Out())
+	t.dl = make([]float32, r.lossRows()*t.Model.Out())
 	t.src = rand.NewPCG(0, 0)
 	t.rng = rand.New(t.src)
 	return t, nil
@@ -111,6 +111,15 @@ func (t *Trainer) Workers() int { return t.sampler.Workers() }
 func (t *Trainer) epochOrder(epoch int) [][]int {
 	rng := rand.New(rand.NewPCG(t.Recipe.Seed, streams.EpochOrder(epoch)))
 	return mnist.Batches(t.Train.N, t.Recipe.BatchSize, rng, true)
+}
+
+// lossRows is the number of images in a step's loss pass: the real batch
+// and the samples, and with ShiftCEOnly the real batch unmoved as well.
+func (r Recipe) lossRows() int {
+	if r.ShiftCEOnly {
+		return 3 * r.BatchSize
+	}
+	return 2 * r.BatchSize
 }
 
 // totalSteps is the number of optimiser steps of the whole run.
@@ -131,6 +140,6 @@ func (t *Trainer) StepFLOPs() float64 {
 	}
 	r := t.Recipe
 	chains := float64(r.LangevinSteps*r.BatchSize) * 2 * macs
-	batch := float64(2*r.BatchSize) * (macs + macs + macs - first)
+	batch := float64(r.lossRows()) * (macs + macs + macs - first)
 	return 2 * (chains + batch)
 }
