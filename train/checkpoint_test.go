@@ -46,7 +46,9 @@ func TestConvCheckpointRoundTrips(t *testing.T) {
 	r := quickRecipe()
 	r.Convs, r.Hidden = "8c4s2p1,16c4s2p1", []int{32}
 	tn, path, b := savedCheckpoint(t, r)
-	require.Contains(t, string(b[:600]), `"convs":[{"channels":8,"k":4,"stride":2,"pad":1},{"channels":16,"k":4,"stride":2,"pad":1}]`)
+	start := len(ckptMagic) + 4 // the header follows the magic and its length
+	header := b[start : start+int(binary.LittleEndian.Uint32(b[len(ckptMagic):]))]
+	require.Contains(t, string(header), `"convs":[{"channels":8,"k":4,"stride":2,"pad":1},{"channels":16,"k":4,"stride":2,"pad":1}]`)
 	ck, err := LoadCheckpoint(path)
 	require.NoError(t, err)
 	require.Equal(t, "28x28x1 8c4s2p1 16c4s2p1 784-32-10", ck.Model.Arch.String())

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebm-project/ebm/train"
 	"github.com/stretchr/testify/require"
 )
 
@@ -50,7 +51,7 @@ func TestTrainWritesEveryArtifact(t *testing.T) {
 		require.Contains(t, help, "  --"+key, "config key %s is a flag", key)
 		require.Contains(t, log, " "+key+"=", "config key %s is logged", key)
 	}
-	require.Len(t, config, 33)
+	require.Len(t, config, len(train.Settings(&train.Recipe{}))+len(train.Settings(&train.Options{})), "one key per setting")
 	for _, want := range []string{"msg=config", "msg=kernels", "msg=data", "msg=epoch", "val_acc=", "chain_steps_median=", "msg=done"} {
 		require.Contains(t, log, want)
 	}
