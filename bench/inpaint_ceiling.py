@@ -67,9 +67,19 @@ def net():
 
 
 def main():
-    data = sys.argv[1]
-    epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
-    seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+    try:
+        data = sys.argv[1]
+        epochs = int(sys.argv[2]) if len(sys.argv) > 2 else 10
+        seed = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+        if epochs <= 0:
+            raise ValueError
+    except (IndexError, ValueError):
+        sys.exit("usage: inpaint_ceiling.py DATA_DIR [EPOCHS [SEED]] (EPOCHS a positive integer)")
+    for split in ("train", "t10k"):
+        for part in ("images-idx3", "labels-idx1"):
+            path = os.path.join(data, f"{split}-{part}-ubyte.gz")
+            if not os.path.isfile(path):
+                sys.exit(f"inpaint_ceiling.py: {path}: no such file (DATA_DIR holds the MNIST IDX files)")
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed)
     xtr, ytr = load(data, "train")

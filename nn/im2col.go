@@ -170,6 +170,7 @@ func addTo(dst, src []float32) {
 	addVec(dst, src)
 }
 
+// addRun adds src onto dst in a plain loop, short enough to inline.
 func addRun(dst, src []float32) {
 	src = src[:len(dst)]
 	for i, v := range src {

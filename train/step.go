@@ -80,7 +80,7 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	if err != nil {
 		return StepStats{}, err
 	}
-	st := hybridLoss(logits, t.y, t.dl, out, float32(r.EnergyReg), float32(r.GenWeight), r.ShiftCEOnly)
+	st := hybridLoss(logits, t.y, t.dl, out, float32(r.EnergyReg), float32(r.GenWeight))
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return st, &Diverged{Step: step, Reason: fmt.Sprintf("loss is %v", st.Loss)}
 	}
@@ -99,23 +99,21 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	return st, nil
 }
 
-// hybridLoss computes the loss over logits (b real rows with labels y,
-// then b sample rows, then, if split, b more real rows) and its gradient dl
-// with respect to them:
+// hybridLoss computes the loss over logits (b real rows with labels y, then
+// b sample rows, and with --shift_ce_only b more real rows) and its
+// gradient dl with respect to them:
 //
 //	CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2)
 //
-// with E = -lse. Split, the first real rows carry the cross-entropy and
-// the last ones the energy terms of the real data; otherwise the first real
-// rows carry both. Per row: dCE/dz = p - onehot(y), dE/dz = -p, and the
-// sample rows' w*E term has the opposite sign.
-func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda, w float32, split bool) StepStats {
+// with E = -lse. With 3b rows the first real rows carry the cross-entropy
+// and the last ones the energy terms of the real data; with 2b the first
+// carry both. Per row: dCE/dz = p - onehot(y), dE/dz = -p, and the sample
+// rows' w*E term has the opposite sign.
+func hybridLoss(logits []float32, y []int, dl []float32, out int, lambda, w float32) StepStats {
 	b := len(y)
 	inv := 1 / float32(b)
-	rows := 2 * b
-	if split {
-		rows = 3 * b
-	}
+	rows := len(logits) / out
+	split := rows == 3*b
 	var st StepStats
 	for r := range rows {
 		z := logits[r*out : (r+1)*out]

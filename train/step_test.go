@@ -14,10 +14,11 @@ import (
 
 // lossValue evaluates the hybrid loss in float64 from logits, as written:
 // CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2).
-// The rows are b real images, b samples and, if split, the b real images
-// of the energy terms (the first b then carry the cross-entropy alone).
-func lossValue(logits []float32, y []int, out int, lambda, w float64, split bool) float64 {
+// The rows are b real images, b samples and, with 3b rows, the b real
+// images of the energy terms (the first b then carry the cross-entropy alone).
+func lossValue(logits []float32, y []int, out int, lambda, w float64) float64 {
 	b := len(y)
+	split := len(logits) == 3*b*out
 	var ce, er, es, reg float64
 	for r := range len(logits) / out {
 		z := logits[r*out : (r+1)*out]
@@ -60,19 +61,19 @@ func TestHybridLossGradientMatchesItsDefinition(t *testing.T) {
 			}
 			y := []int{4, 0, 9}
 			dl := make([]float32, len(logits))
-			st := hybridLoss(logits, y, dl, out, lambda, float32(w), split)
-			require.InDelta(t, lossValue(logits, y, out, lambda, w, split), st.Loss, 1e-5)
+			st := hybridLoss(logits, y, dl, out, lambda, float32(w))
+			require.InDelta(t, lossValue(logits, y, out, lambda, w), st.Loss, 1e-5)
 			require.InDelta(t, -nn.LogSumExp(logits[:out]), func() float64 {
 				one := make([]float32, 2*out)
-				return hybridLoss(logits[:2*out], y[:1], one, out, 0, float32(w), false).EReal
+				return hybridLoss(logits[:2*out], y[:1], one, out, 0, float32(w)).EReal
 			}(), 1e-6, "E(x) = -logsumexp f(x)")
 			const h = 1e-3
 			for i := range logits {
 				orig := logits[i]
 				logits[i] = orig + h
-				up := lossValue(logits, y, out, lambda, w, split)
+				up := lossValue(logits, y, out, lambda, w)
 				logits[i] = orig - h
-				down := lossValue(logits, y, out, lambda, w, split)
+				down := lossValue(logits, y, out, lambda, w)
 				logits[i] = orig
 				require.InDelta(t, (up-down)/(2*h), float64(dl[i]), 2e-3, "logit %d", i)
 			}
@@ -101,7 +102,7 @@ func TestRealTermIsTheJointEnergy(t *testing.T) {
 	z := []float32{0.5, -1, 2, 0, 0, 0, 0, 0, 0, 0.1}
 	both := append(append([]float32(nil), z...), z...)
 	dl := make([]float32, 20)
-	st := hybridLoss(both, []int{2}, dl, 10, 0, 1, false)
+	st := hybridLoss(both, []int{2}, dl, 10, 0, 1)
 	require.InDelta(t, -2.0, st.CE+st.EReal, 1e-6)
 	require.InDelta(t, -1.0, float64(dl[2]), 1e-6, "dLoss/df[y] = -1")
 }
@@ -135,6 +136,7 @@ func TestShiftCEOnlyKeepsTheEnergysDigitsInPlace(t *testing.T) {
 	require.InDelta(t, want/float64(b), st.EReal, 1e-5, "E_real over the unmoved digits")
 }
 
+// --shift_ce_only without --shift would be a flag accepted and ignored.
 func TestShiftCEOnlyNeedsAShift(t *testing.T) {
 	r := DefaultRecipe()
 	r.ShiftCEOnly = true
