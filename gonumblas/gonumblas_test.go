@@ -100,6 +100,11 @@ func TestBadArgumentsPanicAsGonum(t *testing.T) {
 		{"lda below k", blas.NoTrans, 2, 2, 3, 2, 2, 12, 12},
 		{"short a", blas.NoTrans, 3, 2, 4, 4, 2, 11, 12},
 		{"short c", blas.NoTrans, 3, 2, 2, 2, 2, 12, 5},
+		// Strides whose extent wraps around an int: gonum refuses them
+		// safely, and so must the adapter (not panic inside the kernels).
+		{"lda 1<<62", blas.NoTrans, 2, 2, 2, 1 << 62, 2, 12, 12},
+		{"lda MaxInt, A transposed", blas.Trans, 2, 2, 3, math.MaxInt, 2, 12, 12},
+		{"ldc MaxInt-1", blas.NoTrans, 3, 2, 2, 2, math.MaxInt - 1, 12, 12},
 	} {
 		t.Run(bad.name, func(t *testing.T) {
 			call := func(f func(blas.Transpose, blas.Transpose, int, int, int, float64, []float64, int, []float64, int, float64, []float64, int)) any {

@@ -23,7 +23,9 @@
 // with the Box-Muller transform, any part of a stream on its own; NoisyStep
 // is one Langevin step, x - alpha*g + sigma*noise clamped, in one pass.
 // Arguments are checked; a bad one is a *GemmError or a plain error, never
-// a panic.
+// a panic. The checks cannot overflow (a stride of 1<<62 is refused, not
+// wrapped into a small extent), and an output sharing memory with an input
+// (C with A or B, Transpose's dst with src) is an error.
 //
 // # Implementations
 //

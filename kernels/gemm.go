@@ -14,7 +14,8 @@ type element interface{ float32 | float64 }
 // transX is true (then X is stored transposed: k x m for A, n x k for B).
 // lda, ldb and ldc are the row strides of the stored matrices. beta == 0
 // means C is only written, so NaN or Inf already in C does not leak into the
-// result.
+// result. C must not share memory with A or B (it is written while they
+// are read): an overlap of their address ranges is a *GemmError.
 //
 // The forms an MLP uses: forward X*W (false, false), input gradient dY*W^T
 // (false, true), weight gradient X^T*dY (true, false).
@@ -137,14 +138,19 @@ func checkGemm[E element](routine string, transA, transB bool, m, n, k int, a []
 			return &GemmError{routine, d.name, d.v, "negative dimension"}
 		}
 	}
-	check := func(name string, s []E, ldName string, ld, rows, cols int) error {
+	// check returns the number of elements of s the matrix spans.
+	check := func(name string, s []E, ldName string, ld, rows, cols int) (int, error) {
 		if ld < max(1, cols) {
-			return &GemmError{routine, ldName, ld, fmt.Sprintf("stride below row length %d", cols)}
+			return 0, &GemmError{routine, ldName, ld, fmt.Sprintf("stride below row length %d", cols)}
 		}
-		if rows > 0 && cols > 0 && len(s) < (rows-1)*ld+cols {
-			return &GemmError{routine, name, len(s), fmt.Sprintf("slice too short for %dx%d with stride %d (needs %d)", rows, cols, ld, (rows-1)*ld+cols)}
+		need, ok := span(rows, cols, ld)
+		if !ok {
+			return 0, &GemmError{routine, ldName, ld, fmt.Sprintf("a %dx%d matrix with this stride spans more elements than an int counts", rows, cols)}
 		}
-		return nil
+		if len(s) < need {
+			return 0, &GemmError{routine, name, len(s), fmt.Sprintf("slice too short for %dx%d with stride %d (needs %d)", rows, cols, ld, need)}
+		}
+		return need, nil
 	}
 	ar, ac := m, k
 	if transA {
@@ -154,11 +160,26 @@ func checkGemm[E element](routine string, transA, transB bool, m, n, k int, a []
 	if transB {
 		br, bc = n, k
 	}
-	if err := check("len(a)", a, "lda", lda, ar, ac); err != nil {
+	na, err := check("len(a)", a, "lda", lda, ar, ac)
+	if err != nil {
 		return err
 	}
-	if err := check("len(b)", b, "ldb", ldb, br, bc); err != nil {
+	nb, err := check("len(b)", b, "ldb", ldb, br, bc)
+	if err != nil {
 		return err
 	}
-	return check("len(c)", c, "ldc", ldc, m, n)
+	nc, err := check("len(c)", c, "ldc", ldc, m, n)
+	if err != nil {
+		return err
+	}
+	if m == 0 || n == 0 {
+		return nil // C is empty: nothing is written, nothing can be overwritten
+	}
+	if overlap(c, nc, a, na) {
+		return &GemmError{routine, "len(c)", len(c), "C overlaps A: C is written while A is read, so they must not share memory"}
+	}
+	if overlap(c, nc, b, nb) {
+		return &GemmError{routine, "len(c)", len(c), "C overlaps B: C is written while B is read, so they must not share memory"}
+	}
+	return nil
 }

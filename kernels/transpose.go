@@ -6,7 +6,7 @@ import "fmt"
 // is cols x rows with row stride ldd. Eight rows at a time go through the
 // implementation's packing transposes where it has them (the same 8 x 8
 // YMM transposes that pack GEMM panels); the rest is scalar. src and dst
-// must not overlap.
+// must not share memory (an error otherwise).
 func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) error {
 	switch {
 	case rows < 0 || cols < 0:
@@ -17,10 +17,17 @@ func Transpose(rows, cols int, src []float32, lds int, dst []float32, ldd int) e
 		return fmt.Errorf("kernels: transpose: lds = %d: below the row length %d", lds, cols)
 	case ldd < rows:
 		return fmt.Errorf("kernels: transpose: ldd = %d: below the row length %d of dst", ldd, rows)
-	case len(src) < (rows-1)*lds+cols:
+	}
+	ns, ok := span(rows, cols, lds)
+	if !ok || len(src) < ns {
 		return fmt.Errorf("kernels: transpose: len(src) = %d: too short for %dx%d with stride %d", len(src), rows, cols, lds)
-	case len(dst) < (cols-1)*ldd+rows:
+	}
+	nd, ok := span(cols, rows, ldd)
+	if !ok || len(dst) < nd {
 		return fmt.Errorf("kernels: transpose: len(dst) = %d: too short for %dx%d with stride %d", len(dst), cols, rows, ldd)
+	}
+	if overlap(src, ns, dst, nd) {
+		return fmt.Errorf("kernels: transpose: src and dst overlap: dst is written while src is read, so they must not share memory")
 	}
 	raceMatrix(src, lds, rows, cols, false)
 	raceMatrix(dst, ldd, cols, rows, true)
