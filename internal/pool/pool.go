@@ -2,6 +2,12 @@
 // goroutines that run a batch of numbered tasks at a time. The Langevin
 // sampler and the training step both run on one pool, so a training never
 // has more busy goroutines than the pool has workers.
+//
+// A task that fails does not take the pool down with it: a panic, or a
+// runtime.Goexit (a failing require or t.FailNow in a test), ends the batch
+// and is passed on to the goroutine that called Run, where a handler's
+// recover or the test can see it, instead of killing the process or leaving
+// Run waiting for a worker that is gone.
 package pool
 
 import (
@@ -18,9 +24,16 @@ type Pool struct {
 	wg      sync.WaitGroup
 
 	// The batch of the current Run, read by the workers.
-	f     func(worker, task int)
-	tasks int64
-	next  atomic.Int64
+	f      func(worker, task int)
+	tasks  int64
+	next   atomic.Int64
+	failed atomic.Pointer[failure] // the batch's first failed task
+}
+
+// failure is how a task ended abnormally: a panic's value, or Goexit.
+type failure struct {
+	value  any
+	goexit bool
 }
 
 // New starts a pool of n workers (0: one per core, GOMAXPROCS).
@@ -45,6 +58,10 @@ func (p *Pool) Size() int { return p.workers }
 // the worker number (0 to Size()-1) lets f use per-worker scratch space,
 // and which worker runs a task must not change its result. Run allocates
 // nothing: f should be a func value made once, not a new closure per call.
+//
+// If a task panics, Run panics with the same value once every worker has
+// stopped; if a task calls runtime.Goexit, Run calls it too. The tasks not
+// yet started are skipped either way, and the pool stays usable.
 func (p *Pool) Run(tasks int, f func(worker, task int)) {
 	if tasks <= 0 {
 		return
@@ -58,19 +75,44 @@ func (p *Pool) Run(tasks int, f func(worker, task int)) {
 	}
 	p.wg.Wait()
 	p.f = nil
+	if fl := p.failed.Swap(nil); fl != nil {
+		if fl.goexit {
+			runtime.Goexit()
+		}
+		panic(fl.value)
+	}
 }
 
 func (p *Pool) loop(w int, wake chan struct{}) {
 	for range wake {
-		for {
-			t := p.next.Add(1) - 1
-			if t >= p.tasks {
-				break
+		p.batch(w, wake)
+	}
+}
+
+// batch runs tasks until none is left. A task that panics or exits its
+// goroutine ends the batch; after a Goexit, a new goroutine takes this
+// worker's place, since this one is ending.
+func (p *Pool) batch(w int, wake chan struct{}) {
+	returned := false
+	defer func() {
+		if !returned {
+			v := recover() // nil only for Goexit: panic(nil) is a *runtime.PanicNilError
+			p.failed.CompareAndSwap(nil, &failure{value: v, goexit: v == nil})
+			p.next.Store(p.tasks)
+			if v == nil {
+				go p.loop(w, wake)
 			}
-			p.f(w, int(t))
 		}
 		p.wg.Done()
+	}()
+	for {
+		t := p.next.Add(1) - 1
+		if t >= p.tasks {
+			break
+		}
+		p.f(w, int(t))
 	}
+	returned = true
 }
 
 // Close stops the workers.

@@ -1,8 +1,10 @@
 package pool
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ebm-project/ebm/internal/allocs"
 	"github.com/stretchr/testify/require"
@@ -40,4 +42,58 @@ func TestRunDoesNotAllocate(t *testing.T) {
 	n := allocs.PerRun(100, func() { p.Run(8, f) })
 	require.Zero(t, n)
 	require.Positive(t, sum.Load())
+}
+
+// A task that panics ends the batch: Run re-raises the panic on the
+// caller's goroutine (a handler's recover sees it), and the pool still runs
+// the next batch whole.
+func TestPanicInATaskReachesTheCaller(t *testing.T) {
+	p := New(2)
+	defer p.Close()
+	for range 3 {
+		v := func() (v any) {
+			defer func() { v = recover() }()
+			p.Run(100, func(_, task int) {
+				if task == 7 {
+					panic("task 7 failed")
+				}
+			})
+			return nil
+		}()
+		require.Equal(t, "task 7 failed", v)
+		var ran atomic.Int32
+		p.Run(50, func(_, _ int) { ran.Add(1) })
+		require.EqualValues(t, 50, ran.Load())
+	}
+}
+
+// A task that calls runtime.Goexit, as a failing require does in a test,
+// ends the caller's goroutine too instead of leaving Run waiting for ever;
+// a new worker replaces the one that exited.
+func TestGoexitInATaskEndsTheCaller(t *testing.T) {
+	for _, workers := range []int{1, 2} {
+		p := New(workers)
+		for range 3 {
+			returned, done := false, make(chan struct{})
+			go func() {
+				defer close(done)
+				p.Run(10, func(_, task int) {
+					if task == 3 {
+						runtime.Goexit()
+					}
+				})
+				returned = true
+			}()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run still waits for a worker that exited")
+			}
+			require.False(t, returned, "Run returned as if the batch had succeeded")
+			var ran atomic.Int32
+			p.Run(20, func(_, _ int) { ran.Add(1) })
+			require.EqualValues(t, 20, ran.Load(), "workers %d", workers)
+		}
+		p.Close()
+	}
 }
