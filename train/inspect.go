@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -22,22 +23,26 @@ const (
 	Interrupted RunState = "interrupted" // it has a checkpoint to --resume from
 	Failed      RunState = "failed"      // its last attempt stopped with an error
 	Empty       RunState = "empty"       // nothing to resume: no checkpoint yet
+	Corrupt     RunState = "corrupt"     // its checkpoint cannot be read (Error says why)
 )
 
 // RunInfo describes a run folder as a user sees it.
 type RunInfo struct {
-	State    RunState      `json:"state"`
-	Recipe   *Recipe       `json:"recipe,omitempty"`
-	Epoch    int           `json:"epoch"`  // epochs done
-	Epochs   int           `json:"epochs"` // epochs of its recipe
-	Last     *EpochMetrics `json:"last,omitempty"`
-	Error    string        `json:"error,omitempty"`   // why a failed run stopped
-	Samples  string        `json:"samples,omitempty"` // the latest sample grid's file name
-	Modified time.Time     `json:"modified"`
+	State RunState `json:"state"`
+	// Checkpoint: the folder holds a checkpoint (readable unless Corrupt).
+	Checkpoint bool          `json:"checkpoint"`
+	Recipe     *Recipe       `json:"recipe,omitempty"`
+	Epoch      int           `json:"epoch"`  // epochs done
+	Epochs     int           `json:"epochs"` // epochs of its recipe
+	Last       *EpochMetrics `json:"last,omitempty"`
+	Error      string        `json:"error,omitempty"`   // why a failed run stopped
+	Samples    string        `json:"samples,omitempty"` // the latest sample grid's file name
+	Modified   time.Time     `json:"modified"`
 }
 
 // InspectRun reads a run folder's state without disturbing a run in it: the
-// checkpoint's header, the lock, the end of the log.
+// checkpoint's header, the lock, the end of the log. A checkpoint that
+// cannot be read makes the run Corrupt, not an error.
 func InspectRun(dir string) (RunInfo, error) {
 	d := RunDir(dir)
 	st, err := os.Stat(dir)
@@ -46,10 +51,16 @@ func InspectRun(dir string) (RunInfo, error) {
 	}
 	info := RunInfo{State: Empty, Modified: st.ModTime()}
 	if f, err := os.Open(d.Checkpoint()); err == nil {
+		info.Checkpoint = true
 		_, h, err := readHeader(bufio.NewReader(f))
 		f.Close()
 		if err != nil {
-			return info, err
+			// Listed, with the reason, rather than hidden: the user decides.
+			info.State, info.Error = Corrupt, fmt.Sprintf("%s: %v", filepath.Base(d.Checkpoint()), err)
+			if lockHeld(d.Lock()) {
+				info.State = Running
+			}
+			return info, nil
 		}
 		r := h.Recipe
 		info.Recipe, info.Epochs, info.Epoch = &r, r.Epochs, len(h.Progress.History)

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"os"
 
 	"github.com/ebm-project/ebm/mnist"
@@ -23,22 +24,22 @@ func DefaultOptions() Options {
 	return Options{DataDir: os.Getenv(mnist.EnvVar), Download: true, OutDir: "runs/ebm", LogFile: "ebm_training.log", SampleEvery: 5}
 }
 
-// Validate names the first bad option by its flag.
+// Validate names every bad option, each a *SettingError naming its flag.
 func (o Options) Validate() error {
+	var errs []error
 	if o.DataDir == "" {
-		return bad("data_dir", "no data folder: pass --data_dir or set %s (the folder holding the MNIST IDX files)", mnist.EnvVar)
-	}
-	if st, err := os.Stat(o.DataDir); (err != nil || !st.IsDir()) && !o.Download {
-		return bad("data_dir", "--data_dir %s: not a folder", o.DataDir)
+		errs = append(errs, bad("data_dir", "no data folder: pass --data_dir or set %s (the folder holding the MNIST IDX files)", mnist.EnvVar))
+	} else if st, err := os.Stat(o.DataDir); (err != nil || !st.IsDir()) && !o.Download {
+		errs = append(errs, bad("data_dir", "--data_dir %s: not a folder", o.DataDir))
 	}
 	if o.OutDir == "" {
-		return bad("out_dir", "--out_dir is empty")
+		errs = append(errs, bad("out_dir", "--out_dir is empty"))
 	}
 	if o.Workers < 0 {
-		return bad("workers", "--workers = %d: must be >= 0 (0: one per core)", o.Workers)
+		errs = append(errs, bad("workers", "--workers = %d: must be >= 0 (0: one per core)", o.Workers))
 	}
 	if o.SampleEvery <= 0 {
-		return bad("sample_every", "--sample_every = %d: must be positive", o.SampleEvery)
+		errs = append(errs, bad("sample_every", "--sample_every = %d: must be positive", o.SampleEvery))
 	}
-	return nil
+	return errors.Join(errs...)
 }

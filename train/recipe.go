@@ -1,6 +1,7 @@
 package train
 
 import (
+	"errors"
 	"math"
 	"slices"
 
@@ -135,24 +136,26 @@ func PresetRecipe(name string) (Recipe, error) {
 	return Recipe{}, bad("preset", "--preset %q: want one of %v", name, names)
 }
 
-// Validate names the first bad setting by its flag.
+// Validate names every bad setting, each a *SettingError naming its flag
+// (joined: errors.As finds the first; a form shows each by its field).
 func (r Recipe) Validate() error {
+	var errs []error
 	for _, p := range []struct {
 		name string
 		v    int
 	}{{"epochs", r.Epochs}, {"batch_size", r.BatchSize}, {"langevin_steps", r.LangevinSteps}} {
 		if p.v <= 0 {
-			return bad(p.name, "--%s = %d: must be positive", p.name, p.v)
+			errs = append(errs, bad(p.name, "--%s = %d: must be positive", p.name, p.v))
 		}
 	}
 	if r.Shift < 0 || r.Shift > maxShift {
-		return bad("shift", "--shift = %d: must be in [0, %d]", r.Shift, maxShift)
+		errs = append(errs, bad("shift", "--shift = %d: must be in [0, %d]", r.Shift, maxShift))
 	}
 	if r.ShiftCEOnly && r.Shift == 0 {
-		return bad("shift_ce_only", "--shift_ce_only needs --shift > 0")
+		errs = append(errs, bad("shift_ce_only", "--shift_ce_only needs --shift > 0"))
 	}
 	if r.Epochs > streams.MaxEpochs {
-		return bad("epochs", "--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs)
+		errs = append(errs, bad("epochs", "--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs))
 	}
 	for _, p := range []struct {
 		name string
@@ -161,7 +164,7 @@ func (r Recipe) Validate() error {
 		{"energy_reg", r.EnergyReg}, {"clip_norm", r.ClipNorm}, {"data_noise", r.DataNoise},
 		{"guard_energy", r.GuardEnergy}, {"guard_acc_drop", r.GuardAccDrop}} {
 		if p.v < 0 || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
-			return bad(p.name, "--%s = %v: must be a finite number >= 0", p.name, p.v)
+			errs = append(errs, bad(p.name, "--%s = %v: must be a finite number >= 0", p.name, p.v))
 		}
 	}
 	for _, p := range []struct {
@@ -169,7 +172,7 @@ func (r Recipe) Validate() error {
 		v    float64
 	}{{"lr", r.LR}, {"gen_weight", r.GenWeight}} {
 		if !(p.v > 0) || math.IsInf(p.v, 0) {
-			return bad(p.name, "--%s = %v: must be a finite number > 0", p.name, p.v)
+			errs = append(errs, bad(p.name, "--%s = %v: must be a finite number > 0", p.name, p.v))
 		}
 	}
 	for _, p := range []struct {
@@ -177,32 +180,40 @@ func (r Recipe) Validate() error {
 		v    int
 	}{{"warmup_steps", r.WarmupSteps}, {"buffer_size", r.BufferSize}, {"train_limit", r.TrainLimit}, {"test_limit", r.TestLimit}} {
 		if p.v < 0 {
-			return bad(p.name, "--%s = %d: must be >= 0 (0: %s)", p.name, p.v, map[string]string{
-				"warmup_steps": "no warmup", "buffer_size": "every chain starts from noise", "train_limit": "all", "test_limit": "all"}[p.name])
+			errs = append(errs, bad(p.name, "--%s = %d: must be >= 0 (0: %s)", p.name, p.v, map[string]string{
+				"warmup_steps": "no warmup", "buffer_size": "every chain starts from noise", "train_limit": "all", "test_limit": "all"}[p.name]))
 		}
 	}
 	if !(r.EMADecay >= 0 && r.EMADecay < 1) {
-		return bad("ema_decay", "--ema_decay = %v: must be in [0, 1) (0: off)", r.EMADecay)
+		errs = append(errs, bad("ema_decay", "--ema_decay = %v: must be in [0, 1) (0: off)", r.EMADecay))
 	}
 	if r.BufferReinit > 1 {
-		return bad("buffer_reinit", "--buffer_reinit = %v: must be at most 1", r.BufferReinit)
+		errs = append(errs, bad("buffer_reinit", "--buffer_reinit = %v: must be at most 1", r.BufferReinit))
 	}
 	if !slices.Contains(OODScores, r.OODScore) {
-		return bad("ood_score", "--ood_score = %q: want one of %v", r.OODScore, OODScores)
+		errs = append(errs, bad("ood_score", "--ood_score = %q: want one of %v", r.OODScore, OODScores))
 	}
 	if r.LRSchedule != "cosine" && r.LRSchedule != "constant" {
-		return bad("lr_schedule", "--lr_schedule = %q: want cosine or constant", r.LRSchedule)
+		errs = append(errs, bad("lr_schedule", "--lr_schedule = %q: want cosine or constant", r.LRSchedule))
 	}
 	if r.MaxRollbacks < 0 || r.MaxRollbacks > streams.MaxRollbacks {
-		return bad("max_rollbacks", "--max_rollbacks = %d: must be in [0, %d]", r.MaxRollbacks, streams.MaxRollbacks)
+		errs = append(errs, bad("max_rollbacks", "--max_rollbacks = %d: must be in [0, %d]", r.MaxRollbacks, streams.MaxRollbacks))
+	}
+	if r.TrainLimit > 0 && r.BatchSize > r.TrainLimit {
+		errs = append(errs, bad("batch_size", "--batch_size = %d: larger than the %d training images --train_limit keeps", r.BatchSize, r.TrainLimit))
 	}
 	for i, h := range r.Hidden {
 		if h <= 0 {
-			return bad("hidden", "--hidden: size %d is %d: must be positive", i, h)
+			errs = append(errs, bad("hidden", "--hidden: size %d is %d: must be positive", i, h))
+			break
 		}
 	}
-	_, err := r.Arch(mnist.Side, mnist.Side)
-	return err
+	if len(errs) == 0 {
+		if _, err := r.Arch(mnist.Side, mnist.Side); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // LRAt is the learning rate of step (0-based) out of total: linear warmup,

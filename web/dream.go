@@ -108,23 +108,24 @@ type frame struct {
 func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 	var q dreamRequest
 	if err := readJSON(r, &q); err != nil {
-		fail(w, http.StatusBadRequest, err)
+		s.fail(w, http.StatusBadRequest, err)
 		return
 	}
-	c, err := s.models.get(r.PathValue("name"))
-	if err != nil {
-		failRun(w, err)
-		return
-	}
-	if err := q.check(c.ck.Recipe, c.ck.ChainSteps()); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	release, ok := takeSlot(w, s.dreams, "as many dreams are running as may: stop one, or close a tab, and start again")
+	// The slot first: a refused request costs no checkpoint load.
+	release, ok := s.takeSlot(w, s.dreams, "as many dreams are running as may: stop one, or close a tab, and start again")
 	if !ok {
 		return
 	}
 	defer release()
+	c, err := s.models.get(r.PathValue("name"))
+	if err != nil {
+		s.failRun(w, err)
+		return
+	}
+	if err := q.check(c.ck.Recipe, c.ck.ChainSteps()); err != nil {
+		s.fail(w, http.StatusBadRequest, err)
+		return
+	}
 	ctx, done := s.workContext(r)
 	defer done()
 
@@ -132,7 +133,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 	sampler, err := langevin.New(train.Energy{Model: c.ck.Model}, langevin.Config{Steps: stride,
 		Alpha: float32(*q.Alpha), Sigma: float32(*q.Sigma), Clamp: c.ck.Recipe.Clamp || q.Mask != nil, Seed: q.Seed})
 	if err != nil {
-		fail(w, http.StatusBadRequest, err)
+		s.fail(w, http.StatusBadRequest, err)
 		return
 	}
 	defer sampler.Close()
@@ -156,12 +157,12 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err := sampler.SetMask(q.Mask); err != nil {
-			fail(w, http.StatusBadRequest, err)
+			s.fail(w, http.StatusBadRequest, err)
 			return
 		}
 	}
 
-	out := newLineStream(w)
+	out := s.newLineStream(w, done)
 	send := out.send
 	send(map[string]any{"chains": q.Chains, "langevin_steps": q.Steps, "langevin_alpha": *q.Alpha, "langevin_sigma": *q.Sigma,
 		"steps_per_frame": stride, "side": mnist.Side})
@@ -176,12 +177,12 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 			steps = 0
 		}
 		if err := sampler.SetDynamics(steps, float32(*q.Alpha), float32(*q.Sigma)); err != nil {
-			send(apiError{Error: err.Error()})
+			send(apiError{Error: s.scrub(err)})
 			return
 		}
 		if err := sampler.RunContext(ctx, x, y, e, f == 0 && q.Start == nil, uint64(f)); err != nil {
 			if ctx.Err() == nil {
-				send(apiError{Error: err.Error()})
+				send(apiError{Error: s.scrub(err)})
 			}
 			return
 		}

@@ -29,45 +29,46 @@ const (
 func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	var q evaluateRequest
 	if err := readJSON(r, &q); err != nil {
-		fail(w, http.StatusBadRequest, err)
+		s.fail(w, http.StatusBadRequest, err)
 		return
 	}
 	if q.Samples == 0 {
 		q.Samples = defaultEvalSamples
 	}
 	if q.Samples < minEvalSamples || q.Samples > maxEvalSamples {
-		fail(w, http.StatusBadRequest, fmt.Errorf("samples = %d: want %d to %d", q.Samples, minEvalSamples, maxEvalSamples))
+		s.fail(w, http.StatusBadRequest, fmt.Errorf("samples = %d: want %d to %d", q.Samples, minEvalSamples, maxEvalSamples))
 		return
 	}
 	name := r.PathValue("name")
 	dir, err := s.runDir(name)
 	if err != nil {
-		failRun(w, err)
+		s.failRun(w, err)
 		return
 	}
-	dirs := train.RunDir(dir)
-	ck, err := train.LoadCheckpoint(dirs.Checkpoint())
-	if err != nil {
-		fail(w, http.StatusConflict, fmt.Errorf("run %q: %v", name, err))
-		return
-	}
-	if err := ck.UseWeights(q.Weights); err != nil {
-		fail(w, http.StatusBadRequest, err)
-		return
-	}
-	data, err := s.loadData()
-	if err != nil {
-		fail(w, http.StatusServiceUnavailable, err)
-		return
-	}
-	release, ok := takeSlot(w, s.evals, "an evaluation is running: wait for it")
+	// The slot before the checkpoint: refused requests cost nothing, however
+	// many come at once.
+	release, ok := s.takeSlot(w, s.evals, "an evaluation is running: wait for it")
 	if !ok {
 		return
 	}
 	defer release()
+	ck, err := train.LoadCheckpoint(train.RunDir(dir).Checkpoint())
+	if err != nil {
+		s.fail(w, http.StatusConflict, (fmt.Errorf("run %q: %w", name, err)))
+		return
+	}
+	if err := ck.UseWeights(q.Weights); err != nil {
+		s.fail(w, http.StatusBadRequest, err)
+		return
+	}
+	data, err := s.loadData()
+	if err != nil {
+		s.fail(w, http.StatusServiceUnavailable, err)
+		return
+	}
 	ctx, done := s.workContext(r)
 	defer done()
-	out := newLineStream(w)
+	out := s.newLineStream(w, done)
 	o := eval.DefaultOptions(ck)
 	o.Samples = q.Samples
 	var last time.Time
@@ -83,7 +84,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	rep, err := eval.Evaluate(ctx, ck, eval.Data{Train: data.train, Test: data.test, Fashion: data.fashion}, o)
 	if err != nil {
 		if ctx.Err() == nil {
-			out.send(apiError{Error: err.Error()})
+			out.send(apiError{Error: s.scrub(err)})
 		}
 		return
 	}
@@ -99,7 +100,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		err = train.WriteFileAtomic(filepath.Join(dir, "report.html"), page)
 	}
 	if err != nil {
-		out.send(apiError{Error: err.Error()})
+		out.send(apiError{Error: s.scrub(err)})
 		return
 	}
 	out.send(map[string]any{"done": true, "report": "/api/runs/" + name + "/files/report.html", "figures": rep})

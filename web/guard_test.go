@@ -49,8 +49,12 @@ func TestRequestsFromElsewhereAreRefused(t *testing.T) {
 	require.Equal(t, http.StatusBadRequest, code)
 	require.Contains(t, body, "unknown field")
 
-	// Given another address explicitly, the server answers any name.
-	open := New(Config{Runs: t.TempDir(), Addr: "0.0.0.0:8080"})
+	// Off loopback too, a name is refused unless the user allowed it.
+	open := New(Config{Runs: t.TempDir(), Addr: "0.0.0.0:8080", AllowedHosts: []string{"my-machine"}})
 	defer open.Close()
 	require.True(t, open.hostAllowed("my-machine:8080"))
+	require.True(t, open.hostAllowed("MY-MACHINE.:8080"), "names are case-insensitive, a trailing dot is the same name")
+	require.True(t, open.hostAllowed("192.0.2.7:8080"))
+	require.False(t, open.hostAllowed("evil.example:8080"))
+	require.False(t, open.hostAllowed("my-machine:9999"))
 }

@@ -136,17 +136,17 @@ func median(v []float64) float64 {
 func (m *models) describe(w http.ResponseWriter, r *http.Request) {
 	c, err := m.get(r.PathValue("name"))
 	if err != nil {
-		failRun(w, err)
+		m.s.failRun(w, err)
 		return
 	}
 	data, err := m.s.loadData()
 	if err != nil {
-		fail(w, http.StatusServiceUnavailable, err)
+		m.s.fail(w, http.StatusServiceUnavailable, err)
 		return
 	}
 	hist, err := c.histograms(data)
 	if err != nil {
-		fail(w, http.StatusInternalServerError, err)
+		m.s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
 	weights := "trained"
@@ -172,21 +172,21 @@ type prediction struct {
 func (m *models) predict(w http.ResponseWriter, r *http.Request) {
 	var req predictRequest
 	if err := readJSON(r, &req); err != nil {
-		fail(w, http.StatusBadRequest, err)
+		m.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
 	if err := checkImage("pixels", req.Pixels); err != nil {
-		fail(w, http.StatusBadRequest, err)
+		m.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
 	c, err := m.get(r.PathValue("name"))
 	if err != nil {
-		failRun(w, err)
+		m.s.failRun(w, err)
 		return
 	}
 	p, err := predict(c.ck.Model, req.Pixels)
 	if err != nil {
-		fail(w, http.StatusInternalServerError, err)
+		m.s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, p)

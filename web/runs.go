@@ -47,12 +47,12 @@ func (s *Server) runDir(name string) (string, error) {
 }
 
 // failRun answers an error of runDir or of a run's files.
-func failRun(w http.ResponseWriter, err error) {
+func (s *Server) failRun(w http.ResponseWriter, err error) {
 	if errors.Is(err, errNotFound) {
-		fail(w, http.StatusNotFound, err)
+		s.fail(w, http.StatusNotFound, err)
 		return
 	}
-	fail(w, http.StatusBadRequest, err)
+	s.fail(w, http.StatusBadRequest, err)
 }
 
 // runSummary is a run as the runs list shows it.
@@ -64,7 +64,7 @@ type runSummary struct {
 func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 	entries, err := os.ReadDir(s.cfg.Runs)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		fail(w, http.StatusInternalServerError, err)
+		s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
 	runs := []runSummary{}
@@ -91,12 +91,12 @@ func (s *Server) showRun(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	dir, err := s.runDir(name)
 	if err != nil {
-		failRun(w, err)
+		s.failRun(w, err)
 		return
 	}
 	info, err := train.InspectRun(dir)
 	if err != nil {
-		fail(w, http.StatusInternalServerError, err)
+		s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, runSummary{name, info})
@@ -108,17 +108,17 @@ var runFiles = regexp.MustCompile(`^(samples_(final|epoch[0-9]{3})\.png|real\.pn
 func (s *Server) runFile(w http.ResponseWriter, r *http.Request) {
 	dir, err := s.runDir(r.PathValue("name"))
 	if err != nil {
-		failRun(w, err)
+		s.failRun(w, err)
 		return
 	}
 	file := r.PathValue("file")
 	if !runFiles.MatchString(file) {
-		fail(w, http.StatusNotFound, fmt.Errorf("file %q: not a file a run writes", file))
+		s.fail(w, http.StatusNotFound, fmt.Errorf("file %q: not a file a run writes", file))
 		return
 	}
 	path := filepath.Join(dir, file)
 	if real, err := filepath.EvalSymlinks(path); err != nil || filepath.Dir(real) != mustReal(dir) {
-		fail(w, http.StatusNotFound, fmt.Errorf("file %q: %w", file, errNotFound))
+		s.fail(w, http.StatusNotFound, fmt.Errorf("file %q: %w", file, errNotFound))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
@@ -191,12 +191,12 @@ func settingType(s train.Setting) string {
 func (s *Server) digit(w http.ResponseWriter, r *http.Request) {
 	data, err := s.loadData()
 	if err != nil {
-		fail(w, http.StatusServiceUnavailable, err)
+		s.fail(w, http.StatusServiceUnavailable, err)
 		return
 	}
 	i, err := strconv.Atoi(r.PathValue("index"))
 	if err != nil || i < 0 || i >= data.test.N {
-		fail(w, http.StatusBadRequest, fmt.Errorf("digit %q: want an index from 0 to %d", r.PathValue("index"), data.test.N-1))
+		s.fail(w, http.StatusBadRequest, fmt.Errorf("digit %q: want an index from 0 to %d", r.PathValue("index"), data.test.N-1))
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": data.test.Labels[i], "pixels": data.test.Image(i, make([]float32, data.test.Dim())), "side": mnist.Side})

@@ -14,7 +14,9 @@ import (
 	"embed"
 	"io/fs"
 	"net/http"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/ebm-project/ebm/mnist"
 )
@@ -26,10 +28,17 @@ var static embed.FS
 type Config struct {
 	Runs    string // the folder holding the run folders
 	DataDir string // the MNIST folder (Fashion-MNIST: fashion-mnist beside it)
-	// Addr is the address the server listens on. On loopback, requests
-	// must name it (or localhost) as their Host: a page on another site
-	// cannot reach the server through a name of its own (DNS rebinding).
+	// Addr is the address the server listens on; requests must give its
+	// port, and as their Host an IP address, localhost or one of
+	// AllowedHosts: a page on another site cannot reach the server through
+	// a name of its own (DNS rebinding), whatever the address.
 	Addr string
+	// AllowedHosts are the names, besides localhost and IP addresses, that
+	// requests may give as their Host (lower case, no port).
+	AllowedHosts []string
+	// StreamTimeout is how long a stream may wait for its client to take
+	// one message before the client is cut and its slot freed (0: 5 s).
+	StreamTimeout time.Duration
 }
 
 // Server is the web app. Close stops a training it runs and waits for its
@@ -44,6 +53,8 @@ type Server struct {
 	models   *models
 	dreams   chan struct{} // a slot per concurrent dream or inpainting
 	evals    chan struct{} // a slot per concurrent evaluation
+
+	paths *strings.Replacer // see scrub
 
 	dataOnce sync.Once
 	data     *datasets
@@ -60,7 +71,7 @@ const (
 func New(cfg Config) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), ctx: ctx, cancel: cancel,
-		dreams: make(chan struct{}, MaxDreams), evals: make(chan struct{}, MaxEvaluations)}
+		dreams: make(chan struct{}, MaxDreams), evals: make(chan struct{}, MaxEvaluations), paths: pathScrubber(cfg)}
 	s.training = newTrainings(s)
 	s.models = newModels(s)
 	sub, _ := fs.Sub(static, "static")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"slices"
@@ -87,40 +88,104 @@ type startRequest struct {
 func (t *trainings) start(w http.ResponseWriter, r *http.Request) {
 	var req startRequest
 	if err := readJSON(r, &req); err != nil {
-		fail(w, http.StatusBadRequest, err)
+		t.s.fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := t.busy(); err != nil {
+		t.s.fail(w, http.StatusConflict, err)
 		return
 	}
 	dir, err := t.s.runDir(req.Name)
 	if err == nil {
-		if info, err := train.InspectRun(dir); err == nil && info.State != train.Empty && info.State != train.Failed {
-			fail(w, http.StatusConflict, fmt.Errorf("run %q exists (%s): resume it, or choose another name", req.Name, info.State))
+		info, err := train.InspectRun(dir)
+		if err != nil {
+			t.s.fail(w, http.StatusInternalServerError, err)
+			return
+		}
+		if err := cannotStartOver(req.Name, info); err != nil {
+			t.s.fail(w, http.StatusConflict, err)
 			return
 		}
 	} else if !errors.Is(err, errNotFound) {
-		fail(w, http.StatusBadRequest, err)
+		t.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
 	job := t.s.job(dir)
 	job.Preset, job.Given = req.Preset, map[string]string{}
-	for key, v := range req.Settings {
+	recipe, err := train.PresetRecipe(req.Preset)
+	if err != nil {
+		t.s.fail(w, http.StatusBadRequest, err)
+		return
+	}
+	// Every bad field at once, so the form can mark them all.
+	var errs []error
+	for _, key := range slices.Sorted(maps.Keys(req.Settings)) {
+		v := req.Settings[key]
 		if slices.Contains(formOptions, key) {
-			if err := train.Set(&job.Options, key, v); err != nil {
-				fail(w, http.StatusBadRequest, err)
-				return
-			}
+			errs = append(errs, train.Set(&job.Options, key, v))
 			continue
 		}
 		job.Given[key] = v
+		errs = append(errs, train.Set(&recipe, key, v))
 	}
-	if err := job.Options.Validate(); err != nil {
-		fail(w, http.StatusBadRequest, err)
+	// The ranges of the values that parsed, but no second word on a field
+	// that did not.
+	for _, e := range flatten(errors.Join(recipe.Validate(), job.Options.Validate())) {
+		if !slices.ContainsFunc(errs, func(had error) bool { return settingKey(had) == settingKey(e) }) {
+			errs = append(errs, e)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		t.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
-	if _, err := job.NewRecipe(); err != nil {
-		fail(w, http.StatusBadRequest, err)
+	if err := t.s.fitsData(recipe); err != nil {
+		t.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
 	t.launch(w, req.Name, job)
+}
+
+// settingKey is the setting an error is about ("" for none).
+func settingKey(err error) string {
+	var se *train.SettingError
+	if errors.As(err, &se) {
+		return se.Key
+	}
+	return ""
+}
+
+// cannotStartOver says why a new run may not be started in an existing
+// folder, in the page's terms: one with a checkpoint is resumed or left.
+func cannotStartOver(name string, info train.RunInfo) error {
+	switch {
+	case info.State == train.Running:
+		return fmt.Errorf("run %q is being trained: watch it under Training, or choose another name", name)
+	case info.State == train.Corrupt:
+		return fmt.Errorf("run %q exists, and its checkpoint cannot be read (%s): choose another name, or remove its folder from --runs", name, info.Error)
+	case info.State == train.Finished:
+		return fmt.Errorf("run %q exists and has finished its %d epochs: choose another name", name, info.Epochs)
+	case info.Checkpoint:
+		return fmt.Errorf("run %q exists with a checkpoint at epoch %d of %d: continue it with its Resume button under Runs, or choose another name", name, info.Epoch, info.Epochs)
+	}
+	return nil // no checkpoint: nothing to lose
+}
+
+// fitsData checks what only the data set can tell: a batch no larger than
+// the training images the recipe keeps.
+func (s *Server) fitsData(r train.Recipe) error {
+	data, err := s.loadData()
+	if err != nil {
+		return fmt.Errorf("the server's data: %w", err)
+	}
+	n := data.train.N
+	if r.TrainLimit > 0 {
+		n = min(n, r.TrainLimit)
+	}
+	if r.BatchSize > n {
+		return &train.SettingError{Key: "batch_size", Msg: fmt.Sprintf("--batch_size = %d: larger than the %d training images", r.BatchSize, n)}
+	}
+	return nil
 }
 
 // resumeRequest may raise the epochs of the run.
@@ -132,29 +197,74 @@ func (t *trainings) resume(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	dir, err := t.s.runDir(name)
 	if err != nil {
-		failRun(w, err)
+		t.s.failRun(w, err)
 		return
 	}
 	var req resumeRequest
 	if err := readJSON(r, &req); err != nil {
-		fail(w, http.StatusBadRequest, err)
+		t.s.fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := t.busy(); err != nil {
+		t.s.fail(w, http.StatusConflict, err)
 		return
 	}
 	info, err := train.InspectRun(dir)
-	if err != nil || info.Recipe == nil || info.State == train.Empty {
-		fail(w, http.StatusConflict, fmt.Errorf("run %q has no checkpoint to resume", name))
+	if err != nil {
+		t.s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
+	switch {
+	case info.State == train.Running:
+		err = fmt.Errorf("run %q is being trained already", name)
+	case info.State == train.Corrupt:
+		err = fmt.Errorf("run %q cannot be resumed: its checkpoint cannot be read (%s)", name, info.Error)
+	case !info.Checkpoint:
+		err = fmt.Errorf("run %q has no checkpoint to resume (its first epoch never finished): start it again from the form, under the same name", name)
+	case info.State == train.Finished && req.Epochs <= info.Epochs:
+		err = fmt.Errorf("run %q has finished its %d epochs: ask for more epochs to continue it", name, info.Epochs)
+	}
+	if err != nil {
+		t.s.fail(w, http.StatusConflict, err)
+		return
+	}
+	if req.Epochs < 0 || req.Epochs > 0 && req.Epochs < info.Epoch {
+		t.s.fail(w, http.StatusBadRequest, &train.SettingError{Key: "epochs", Msg: fmt.Sprintf("epochs = %d: at least the %d done", req.Epochs, info.Epoch)})
+		return
+	}
+	// The whole checkpoint, not just its header: a cut file fails here, not
+	// after the answer.
+	ck, err := train.LoadCheckpoint(train.RunDir(dir).Checkpoint())
+	if err != nil {
+		t.s.fail(w, http.StatusConflict, fmt.Errorf("run %q cannot be resumed: %w", name, err))
+		return
+	}
+	recipe := ck.Recipe
 	job := t.s.job(dir)
 	job.Resume, job.Given = true, map[string]string{}
-	if req.Epochs < 0 || req.Epochs > 0 && req.Epochs < info.Epoch {
-		fail(w, http.StatusBadRequest, fmt.Errorf("epochs = %d: at least the %d done", req.Epochs, info.Epoch))
-		return
-	}
 	if req.Epochs > 0 {
 		job.Given["epochs"] = fmt.Sprint(req.Epochs)
+		recipe.Epochs = req.Epochs
+	}
+	if err := recipe.Validate(); err != nil {
+		t.s.fail(w, http.StatusBadRequest, err)
+		return
+	}
+	if err := t.s.fitsData(recipe); err != nil {
+		t.s.fail(w, http.StatusBadRequest, err)
+		return
 	}
 	t.launch(w, name, job)
+}
+
+// busy says why no training may start now: one runs here already.
+func (t *trainings) busy() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.run != nil && (t.run.State == "running" || t.run.State == "stopping") {
+		return fmt.Errorf("a training is running (%s): one at a time; stop it first", t.run.Name)
+	}
+	return nil
 }
 
 // job is a run of the server's: its data, no download, the default log.
@@ -170,11 +280,11 @@ func (t *trainings) launch(w http.ResponseWriter, name string, job train.Job) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.run != nil && (t.run.State == "running" || t.run.State == "stopping") {
-		fail(w, http.StatusConflict, fmt.Errorf("a training is running (%s): one at a time; stop it first", t.run.Name))
+		t.s.fail(w, http.StatusConflict, fmt.Errorf("a training is running (%s): one at a time; stop it first", t.run.Name))
 		return
 	}
 	if info, err := train.InspectRun(job.Options.OutDir); err == nil && info.State == train.Running {
-		fail(w, http.StatusConflict, fmt.Errorf("run %q is being trained by another process", name))
+		t.s.fail(w, http.StatusConflict, fmt.Errorf("run %q is being trained by another process", name))
 		return
 	}
 	ctx, cancel := context.WithCancel(t.s.ctx)
@@ -209,7 +319,7 @@ func (t *trainings) stop(w http.ResponseWriter, r *http.Request) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.run == nil || t.run.Name != name || t.run.State != "running" {
-		fail(w, http.StatusConflict, fmt.Errorf("run %q is not being trained by this server", name))
+		t.s.fail(w, http.StatusConflict, fmt.Errorf("run %q is not being trained by this server", name))
 		return
 	}
 	t.run.State = "stopping"
@@ -314,10 +424,10 @@ func (t *trainings) onRollback(run *liveRun) func(*train.Trainer, *train.Diverge
 
 // events streams the Training view: the whole state, then what changes.
 func (t *trainings) events(w http.ResponseWriter, r *http.Request) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
-		fail(w, http.StatusInternalServerError, errors.New("streaming unsupported"))
-		return
+	rc := http.NewResponseController(w)
+	timeout := t.s.streamTimeout()
+	send := func(msg []byte) bool {
+		return writeBefore(rc, time.Now().Add(timeout), func() error { _, err := w.Write(msg); return err })
 	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
@@ -338,16 +448,18 @@ func (t *trainings) events(w http.ResponseWriter, r *http.Request) {
 		}
 		t.mu.Unlock()
 	}()
-	w.Write(first)
-	flusher.Flush()
+	if !send(first) {
+		return
+	}
 	for {
 		select {
 		case msg, ok := <-ch:
 			if !ok {
 				return // too slow: dropped; the page reconnects and gets the state
 			}
-			w.Write(msg)
-			flusher.Flush()
+			if !send(msg) {
+				return // stopped reading: cut
+			}
 		case <-r.Context().Done():
 			return
 		case <-t.s.ctx.Done():

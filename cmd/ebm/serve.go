@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 func cmdServe(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("serve", stderr)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on; anything but loopback exposes the app to the network")
+	allowed := fs.String("allowed_hosts", "", "comma-separated host names requests may use besides IP addresses and localhost (e.g. the machine's name, when --addr is not loopback)")
 	runs := fs.String("runs", "runs", "folder of run folders")
 	dataDir := dataDirFlag(fs)
 	if err := parse(fs, args); err != nil {
@@ -32,17 +35,21 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--addr %s: %w", *addr, err)
 	}
-	host, _, _ := net.SplitHostPort(ln.Addr().String())
-	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		fmt.Fprintf(stderr, "warning: listening on %s, not loopback: anyone who reaches this address can train and sample on this machine\n", ln.Addr())
+	hosts, err := allowedHosts(*allowed)
+	if err != nil {
+		return err
 	}
-	app := web.New(web.Config{Runs: *runs, DataDir: *dataDir, Addr: ln.Addr().String()})
+	url, warning := serveURL(ln.Addr().(*net.TCPAddr), hosts)
+	if warning != "" {
+		fmt.Fprintln(stderr, warning)
+	}
+	app := web.New(web.Config{Runs: *runs, DataDir: *dataDir, Addr: ln.Addr().String(), AllowedHosts: hosts})
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	fmt.Fprintf(stdout, "serving http://%s/ (runs in %s); Ctrl-C stops\n", ln.Addr(), *runs)
+	fmt.Fprintf(stdout, "serving %s (runs in %s); Ctrl-C stops\n", url, *runs)
 	select {
 	case err := <-served:
 		return err
@@ -56,4 +63,44 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// allowedHosts parses --allowed_hosts: names, not addresses or ports.
+func allowedHosts(list string) ([]string, error) {
+	var hosts []string
+	for _, h := range strings.Split(list, ",") {
+		h = strings.ToLower(strings.TrimSuffix(strings.TrimSpace(h), "."))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, ":/[] ") {
+			return nil, fmt.Errorf("--allowed_hosts %q: give host names without a scheme or port", h)
+		}
+		hosts = append(hosts, h)
+	}
+	return hosts, nil
+}
+
+// serveURL is an address a browser on this machine can open, and, when the
+// server listens beyond loopback, the warning that says what that exposes.
+func serveURL(addr *net.TCPAddr, hosts []string) (url, warning string) {
+	port := strconv.Itoa(addr.Port)
+	host := addr.IP.String()
+	if addr.IP.IsUnspecified() {
+		host = "127.0.0.1" // [::] and 0.0.0.0 are where it listens, not addresses to open
+	}
+	url = "http://" + net.JoinHostPort(host, port) + "/"
+	if addr.IP.IsLoopback() {
+		return url, ""
+	}
+	where := "on " + addr.String()
+	if addr.IP.IsUnspecified() {
+		where = "on every network interface, port " + port
+	}
+	names := "its IP addresses"
+	if len(hosts) > 0 {
+		names += " or " + strings.Join(hosts, ", ")
+	}
+	return url, fmt.Sprintf("warning: listening %s, not loopback: anyone who reaches this machine there can list, train, sample from and evaluate the runs, "+
+		"and read their files; there is no login. Requests must name it by %s (--allowed_hosts adds names); pages of other sites are refused.", where, names)
 }
