@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 )
@@ -10,8 +11,8 @@ const eceBins = 15
 
 // classify fills accuracy, NLL, ECE and the reliability bins of p(y|x) on
 // the test set, and returns the test set's scores for the OOD comparisons.
-func classify(m *nn.Net, test *mnist.Dataset, testX []float32, rep *Report) (*scores, error) {
-	sc, err := scoreSet(m, testX, test.N)
+func classify(ctx context.Context, m *nn.Net, test *mnist.Dataset, testX []float32, rep *Report) (*scores, error) {
+	sc, err := scoreSet(ctx, m, testX, test.N)
 	if err != nil {
 		return nil, err
 	}

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/binary"
@@ -129,7 +130,7 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 }
 
 func accuracy(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
-	pred, err := Predict(m, ws, d.Floats(0, d.N), d.N)
+	pred, err := Predict(context.Background(), m, ws, d.Floats(0, d.N), d.N)
 	if err != nil {
 		return 0, err
 	}
@@ -142,11 +143,15 @@ func accuracy(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset) (float64, error) {
 	return float64(correct) / float64(d.N), nil
 }
 
-// Predict returns the argmax class of each of the n images in x.
-func Predict(m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]int, error) {
+// Predict returns the argmax class of each of the n images in x; it stops
+// with ctx's error once ctx is done.
+func Predict(ctx context.Context, m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]int, error) {
 	out := make([]int, n)
 	dim, classes := m.In(), m.Out()
 	for lo := 0; lo < n; lo += ws.MaxBatch() {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		b := min(ws.MaxBatch(), n-lo)
 		z, err := ws.Forward(x[lo*dim:(lo+b)*dim], b)
 		if err != nil {
@@ -159,11 +164,15 @@ func Predict(m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]int, error) {
 	return out, nil
 }
 
-// Features returns the last hidden layer's activations of the n images in x.
-func Features(m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]float32, int, error) {
+// Features returns the last hidden layer's activations of the n images in
+// x; it stops with ctx's error once ctx is done.
+func Features(ctx context.Context, m *nn.Net, ws *nn.Workspace, x []float32, n int) ([]float32, int, error) {
 	dim, fd := m.In(), m.Layers[featureLayer(m)].OutSize()
 	out := make([]float32, n*fd)
 	for lo := 0; lo < n; lo += ws.MaxBatch() {
+		if err := ctx.Err(); err != nil {
+			return nil, 0, err
+		}
 		b := min(ws.MaxBatch(), n-lo)
 		if _, err := ws.Forward(x[lo*dim:(lo+b)*dim], b); err != nil {
 			return nil, 0, err

@@ -133,11 +133,11 @@ func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (
 	}
 	o.report("classification", 0, 1)
 	testX := data.Test.Floats(0, data.Test.N) // the test images as the model sees them
-	test, err := classify(ck.Model, data.Test, testX, rep)
+	test, err := classify(ctx, ck.Model, data.Test, testX, rep)
 	if err != nil {
 		return nil, err
 	}
-	if err := detectOOD(ck.Model, test, testX, data, o, rep); err != nil {
+	if err := detectOOD(ctx, ck.Model, test, testX, data, o, rep); err != nil {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {

@@ -141,3 +141,34 @@ func smallCheckpoint(t *testing.T, d Data) (*train.Checkpoint, string) {
 	require.NoError(t, err)
 	return ck, path
 }
+
+// A page that goes away is heard inside every stage, not at its end:
+// cancelled as a stage reports, the evaluation returns context.Canceled
+// before any later stage reports.
+func TestEvaluateStopsInsideEveryStage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: trains a model and evaluates it, minutes without the assembly kernels (CI's purego pass); the full suite runs it")
+	}
+	d := loadData(t, true)
+	ck, _ := smallCheckpoint(t, d)
+	d.Test = d.Test.Subset(300)
+	for _, stop := range []string{"classification", "out-of-distribution", "samples", "FID", "conditional samples", "inpainting"} {
+		ctx, cancel := context.WithCancel(context.Background())
+		var mu sync.Mutex
+		var later []string
+		_, err := Evaluate(ctx, ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1,
+			Progress: func(stage string, done, total int) {
+				mu.Lock()
+				defer mu.Unlock()
+				if ctx.Err() != nil && stage != stop {
+					later = append(later, stage)
+				}
+				if stage == stop {
+					cancel()
+				}
+			}})
+		cancel()
+		require.ErrorIs(t, err, context.Canceled, stop)
+		require.Empty(t, later, "stages reported after the cancel in %s", stop)
+	}
+}

@@ -35,13 +35,13 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []
 		return err
 	}
 	rep.SampleGrid = x[:min(gridSamples, o.Samples)*dim]
-	ss, err := scoreSet(m, x, o.Samples)
+	ss, err := scoreSet(ctx, m, x, o.Samples)
 	if err != nil {
 		return err
 	}
 	rep.Energies = append(rep.Energies, EnergySet{"samples", negate(ss.logpx)})
 	jws := judge.NewWorkspace(judgeBatch)
-	pred, err := Predict(judge, jws, x, o.Samples)
+	pred, err := Predict(ctx, judge, jws, x, o.Samples)
 	if err != nil {
 		return err
 	}
@@ -49,24 +49,24 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []
 	rep.ClassCounts = Counts(pred, mnist.Classes)
 
 	o.report("FID", 0, 1)
-	fid, err := newFIDScorer(judge, jws, testX, data.Test.N)
+	fid, err := newFIDScorer(ctx, judge, jws, testX, data.Test.N)
 	if err != nil {
 		return err
 	}
-	if rep.FID, err = fid.score(x, o.Samples); err != nil {
+	if rep.FID, err = fid.score(ctx, x, o.Samples); err != nil {
 		return err
 	}
 	floorN := min(fidFloorN, data.Train.N)
-	if rep.FIDFloor, err = fid.score(data.Train.Floats(0, floorN), floorN); err != nil {
+	if rep.FIDFloor, err = fid.score(ctx, data.Train.Floats(0, floorN), floorN); err != nil {
 		return err
 	}
 	if buf, n := ck.BufferSamples(); n >= mnist.Classes {
-		f, err := fid.score(buf, n)
+		f, err := fid.score(ctx, buf, n)
 		if err != nil {
 			return err
 		}
 		rep.FIDBuffer = &f
-		bp, err := Predict(judge, jws, buf, n)
+		bp, err := Predict(ctx, judge, jws, buf, n)
 		if err != nil {
 			return err
 		}
@@ -93,7 +93,7 @@ func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, 
 	if err := sampler.RunContext(ctx, xc, yc, nil, true, streams.CondRound); err != nil {
 		return err
 	}
-	pc, err := Predict(judge, jws, xc, len(yc))
+	pc, err := Predict(ctx, judge, jws, xc, len(yc))
 	if err != nil {
 		return err
 	}
@@ -149,8 +149,8 @@ type fidScorer struct {
 	dim   int
 }
 
-func newFIDScorer(judge *nn.Net, ws *nn.Workspace, testX []float32, n int) (*fidScorer, error) {
-	feat, fd, err := Features(judge, ws, testX, n)
+func newFIDScorer(ctx context.Context, judge *nn.Net, ws *nn.Workspace, testX []float32, n int) (*fidScorer, error) {
+	feat, fd, err := Features(ctx, judge, ws, testX, n)
 	if err != nil {
 		return nil, err
 	}
@@ -162,8 +162,8 @@ func newFIDScorer(judge *nn.Net, ws *nn.Workspace, testX []float32, n int) (*fid
 }
 
 // score is the FID of n images against the test set.
-func (s *fidScorer) score(x []float32, n int) (float64, error) {
-	f, _, err := Features(s.judge, s.ws, x, n)
+func (s *fidScorer) score(ctx context.Context, x []float32, n int) (float64, error) {
+	f, _, err := Features(ctx, s.judge, s.ws, x, n)
 	if err != nil {
 		return 0, err
 	}

@@ -49,7 +49,7 @@ func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, 
 	if err := s.RunContext(ctx, x, nil, nil, false, streams.InpaintRound); err != nil {
 		return 0, nil, err
 	}
-	pred, err := Predict(judge, judge.NewWorkspace(judgeBatch), x, n)
+	pred, err := Predict(ctx, judge, judge.NewWorkspace(judgeBatch), x, n)
 	if err != nil {
 		return 0, nil, err
 	}

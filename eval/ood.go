@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -20,7 +21,7 @@ var oodSets = []struct{ key, title string }{
 // detectOOD fills ood_auroc: how well each score tells the MNIST test set
 // (positives, scores test) from each OOD set, and Fashion-MNIST's figure
 // per clothing class.
-func detectOOD(m *nn.Net, test *scores, testX []float32, data Data, o Options, rep *Report) error {
+func detectOOD(ctx context.Context, m *nn.Net, test *scores, testX []float32, data Data, o Options, rep *Report) error {
 	// Uniform and Gaussian noise images, and the test digits inverted, as
 	// many as the test set; the two noises interleave on one stream.
 	rng := rand.New(rand.NewPCG(o.Seed, streams.OODNoise))
@@ -42,7 +43,7 @@ func detectOOD(m *nn.Net, test *scores, testX []float32, data Data, o Options, r
 		if !ok {
 			continue
 		}
-		s, err := scoreSet(m, x, len(x)/dim)
+		s, err := scoreSet(ctx, m, x, len(x)/dim)
 		if err != nil {
 			return err
 		}
@@ -102,7 +103,7 @@ type scores struct {
 // scoreBatch is the batch of scoreSet's passes; no score depends on it.
 const scoreBatch = 250
 
-func scoreSet(m *nn.Net, x []float32, n int) (*scores, error) {
+func scoreSet(ctx context.Context, m *nn.Net, x []float32, n int) (*scores, error) {
 	ev := train.Energy{Model: m}.NewEvaluator(scoreBatch)
 	dim, classes := m.In(), m.Out()
 	s := &scores{logpx: make([]float64, n), maxSoftmax: make([]float64, n), negGradNorm: make([]float64, n),
@@ -111,6 +112,9 @@ func scoreSet(m *nn.Net, x []float32, n int) (*scores, error) {
 	e := make([]float32, scoreBatch)
 	g := make([]float32, scoreBatch*dim)
 	for lo := 0; lo < n; lo += scoreBatch {
+		if err := ctx.Err(); err != nil { // a batch takes milliseconds: the page's leaving is heard at once
+			return nil, err
+		}
 		b := min(scoreBatch, n-lo)
 		xb := x[lo*dim : (lo+b)*dim]
 		z, err := ws.Forward(xb, b)
