@@ -122,6 +122,11 @@ func (s *Server) runFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
+	if file == "report.html" {
+		// The Evaluate view shows the report in a frame of its own page.
+		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
+		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
+	}
 	http.ServeFile(w, r, path)
 }
 

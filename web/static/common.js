@@ -13,7 +13,7 @@ async function api(path, body) {
   const opts = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)};
   const res = await fetch(path, opts);
   const js = await res.json().catch(() => ({error: res.statusText}));
-  if (!res.ok) throw Object.assign(new Error(js.error || res.statusText), {field: js.field, status: res.status});
+  if (!res.ok) throw Object.assign(new Error(js.error || res.statusText), {field: js.field, errors: js.errors, status: res.status});
   return js;
 }
 

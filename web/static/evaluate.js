@@ -7,9 +7,10 @@ let evalAbort = null;
 $("ev-start").onclick = async () => {
   const name = $("ev-run").value;
   if (!name) return;
-  if (evalAbort) evalAbort.abort();
+  if (evalAbort) return; // one at a time: the button is disabled meanwhile
   const ctl = new AbortController();
   evalAbort = ctl;
+  $("ev-start").disabled = true;
   $("ev-error").textContent = ""; $("ev-report").hidden = true; $("ev-bar").style.width = "0";
   const stages = ["classification", "out-of-distribution", "samples", "FID", "conditional samples", "animation", "inpainting"];
   try {
@@ -30,9 +31,19 @@ $("ev-start").onclick = async () => {
     }, ctl.signal);
   } catch (e) {
     if (e.name !== "AbortError") $("ev-error").textContent = e.message;
+  } finally {
+    evalAbort = null;
+    $("ev-start").disabled = false;
   }
 };
 
+
+// A page that goes away (or into the back/forward cache) stops its dream
+// and its evaluation: it holds no connection while hidden.
+addEventListener("pagehide", () => {
+  if (dreamAbort) dreamAbort.abort();
+  if (evalAbort) evalAbort.abort();
+});
 
 // ---- start ---------------------------------------------------------------
 

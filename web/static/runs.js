@@ -34,7 +34,7 @@ function runRow(r) {
     button("Watch", () => { location.hash = "#training"; });
     button("Stop", () => api(`/api/runs/${r.name}/stop`, {}).catch((e) => alert(e.message)).then(loadRuns));
   }
-  if (r.state === "interrupted" || r.state === "failed" && r.epoch > 0) {
+  if (r.checkpoint && (r.state === "interrupted" || r.state === "failed")) {
     button("Resume", () => api(`/api/runs/${r.name}/resume`, {}).then(() => { location.hash = "#training"; }).catch((e) => alert(e.message)));
   }
   if (r.epoch > 0 || r.state === "interrupted") {
@@ -80,8 +80,15 @@ async function setupForm() {
       await api("/api/runs", {name: $("new-name").value.trim(), preset: preset.value, settings: given});
       location.hash = "#training";
     } catch (e) {
-      const where = e.field && document.querySelector(`#new-run .error[data-field="${e.field}"]`);
-      (where || $("new-error")).textContent = e.message;
+      // Every bad field at once, next to its field; the first one in view.
+      const marked = [];
+      for (const f of e.errors || [{field: e.field, error: e.message}]) {
+        const where = f.field && document.querySelector(`#new-run .error[data-field="${f.field}"]`);
+        (where || $("new-error")).textContent = f.error;
+        marked.push(where || $("new-error"));
+      }
+      marked.sort((a, b) => a.compareDocumentPosition(b) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1);
+      marked[0].scrollIntoView({block: "center"});
     }
   };
 }

@@ -6,18 +6,39 @@
 let live = null; // the server's training, as its events tell
 let redraw = 0;
 
+// watchTraining follows the server's training: through the shared worker
+// (events.js), one stream for all tabs, or, where a browser has no shared
+// workers, a stream of this page's own, closed while the page is hidden.
 function watchTraining() {
-  const es = new EventSource("/api/training");
-  es.addEventListener("state", (e) => {
-    const s = JSON.parse(e.data);
-    live = s.state === "none" ? null : s;
-    showTraining();
-    if (!$("runs").hidden) loadRuns();
-  });
-  es.addEventListener("progress", (e) => { if (live) { Object.assign(live, JSON.parse(e.data)); showProgress(); } });
-  es.addEventListener("point", (e) => { if (live) { live.points.push(JSON.parse(e.data)); scheduleCharts(); } });
-  es.addEventListener("epoch", (e) => { if (live) { live.history.push(JSON.parse(e.data)); scheduleCharts(); showProgress(); } });
-  es.addEventListener("samples", (e) => { if (live) { live.samples = JSON.parse(e.data).samples; $("tr-samples").src = live.samples; } });
+  const handlers = {
+    state: (s) => {
+      live = s.state === "none" ? null : s;
+      showTraining();
+      if (!$("runs").hidden) loadRuns();
+    },
+    progress: (p) => { if (live) { Object.assign(live, p); showProgress(); } },
+    point: (p) => { if (live) { live.points.push(p); scheduleCharts(); } },
+    epoch: (m) => { if (live) { live.history.push(m); scheduleCharts(); showProgress(); } },
+    samples: (m) => { if (live) { live.samples = m.samples; $("tr-samples").src = live.samples; } },
+  };
+  const handle = (name, data) => handlers[name](JSON.parse(data));
+  if (window.SharedWorker) {
+    const port = new SharedWorker("events.js").port;
+    port.onmessage = (m) => handle(m.data.name, m.data.data);
+    port.start();
+    port.postMessage("hello");
+    addEventListener("pagehide", () => port.postMessage("bye"));
+    addEventListener("pageshow", (e) => { if (e.persisted) port.postMessage("hello"); });
+    return;
+  }
+  let es = null;
+  const open = () => {
+    es = new EventSource("/api/training");
+    for (const name of Object.keys(handlers)) es.addEventListener(name, (e) => handle(name, e.data));
+  };
+  open();
+  addEventListener("pagehide", () => es.close());
+  addEventListener("pageshow", (e) => { if (e.persisted) open(); });
 }
 
 function showTraining() {
