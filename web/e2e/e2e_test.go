@@ -226,22 +226,33 @@ func TestThePageInARealBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A bad setting is shown next to its field.
-	var fieldErr string
+	// Bad settings are shown next to their fields, all at once, and the
+	// first is scrolled into view (--sample_every, the last field, was
+	// refused below the visible area with nothing seen).
+	inView := func(key string) string {
+		return `(() => { const r = document.querySelector('#new-run .error[data-field="` + key + `"]').getBoundingClientRect(); return r.height > 0 && r.top >= 0 && r.bottom <= innerHeight; })()`
+	}
+	var fieldErr, lastErr string
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(url+"/#runs"),
 		chromedp.WaitVisible(`tr[data-run="from-the-page"] .state.interrupted`),
 		chromedp.SetValue("#new-name", "bad"),
+		chromedp.SetValue(`#settings-table input[data-key="sample_every"]`, "-1"),
+		chromedp.Evaluate[chromedp.Void](`scrollTo(0, 0)`),
+		chromedp.Click(`#new-run button[type=submit]`),
+		waitJS(inView("sample_every")),
 		chromedp.SetValue(`#settings-table input[data-key="lr"]`, "-1"),
 		chromedp.Click(`#new-run button[type=submit]`),
 		waitJS(`document.querySelector('#new-run .error[data-field="lr"]').textContent !== ""`),
+		waitJS(inView("lr")),
 		into(chromedp.Text(`#new-run .error[data-field="lr"]`), &fieldErr),
+		into(chromedp.Text(`#new-run .error[data-field="sample_every"]`), &lastErr),
 	)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(fieldErr, "--lr") {
-		t.Fatalf("error next to --lr: %q", fieldErr)
+	if !strings.Contains(fieldErr, "--lr") || !strings.Contains(lastErr, "--sample_every") {
+		t.Fatalf("errors next to --lr and --sample_every at once: %q, %q", fieldErr, lastErr)
 	}
 
 	// Evaluate from the page: progress, then the report.
