@@ -44,7 +44,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, warning)
 	}
 	app := web.New(web.Config{Runs: *runs, DataDir: *dataDir, Addr: ln.Addr().String(), AllowedHosts: hosts})
-	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second}
+	// No ReadTimeout: it would cancel a stream's request after it, mid-dream.
+	// Streams set their own write deadlines (web.Config.StreamTimeout), and a
+	// body is read before any slot is taken.
+	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	served := make(chan error, 1)
