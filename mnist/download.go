@@ -11,11 +11,13 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ebm-project/ebm/internal/atomicfile"
 )
 
 // fetch downloads name.gz from the first mirror that answers, verifies the
-// decompressed bytes and caches the file in dir (written to a temporary file
-// and renamed, so a failed download leaves nothing behind).
+// decompressed bytes and caches the file in dir (atomically, so a failed
+// download leaves nothing behind).
 func fetch(set Set, dir, name string) ([]byte, error) {
 	var errs []string
 	for _, base := range set.Mirrors {
@@ -41,20 +43,8 @@ func fetch(set Set, dir, name string) ([]byte, error) {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return nil, fmt.Errorf("mnist: caching %s: %w", name, err)
 		}
-		tmp, err := os.CreateTemp(dir, name+".*.part")
-		if err != nil {
-			return nil, fmt.Errorf("mnist: caching %s: %w", name, err)
-		}
-		_, werr := tmp.Write(b)
-		if cerr := tmp.Close(); werr == nil {
-			werr = cerr
-		}
-		if werr == nil {
-			werr = os.Rename(tmp.Name(), filepath.Join(dir, name+".gz"))
-		}
-		if werr != nil {
-			os.Remove(tmp.Name())
-			return nil, fmt.Errorf("mnist: caching %s in %s: %w", name, dir, werr)
+		if err := atomicfile.WriteFile(filepath.Join(dir, name+".gz"), b); err != nil {
+			return nil, fmt.Errorf("mnist: caching %s in %s: %w", name, dir, err)
 		}
 		return raw, nil
 	}

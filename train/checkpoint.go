@@ -11,6 +11,7 @@ import (
 	"os"
 	"slices"
 
+	"github.com/ebm-project/ebm/internal/atomicfile"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/nn"
 )
@@ -50,7 +51,7 @@ type legacyConfig struct {
 	EMA float64 `json:"ema"`
 }
 
-// SaveCheckpoint writes t to path atomically (see WriteFileAtomic): a
+// SaveCheckpoint writes t to path atomically (internal/atomicfile): a
 // crash or an error leaves the previous checkpoint intact.
 func SaveCheckpoint(path string, t *Trainer) error {
 	h := ckptHeader{Recipe: t.Recipe, Arch: t.Model.Arch, Progress: t.Progress, AdamT: t.Opt.T}
@@ -73,7 +74,7 @@ func SaveCheckpoint(path string, t *Trainer) error {
 		}
 		arrays = append(arrays, t.Buffer.Data, labels, steps)
 	}
-	err := writeFileAtomic(path, func(w io.Writer) error {
+	err := atomicfile.Write(path, func(w io.Writer) error {
 		js, err := json.Marshal(h)
 		if err != nil {
 			return err

@@ -7,6 +7,8 @@ import (
 	"image/color"
 	"image/png"
 	"math"
+
+	"github.com/ebm-project/ebm/internal/atomicfile"
 )
 
 // WriteGrid saves n images of rows x cols pixels in [-1,1] as a PNG grid,
@@ -14,7 +16,7 @@ import (
 func WriteGrid(path string, pix []float32, n, rows, cols, ncol int) error {
 	b, err := GridPNG(pix, n, rows, cols, ncol)
 	if err == nil {
-		err = WriteFileAtomic(path, b)
+		err = atomicfile.WriteFile(path, b)
 	}
 	if err != nil {
 		return fmt.Errorf("grid %s: %w", path, err)

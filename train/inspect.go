@@ -5,60 +5,51 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
-)
 
-// RunState is where a run folder stands.
-type RunState string
-
-const (
-	Running     RunState = "running"     // a process holds its lock
-	Finished    RunState = "finished"    // every epoch of its recipe is done
-	Interrupted RunState = "interrupted" // it has a checkpoint to --resume from
-	Failed      RunState = "failed"      // its last attempt stopped with an error
-	Empty       RunState = "empty"       // nothing to resume: no checkpoint yet
-	Corrupt     RunState = "corrupt"     // its checkpoint cannot be read (Error says why)
+	"github.com/ebm-project/ebm/run"
 )
 
 // RunInfo describes a run folder as a user sees it.
 type RunInfo struct {
-	State RunState `json:"state"`
+	State run.State `json:"state"`
 	// Checkpoint: the folder holds a checkpoint (readable unless Corrupt).
 	Checkpoint bool          `json:"checkpoint"`
 	Recipe     *Recipe       `json:"recipe,omitempty"`
 	Epoch      int           `json:"epoch"`  // epochs done
 	Epochs     int           `json:"epochs"` // epochs of its recipe
 	Last       *EpochMetrics `json:"last,omitempty"`
-	Error      string        `json:"error,omitempty"`   // why a failed run stopped
+	Error      string        `json:"error,omitempty"`   // why a failed run stopped, or a checkpoint is corrupt
 	Samples    string        `json:"samples,omitempty"` // the latest sample grid's file name
 	Modified   time.Time     `json:"modified"`
 }
 
-// InspectRun reads a run folder's state without disturbing a run in it: the
-// checkpoint's header, the lock, the end of the log. A checkpoint that
-// cannot be read makes the run Corrupt, not an error.
+// InspectRun reads a run folder's state without disturbing a run in it:
+// the lock, the checkpoint's header and the run's status record
+// (status.json). A checkpoint that cannot be read makes the run Corrupt,
+// not an error.
 func InspectRun(dir string) (RunInfo, error) {
-	d := RunDir(dir)
+	d := run.Dir(dir)
 	st, err := os.Stat(dir)
 	if err != nil {
 		return RunInfo{}, err
 	}
-	info := RunInfo{State: Empty, Modified: st.ModTime()}
+	info := RunInfo{State: run.Empty, Modified: st.ModTime(), Samples: d.LatestSamples()}
+	if d.Locked() {
+		info.State = run.Running
+	}
 	if f, err := os.Open(d.Checkpoint()); err == nil {
 		info.Checkpoint = true
 		_, h, err := readHeader(bufio.NewReader(f))
 		f.Close()
 		if err != nil {
 			// Listed, with the reason, rather than hidden: the user decides.
-			info.State, info.Error = Corrupt, fmt.Sprintf("%s: %v", filepath.Base(d.Checkpoint()), err)
-			if lockHeld(d.Lock()) {
-				info.State = Running
+			info.Error = fmt.Sprintf("%s: %v", filepath.Base(d.Checkpoint()), err)
+			if info.State != run.Running {
+				info.State = run.Corrupt
 			}
 			return info, nil
 		}
@@ -67,9 +58,11 @@ func InspectRun(dir string) (RunInfo, error) {
 		if info.Epoch > 0 {
 			info.Last = &h.Progress.History[info.Epoch-1]
 		}
-		info.State = Interrupted
-		if h.Progress.Epoch > r.Epochs {
-			info.State = Finished
+		if info.State != run.Running {
+			info.State = run.Interrupted
+			if h.Progress.Epoch > r.Epochs {
+				info.State = run.Finished
+			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return info, err
@@ -77,62 +70,29 @@ func InspectRun(dir string) (RunInfo, error) {
 		r := c.Recipe
 		info.Recipe, info.Epochs = &r, r.Epochs
 	}
-	if msg, ok := lastFailure(d); ok {
-		info.State, info.Error = Failed, msg
+	if info.State == run.Running {
+		return info, nil
 	}
-	if lockHeld(d.Lock()) {
-		info.State = Running
+	s, ok, err := d.ReadStatus()
+	switch {
+	case err != nil:
+		info.State, info.Error = run.Failed, err.Error()
+	case !ok:
+	case s.State == run.Failed:
+		info.State, info.Error = run.Failed, s.Error
+	case s.State == run.Running || s.State == run.Stopping:
+		// The record says running, yet no process holds the lock: the
+		// process died without a word (killed, or the machine stopped).
+		info.State, info.Error = run.Failed, "the process training it ended without saying why (killed?)"
 	}
-	info.Samples = latestSamples(d)
 	return info, nil
 }
 
-func readConfig(d RunDir) (runConfig, error) {
+func readConfig(d run.Dir) (runConfig, error) {
 	var c runConfig
 	b, err := os.ReadFile(d.Config())
 	if err != nil {
 		return c, err
 	}
 	return c, json.Unmarshal(b, &c)
-}
-
-// lastFailure reports the error of the log's last line when that line says
-// the run failed (a later, successful attempt writes lines after it).
-func lastFailure(d RunDir) (string, bool) {
-	c, err := readConfig(d)
-	if err != nil {
-		return "", false
-	}
-	f, err := os.Open(d.LogFile(c.LogFile))
-	if err != nil {
-		return "", false
-	}
-	defer f.Close()
-	if st, err := f.Stat(); err == nil && st.Size() > 8192 {
-		f.Seek(-8192, io.SeekEnd)
-	}
-	b, _ := io.ReadAll(f)
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	last := lines[len(lines)-1]
-	if !strings.Contains(last, " msg=failed ") {
-		return "", false
-	}
-	_, msg, _ := strings.Cut(last, " err=")
-	if s, err := strconv.Unquote(msg); err == nil {
-		msg = s
-	}
-	return msg, true
-}
-
-// latestSamples is the newest sample grid: the final one, else the last
-// epoch's.
-func latestSamples(d RunDir) string {
-	if _, err := os.Stat(d.FinalGrid()); err == nil {
-		return filepath.Base(d.FinalGrid())
-	}
-	grids, _ := filepath.Glob(filepath.Join(string(d), "samples_epoch*.png"))
-	if len(grids) == 0 {
-		return ""
-	}
-	return filepath.Base(grids[len(grids)-1])
 }

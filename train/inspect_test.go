@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/run"
 	"github.com/stretchr/testify/require"
 )
 
 // A run folder reads as running while its lock is held, interrupted with a
 // checkpoint to resume, finished when every epoch is done, and failed when
-// its last attempt logged an error.
+// its last attempt ended in an error (status.json says so; no log is read).
 func TestInspectRunTellsTheState(t *testing.T) {
 	smallMNIST(t)
 	dir := filepath.Join(t.TempDir(), "run")
@@ -24,7 +25,7 @@ func TestInspectRunTellsTheState(t *testing.T) {
 	job.Watch.Step = func(t *Trainer, _ StepStats) {
 		if steps++; steps == 3 { // mid-epoch 1: the run is locked
 			info, err := InspectRun(dir)
-			if err == nil && info.State == Running {
+			if err == nil && info.State == run.Running {
 				cancel()
 			}
 		}
@@ -33,7 +34,7 @@ func TestInspectRunTellsTheState(t *testing.T) {
 	require.Equal(t, 3, steps, "the run saw itself running and stopped")
 	info, err := InspectRun(dir)
 	require.NoError(t, err)
-	require.Equal(t, Interrupted, info.State)
+	require.Equal(t, run.Interrupted, info.State)
 	require.Equal(t, 0, info.Epoch)
 	require.Equal(t, 2, info.Epochs)
 
@@ -41,7 +42,7 @@ func TestInspectRunTellsTheState(t *testing.T) {
 	require.NoError(t, Execute(context.Background(), job))
 	info, err = InspectRun(dir)
 	require.NoError(t, err)
-	require.Equal(t, Finished, info.State)
+	require.Equal(t, run.Finished, info.State)
 	require.Equal(t, 2, info.Epoch)
 	require.Equal(t, "samples_final.png", info.Samples)
 	require.Equal(t, 2, info.Last.Epoch)
@@ -52,7 +53,7 @@ func TestInspectRunTellsTheState(t *testing.T) {
 	require.Error(t, Execute(context.Background(), job))
 	info, err = InspectRun(dir)
 	require.NoError(t, err)
-	require.Equal(t, Failed, info.State)
+	require.Equal(t, run.Failed, info.State)
 	require.Contains(t, info.Error, "not found in")
 
 	// A new run that fails before its first checkpoint is failed too, with its recipe.
@@ -61,6 +62,17 @@ func TestInspectRunTellsTheState(t *testing.T) {
 	require.Error(t, Execute(context.Background(), job))
 	info, err = InspectRun(other)
 	require.NoError(t, err)
-	require.Equal(t, Failed, info.State)
+	require.Equal(t, run.Failed, info.State)
 	require.Equal(t, 4, info.Epochs)
+}
+
+// A status record that says running with nobody holding the lock is a run
+// whose process died without a word: failed, saying so.
+func TestInspectRunSeesADeadProcess(t *testing.T) {
+	d := run.Dir(t.TempDir())
+	require.NoError(t, d.WriteStatus(run.Status{State: run.Running, Epochs: 5}))
+	info, err := InspectRun(string(d))
+	require.NoError(t, err)
+	require.Equal(t, run.Failed, info.State)
+	require.Contains(t, info.Error, "killed")
 }

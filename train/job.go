@@ -14,6 +14,7 @@ import (
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/kernels"
 	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/run"
 )
 
 // Job is one `ebm train`: a recipe, from a preset or (on resume) from the
@@ -54,7 +55,7 @@ func Execute(ctx context.Context, j Job) error {
 	if err := opts.Validate(); err != nil {
 		return err
 	}
-	dir := RunDir(opts.OutDir)
+	dir := run.Dir(opts.OutDir)
 	var recipe Recipe
 	if !j.Resume {
 		var err error
@@ -70,7 +71,7 @@ func Execute(ctx context.Context, j Job) error {
 	if st, err := os.Stat(opts.OutDir); j.Resume && (err != nil || !st.IsDir()) {
 		return fmt.Errorf("--resume: --out_dir %s is not a run folder: no checkpoint to continue", opts.OutDir)
 	}
-	lock, err := LockRunDir(opts.OutDir)
+	lock, err := run.LockDir(opts.OutDir)
 	if err != nil {
 		return err
 	}
@@ -103,20 +104,40 @@ func Execute(ctx context.Context, j Job) error {
 	defer lf.Close()
 	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(console, nil), slog.NewTextHandler(lf, nil)))
 	log.Info("config", append(append(LogAttrs(&recipe), LogAttrs(&opts)...), "resume", j.Resume)...)
-	err = WriteJSON(dir.Config(), runConfig{recipe, opts})
-	if err == nil {
-		err = j.train(ctx, recipe, ck, log)
+	// From here on the folder records how the attempt ends (status.json):
+	// the page and `ebm serve` read that, not the log.
+	status := run.Status{State: run.Running, Epochs: recipe.Epochs}
+	if ck != nil {
+		status.Epoch = len(ck.Progress.History)
 	}
-	if err != nil && !errors.Is(err, ErrInterrupted) {
+	err = dir.WriteStatus(status)
+	if err == nil {
+		err = WriteJSON(dir.Config(), runConfig{recipe, opts})
+	}
+	if err == nil {
+		err = j.train(ctx, recipe, ck, log, &status.Epoch)
+	}
+	switch {
+	case err == nil:
+		status.State = run.Finished
+	case errors.Is(err, ErrInterrupted):
+		status.State = run.Interrupted
+	default:
+		status.State, status.Error = run.Failed, err.Error()
 		log.Error("failed", "err", err.Error())
+	}
+	status.Updated = time.Time{}
+	if serr := dir.WriteStatus(status); serr != nil && err == nil {
+		err = serr
 	}
 	return err
 }
 
 // train is Execute once the recipe is known and the folder locked and
 // logging: everything whose failure the log should record.
-func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog.Logger) error {
-	opts, dir := j.Options, RunDir(j.Options.OutDir)
+// It keeps *epoch at the epochs done.
+func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog.Logger, epoch *int) error {
+	opts, dir := j.Options, run.Dir(j.Options.OutDir)
 	log.Info("kernels", "active", kernels.Active(), "cpu", kernels.Describe().CPU)
 	trainSet, testSet, err := LoadData(recipe, opts)
 	if err != nil {
@@ -150,8 +171,9 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 			if err := WriteLossCurve(dir.LossCurve(), t.Progress.History); err != nil {
 				return err
 			}
+			*epoch = m.Epoch
 			if m.Epoch%opts.SampleEvery == 0 {
-				if err := t.writeSamples(dir.SampleGrid(m.Epoch), streams.GridRound(m.Epoch)); err != nil {
+				if err := t.writeSamples(dir.SampleGrid(m.Epoch, t.Recipe.Epochs), streams.GridRound(m.Epoch)); err != nil {
 					return err
 				}
 			}

@@ -1,9 +1,6 @@
 package train
 
 import (
-	"errors"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -33,24 +30,4 @@ func TestNewRecipeIsThePresetWithTheGivenSettings(t *testing.T) {
 	require.Equal(t, want, r)
 	_, err = Job{Given: map[string]string{"gen_weight": "0"}}.NewRecipe()
 	require.ErrorContains(t, err, "--gen_weight = 0")
-}
-
-// One holder at a time: a second lock on the folder is refused with the
-// holder named, and a released folder can be locked again.
-func TestRunFolderLockIsExclusive(t *testing.T) {
-	dir := t.TempDir()
-	first, err := LockRunDir(dir)
-	require.NoError(t, err)
-	_, err = LockRunDir(dir)
-	var locked *LockedError
-	require.ErrorAs(t, err, &locked)
-	require.Contains(t, err.Error(), dir)
-	require.Contains(t, err.Error(), "process "+strconv.Itoa(os.Getpid()))
-	first.Release()
-	again, err := LockRunDir(dir)
-	require.NoError(t, err)
-	again.Release()
-	_, err = LockRunDir(dir + "/missing")
-	require.Error(t, err)
-	require.False(t, errors.As(err, &locked), "a missing folder is not a held lock")
 }

@@ -4,12 +4,14 @@ import (
 	"fmt"
 	"math"
 	"strings"
+
+	"github.com/ebm-project/ebm/internal/atomicfile"
 )
 
 // WriteLossCurve draws train and validation loss per epoch as an SVG line
 // chart with labelled axes.
 func WriteLossCurve(path string, hist []EpochMetrics) error {
-	return WriteFileAtomic(path, []byte(lossCurveSVG(hist)))
+	return atomicfile.WriteFile(path, []byte(lossCurveSVG(hist)))
 }
 
 // lossCurveSVG is the chart WriteLossCurve writes.

@@ -3,10 +3,11 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"path/filepath"
 	"time"
 
 	"github.com/ebm-project/ebm/eval"
+	"github.com/ebm-project/ebm/internal/atomicfile"
+	"github.com/ebm-project/ebm/run"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -52,7 +53,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer release()
-	ck, err := train.LoadCheckpoint(train.RunDir(dir).Checkpoint())
+	ck, err := train.LoadCheckpoint(run.Dir(dir).Checkpoint())
 	if err != nil {
 		s.fail(w, http.StatusConflict, (fmt.Errorf("run %q: %w", name, err)))
 		return
@@ -90,14 +91,14 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	}
 	js, err := rep.JSON()
 	if err == nil {
-		err = train.WriteFileAtomic(filepath.Join(dir, "eval.json"), js)
+		err = atomicfile.WriteFile(run.Dir(dir).Eval(), js)
 	}
 	var page []byte
 	if err == nil {
 		page, err = rep.HTML(name+"/checkpoint.ebm", ck.Model.Arch)
 	}
 	if err == nil {
-		err = train.WriteFileAtomic(filepath.Join(dir, "report.html"), page)
+		err = atomicfile.WriteFile(run.Dir(dir).Report(), page)
 	}
 	if err != nil {
 		out.send(apiError{Error: s.scrub(err)})

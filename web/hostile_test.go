@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebm-project/ebm/run"
 	"github.com/stretchr/testify/require"
 )
 
@@ -132,11 +133,11 @@ func TestCorruptRunIsListedWithItsReason(t *testing.T) {
 	var list []runSummary
 	require.Equal(t, http.StatusOK, get(t, ts.URL+"/api/runs", &list))
 	require.Len(t, list, 1)
-	require.Equal(t, "corrupt", string(list[0].State))
+	require.Equal(t, run.Corrupt, list[0].State)
 	require.Contains(t, list[0].Error, "checkpoint.ebm")
 	var one runSummary
 	require.Equal(t, http.StatusOK, get(t, ts.URL+"/api/runs/broken", &one))
-	require.Equal(t, "corrupt", string(one.State))
+	require.Equal(t, run.Corrupt, one.State)
 	var e apiError
 	require.Equal(t, http.StatusConflict, post(t, ts.URL+"/api/runs/broken/resume", resumeRequest{}, &e))
 	require.Contains(t, e.Error, "cannot be read")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
+	"github.com/ebm-project/ebm/run"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -57,7 +58,7 @@ func (m *models) get(name string) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
-	path := train.RunDir(dir).Checkpoint()
+	path := run.Dir(dir).Checkpoint()
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("run %q has no checkpoint yet: %w", name, errNotFound)

@@ -12,6 +12,7 @@ import (
 	"strconv"
 
 	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/run"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -102,9 +103,6 @@ func (s *Server) showRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, runSummary{name, info})
 }
 
-// runFiles are the files of a run folder the page may show.
-var runFiles = regexp.MustCompile(`^(samples_(final|epoch[0-9]{3})\.png|real\.png|loss_curve\.svg|report\.html|eval\.json|metrics\.jsonl|config\.json)$`)
-
 func (s *Server) runFile(w http.ResponseWriter, r *http.Request) {
 	dir, err := s.runDir(r.PathValue("name"))
 	if err != nil {
@@ -112,30 +110,25 @@ func (s *Server) runFile(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	file := r.PathValue("file")
-	if !runFiles.MatchString(file) {
+	if !run.Shown(file) {
 		s.fail(w, http.StatusNotFound, fmt.Errorf("file %q: not a file a run writes", file))
 		return
 	}
 	path := filepath.Join(dir, file)
-	if real, err := filepath.EvalSymlinks(path); err != nil || filepath.Dir(real) != mustReal(dir) {
+	// The file itself, not a link out of the folder.
+	real, err := filepath.EvalSymlinks(path)
+	folder, ferr := filepath.EvalSymlinks(dir)
+	if err != nil || ferr != nil || filepath.Dir(real) != folder {
 		s.fail(w, http.StatusNotFound, fmt.Errorf("file %q: %w", file, errNotFound))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	if file == "report.html" {
+	if path == run.Dir(dir).Report() {
 		// The Evaluate view shows the report in a frame of its own page.
 		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
 		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 	}
 	http.ServeFile(w, r, path)
-}
-
-func mustReal(dir string) string {
-	real, err := filepath.EvalSymlinks(dir)
-	if err != nil {
-		return ""
-	}
-	return real
 }
 
 // settingInfo describes one form field: a setting of the recipe, or an

@@ -1,13 +1,13 @@
 package web
 
 import (
-	"github.com/ebm-project/ebm/train"
 	"io"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/ebm-project/ebm/train"
 	"github.com/stretchr/testify/require"
 )
 

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ebm-project/ebm/run"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -30,7 +31,7 @@ type trainings struct {
 // reconnects) gets it whole, then the events that change it.
 type liveRun struct {
 	Name      string               `json:"name"`
-	State     string               `json:"state"` // running, stopping, finished, interrupted, failed
+	State     run.State            `json:"state"` // running, stopping, finished, interrupted, failed
 	Epoch     int                  `json:"epoch"`
 	Epochs    int                  `json:"epochs"`
 	Batch     int                  `json:"batch"`
@@ -159,11 +160,11 @@ func settingKey(err error) string {
 // folder, in the page's terms: one with a checkpoint is resumed or left.
 func cannotStartOver(name string, info train.RunInfo) error {
 	switch {
-	case info.State == train.Running:
+	case info.State == run.Running:
 		return fmt.Errorf("run %q is being trained: watch it under Training, or choose another name", name)
-	case info.State == train.Corrupt:
+	case info.State == run.Corrupt:
 		return fmt.Errorf("run %q exists, and its checkpoint cannot be read (%s): choose another name, or remove its folder from --runs", name, info.Error)
-	case info.State == train.Finished:
+	case info.State == run.Finished:
 		return fmt.Errorf("run %q exists and has finished its %d epochs: choose another name", name, info.Epochs)
 	case info.Checkpoint:
 		return fmt.Errorf("run %q exists with a checkpoint at epoch %d of %d: continue it with its Resume button under Runs, or choose another name", name, info.Epoch, info.Epochs)
@@ -215,13 +216,13 @@ func (t *trainings) resume(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
-	case info.State == train.Running:
+	case info.State == run.Running:
 		err = fmt.Errorf("run %q is being trained already", name)
-	case info.State == train.Corrupt:
+	case info.State == run.Corrupt:
 		err = fmt.Errorf("run %q cannot be resumed: its checkpoint cannot be read (%s)", name, info.Error)
 	case !info.Checkpoint:
 		err = fmt.Errorf("run %q has no checkpoint to resume (its first epoch never finished): start it again from the form, under the same name", name)
-	case info.State == train.Finished && req.Epochs <= info.Epochs:
+	case info.State == run.Finished && req.Epochs <= info.Epochs:
 		err = fmt.Errorf("run %q has finished its %d epochs: ask for more epochs to continue it", name, info.Epochs)
 	}
 	if err != nil {
@@ -234,7 +235,7 @@ func (t *trainings) resume(w http.ResponseWriter, r *http.Request) {
 	}
 	// The whole checkpoint, not just its header: a cut file fails here, not
 	// after the answer.
-	ck, err := train.LoadCheckpoint(train.RunDir(dir).Checkpoint())
+	ck, err := train.LoadCheckpoint(run.Dir(dir).Checkpoint())
 	if err != nil {
 		t.s.fail(w, http.StatusConflict, fmt.Errorf("run %q cannot be resumed: %w", name, err))
 		return
@@ -261,7 +262,7 @@ func (t *trainings) resume(w http.ResponseWriter, r *http.Request) {
 func (t *trainings) busy() error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.run != nil && (t.run.State == "running" || t.run.State == "stopping") {
+	if t.run != nil && (t.run.State == run.Running || t.run.State == run.Stopping) {
 		return fmt.Errorf("a training is running (%s): one at a time; stop it first", t.run.Name)
 	}
 	return nil
@@ -279,53 +280,53 @@ func (s *Server) job(dir string) train.Job {
 func (t *trainings) launch(w http.ResponseWriter, name string, job train.Job) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.run != nil && (t.run.State == "running" || t.run.State == "stopping") {
+	if t.run != nil && (t.run.State == run.Running || t.run.State == run.Stopping) {
 		t.s.fail(w, http.StatusConflict, fmt.Errorf("a training is running (%s): one at a time; stop it first", t.run.Name))
 		return
 	}
-	if info, err := train.InspectRun(job.Options.OutDir); err == nil && info.State == train.Running {
+	if info, err := train.InspectRun(job.Options.OutDir); err == nil && info.State == run.Running {
 		t.s.fail(w, http.StatusConflict, fmt.Errorf("run %q is being trained by another process", name))
 		return
 	}
 	ctx, cancel := context.WithCancel(t.s.ctx)
-	run := &liveRun{Name: name, State: "running", Points: []point{}, History: []train.EpochMetrics{}, Rollbacks: []rollbackMark{},
+	live := &liveRun{Name: name, State: run.Running, Points: []point{}, History: []train.EpochMetrics{}, Rollbacks: []rollbackMark{},
 		cancel: cancel, done: make(chan struct{}), lastReport: time.Now()}
-	job.Watch = train.Watcher{Step: t.onStep(run), Epoch: t.onEpoch(run, job.Options.OutDir), Rollback: t.onRollback(run)}
-	t.run = run
-	t.broadcastLocked("state", run)
+	job.Watch = train.Watcher{Step: t.onStep(live), Epoch: t.onEpoch(live, job.Options.OutDir), Rollback: t.onRollback(live)}
+	t.run = live
+	t.broadcastLocked("state", live)
 	t.wg.Add(1)
 	go func() {
 		defer t.wg.Done()
-		defer close(run.done)
+		defer close(live.done)
 		err := train.Execute(ctx, job)
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		switch {
 		case err == nil:
-			run.State = "finished"
+			live.State = run.Finished
 		case errors.Is(err, train.ErrInterrupted):
-			run.State = "interrupted"
+			live.State = run.Interrupted
 		default:
-			run.State, run.Error = "failed", err.Error()
+			live.State, live.Error = run.Failed, err.Error()
 		}
-		run.ItPerSec, run.ETA = 0, 0
-		t.broadcastLocked("state", run)
+		live.ItPerSec, live.ETA = 0, 0
+		t.broadcastLocked("state", live)
 	}()
-	writeJSON(w, http.StatusAccepted, map[string]string{"name": name, "state": "running"})
+	writeJSON(w, http.StatusAccepted, map[string]any{"name": name, "state": run.Running})
 }
 
 func (t *trainings) stop(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.run == nil || t.run.Name != name || t.run.State != "running" {
+	if t.run == nil || t.run.Name != name || t.run.State != run.Running {
 		t.s.fail(w, http.StatusConflict, fmt.Errorf("run %q is not being trained by this server", name))
 		return
 	}
-	t.run.State = "stopping"
+	t.run.State = run.Stopping
 	t.run.cancel() // the step finishes, the checkpoint is written, as on Ctrl-C
 	t.broadcastLocked("state", t.run)
-	writeJSON(w, http.StatusAccepted, map[string]string{"name": name, "state": "stopping"})
+	writeJSON(w, http.StatusAccepted, map[string]any{"name": name, "state": run.Stopping})
 }
 
 // wait returns once no training runs.
@@ -334,40 +335,40 @@ func (t *trainings) wait() { t.wg.Wait() }
 // onStep folds each step into the curves and, now and then, sends the
 // progress and a picture of the replay buffer. It runs on the training
 // goroutine, between steps.
-func (t *trainings) onStep(run *liveRun) func(*train.Trainer, train.StepStats) {
+func (t *trainings) onStep(live *liveRun) func(*train.Trainer, train.StepStats) {
 	return func(tr *train.Trainer, st train.StepStats) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		p := tr.Progress
-		run.Epoch, run.Epochs, run.Batch, run.Step = p.Epoch, tr.Recipe.Epochs, p.Batch+1, p.Step
-		run.Batches = tr.Train.N / tr.Recipe.BatchSize
-		run.sum.Loss += st.Loss
-		run.sum.CE += st.CE
-		run.sum.EReal += st.EReal
-		run.sum.ESample += st.ESample
-		run.sum.LR += tr.Opt.LR
-		run.n++
-		run.stepsSince++
-		if run.n == pointEvery {
-			k := float64(run.n)
-			pt := point{Step: p.Step, Loss: run.sum.Loss / k, CE: run.sum.CE / k, EReal: run.sum.EReal / k, ESample: run.sum.ESample / k, LR: run.sum.LR / k}
-			run.Points = append(run.Points, pt)
-			run.sum, run.n = point{}, 0
+		live.Epoch, live.Epochs, live.Batch, live.Step = p.Epoch, tr.Recipe.Epochs, p.Batch+1, p.Step
+		live.Batches = tr.Train.N / tr.Recipe.BatchSize
+		live.sum.Loss += st.Loss
+		live.sum.CE += st.CE
+		live.sum.EReal += st.EReal
+		live.sum.ESample += st.ESample
+		live.sum.LR += tr.Opt.LR
+		live.n++
+		live.stepsSince++
+		if live.n == pointEvery {
+			k := float64(live.n)
+			pt := point{Step: p.Step, Loss: live.sum.Loss / k, CE: live.sum.CE / k, EReal: live.sum.EReal / k, ESample: live.sum.ESample / k, LR: live.sum.LR / k}
+			live.Points = append(live.Points, pt)
+			live.sum, live.n = point{}, 0
 			t.broadcastLocked("point", pt)
 		}
 		now := time.Now()
-		if el := now.Sub(run.lastReport); el >= reportEvery {
-			run.ItPerSec = float64(run.stepsSince) / el.Seconds()
-			left := (run.Epochs-run.Epoch)*run.Batches + run.Batches - run.Batch
-			run.ETA = float64(left) / max(run.ItPerSec, 1e-9)
-			run.lastReport, run.stepsSince = now, 0
-			t.broadcastLocked("progress", map[string]any{"epoch": run.Epoch, "epochs": run.Epochs, "batch": run.Batch,
-				"batches": run.Batches, "step": run.Step, "it_per_s": run.ItPerSec, "eta_seconds": run.ETA})
+		if el := now.Sub(live.lastReport); el >= reportEvery {
+			live.ItPerSec = float64(live.stepsSince) / el.Seconds()
+			left := (live.Epochs-live.Epoch)*live.Batches + live.Batches - live.Batch
+			live.ETA = float64(left) / max(live.ItPerSec, 1e-9)
+			live.lastReport, live.stepsSince = now, 0
+			t.broadcastLocked("progress", map[string]any{"epoch": live.Epoch, "epochs": live.Epochs, "batch": live.Batch,
+				"batches": live.Batches, "step": live.Step, "it_per_s": live.ItPerSec, "eta_seconds": live.ETA})
 		}
-		if tr.Buffer != nil && now.Sub(run.lastSamples) >= samplesEvery {
-			run.lastSamples = now
+		if tr.Buffer != nil && now.Sub(live.lastSamples) >= samplesEvery {
+			live.lastSamples = now
 			if uri, err := bufferPicture(tr); err == nil {
-				run.Samples = uri
+				live.Samples = uri
 				t.broadcastLocked("samples", map[string]string{"samples": uri})
 			}
 		}
@@ -392,33 +393,33 @@ func bufferPicture(tr *train.Trainer) (string, error) {
 
 // onEpoch adds the epoch's metrics; a run without a buffer shows the grid
 // of fresh chains the epoch wrote, if it wrote one.
-func (t *trainings) onEpoch(run *liveRun, dir string) func(*train.Trainer, train.EpochMetrics) {
+func (t *trainings) onEpoch(live *liveRun, dir string) func(*train.Trainer, train.EpochMetrics) {
 	return func(tr *train.Trainer, m train.EpochMetrics) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		run.History = append(run.History, m)
+		live.History = append(live.History, m)
 		t.broadcastLocked("epoch", m)
 		if tr.Buffer != nil {
 			return
 		}
-		if b, err := os.ReadFile(train.RunDir(dir).SampleGrid(m.Epoch)); err == nil {
-			run.Samples = "data:image/png;base64," + base64.StdEncoding.EncodeToString(b)
-			t.broadcastLocked("samples", map[string]string{"samples": run.Samples})
+		if b, err := os.ReadFile(run.Dir(dir).SampleGrid(m.Epoch, tr.Recipe.Epochs)); err == nil {
+			live.Samples = "data:image/png;base64," + base64.StdEncoding.EncodeToString(b)
+			t.broadcastLocked("samples", map[string]string{"samples": live.Samples})
 		}
 	}
 }
 
-func (t *trainings) onRollback(run *liveRun) func(*train.Trainer, *train.Diverged) {
+func (t *trainings) onRollback(live *liveRun) func(*train.Trainer, *train.Diverged) {
 	return func(tr *train.Trainer, d *train.Diverged) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		mark := rollbackMark{Step: tr.Progress.Step, Epoch: tr.Progress.Epoch, Reason: d.Reason}
-		run.Rollbacks = append(run.Rollbacks, mark)
+		live.Rollbacks = append(live.Rollbacks, mark)
 		// The curves go back with the run: points past the step it
 		// returned to are of steps undone.
-		run.Points = slices.DeleteFunc(run.Points, func(p point) bool { return p.Step > mark.Step })
-		run.sum, run.n = point{}, 0
-		t.broadcastLocked("state", run)
+		live.Points = slices.DeleteFunc(live.Points, func(p point) bool { return p.Step > mark.Step })
+		live.sum, live.n = point{}, 0
+		t.broadcastLocked("state", live)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebm-project/ebm/run"
 	"github.com/stretchr/testify/require"
 )
 
@@ -56,7 +57,7 @@ func waitState(t *testing.T, events <-chan [2]string, want string) (liveRun, map
 			if ev[0] == "state" {
 				var s liveRun
 				require.NoError(t, json.Unmarshal([]byte(ev[1]), &s))
-				if s.State == want {
+				if string(s.State) == want {
 					return s, seen
 				}
 			}
@@ -185,7 +186,7 @@ func TestStopAndCloseCheckpointTheRun(t *testing.T) {
 	after, err := os.Stat(filepath.Join(runs, "long", "checkpoint.ebm"))
 	require.NoError(t, err)
 	require.True(t, after.ModTime().After(before.ModTime()), "Close wrote a new checkpoint")
-	require.Equal(t, "interrupted", s.training.run.State)
+	require.Equal(t, run.Interrupted, s.training.run.State)
 }
 
 // A run that keeps diverging shows each rollback (the page marks them on

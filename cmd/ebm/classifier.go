@@ -7,8 +7,8 @@ import (
 	"io"
 
 	"github.com/ebm-project/ebm/eval"
+	"github.com/ebm-project/ebm/internal/atomicfile"
 	"github.com/ebm-project/ebm/kernels"
-	"github.com/ebm-project/ebm/train"
 )
 
 func cmdClassifier(args []string, stdout, stderr io.Writer) error {
@@ -36,7 +36,7 @@ func cmdClassifier(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := train.WriteFileAtomic(*out, b); err != nil {
+	if err := atomicfile.WriteFile(*out, b); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	sum := sha256.Sum256(b)

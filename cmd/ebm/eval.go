@@ -9,7 +9,7 @@ import (
 	"syscall"
 
 	"github.com/ebm-project/ebm/eval"
-	"github.com/ebm-project/ebm/train"
+	"github.com/ebm-project/ebm/internal/atomicfile"
 )
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
@@ -54,7 +54,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := train.WriteFileAtomic(*out, js); err != nil {
+	if err := atomicfile.WriteFile(*out, js); err != nil {
 		return fmt.Errorf("--out: %w", err)
 	}
 	if *report != "" {
@@ -62,7 +62,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if err := train.WriteFileAtomic(*report, page); err != nil {
+		if err := atomicfile.WriteFile(*report, page); err != nil {
 			return fmt.Errorf("--report: %w", err)
 		}
 	}

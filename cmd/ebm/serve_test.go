@@ -61,7 +61,7 @@ func TestServeStopsATrainingCleanlyOnSIGTERM(t *testing.T) {
 	require.Contains(t, stderr.String(), "checkpoint")
 	info, err := train.InspectRun(filepath.Join(runs, "long"))
 	require.NoError(t, err)
-	require.Equal(t, train.Interrupted, info.State)
+	require.EqualValues(t, "interrupted", info.State)
 }
 
 // An address beyond loopback is served only when given, with a warning.

@@ -1,4 +1,4 @@
-package train
+package run
 
 import (
 	"fmt"
@@ -7,10 +7,10 @@ import (
 	"time"
 )
 
-// RunLock is a held lock on a run folder: while one process trains in a
+// Lock is a held lock on a run folder: while one process trains in a
 // folder, another `ebm train` on it is refused. The lock dies with its
 // process, so a killed run leaves no lock behind that blocks the next.
-type RunLock struct {
+type Lock struct {
 	f    *os.File
 	path string
 }
@@ -29,10 +29,10 @@ func (e *LockedError) Error() string {
 	return fmt.Sprintf("run folder %s is in use by %s: wait for it to finish, or stop it", e.Dir, who)
 }
 
-// LockRunDir takes the lock of run folder dir, which must exist, or returns
+// LockDir takes the lock of run folder dir, which must exist, or returns
 // a *LockedError naming the process that holds it.
-func LockRunDir(dir string) (*RunLock, error) {
-	path := RunDir(dir).Lock()
+func LockDir(dir string) (*Lock, error) {
+	path := Dir(dir).Lock()
 	f, err := tryLock(path)
 	if err == errHeld {
 		b, _ := os.ReadFile(path)
@@ -46,11 +46,15 @@ func LockRunDir(dir string) (*RunLock, error) {
 	if err := f.Truncate(0); err == nil {
 		f.WriteAt([]byte(holder), 0)
 	}
-	return &RunLock{f: f, path: path}, nil
+	return &Lock{f: f, path: path}, nil
 }
 
 // Release gives the folder back.
-func (l *RunLock) Release() {
+func (l *Lock) Release() {
 	l.f.Truncate(0)
 	release(l.f, l.path)
 }
+
+// Locked reports whether a process holds the folder's lock: it is training
+// there now.
+func (d Dir) Locked() bool { return lockHeld(d.Lock()) }
