@@ -74,6 +74,29 @@ func SaveCheckpoint(path string, t *Trainer) error {
 		}
 		arrays = append(arrays, t.Buffer.Data, labels, steps)
 	}
+	return writeCheckpoint(path, h, arrays)
+}
+
+// SaveModel writes a checkpoint of a model trained elsewhere (ebm import):
+// recipe r describes it, and the run counts as finished, with no history,
+// a fresh optimiser, no replay buffer and no moving average.
+func SaveModel(path string, r Recipe, m *nn.Net) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	h := ckptHeader{Recipe: r, Arch: m.Arch, Progress: Progress{Epoch: r.Epochs + 1, LRScale: 1, History: []EpochMetrics{}}}
+	params := m.Params()
+	arrays := slices.Clone(params)
+	for range 2 { // Adam's moments, zero
+		for _, p := range params {
+			arrays = append(arrays, make([]float32, len(p)))
+		}
+	}
+	return writeCheckpoint(path, h, arrays)
+}
+
+// writeCheckpoint writes the header and the arrays atomically.
+func writeCheckpoint(path string, h ckptHeader, arrays [][]float32) error {
 	err := atomicfile.Write(path, func(w io.Writer) error {
 		js, err := json.Marshal(h)
 		if err != nil {

@@ -37,6 +37,8 @@ func init() {
 		{"classifier", "--out F [flags]", "train the fixed judge classifier that eval uses", cmdClassifier},
 		{"info", "[--json]", "CPU features and the kernels chosen", cmdInfo},
 		{"bench", "[--json] [flags]", "time training iterations of the original configuration", cmdBench},
+		{"export", "--checkpoint F --out model.safetensors", "write the model for PyTorch: the original EnergyNet's names and layouts, as safetensors", cmdExport},
+		{"import", "--weights model.safetensors --out_dir DIR", "make a run folder from a PyTorch EnergyNet saved as safetensors", cmdImport},
 		{"serve", "[--addr 127.0.0.1:8080] [--runs runs] [flags]", "the web app: runs, live training, drawing, dreams, inpainting, evaluation", cmdServe},
 	}
 }

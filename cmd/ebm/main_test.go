@@ -82,7 +82,7 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"trian"}, `unknown command "trian" (want train, sample, eval, inpaint, classifier, info, bench, serve)`},
+		{[]string{"trian"}, `unknown command "trian" (want train, sample, eval, inpaint, classifier, info, bench, export, import, serve)`},
 		{[]string{"train", "--epochz", "3"}, "flag provided but not defined: -epochz"},
 		{[]string{"train", "--data_dir", empty, "--epochs", "0", "--out_dir", out()}, "--epochs = 0"},
 		{[]string{"train", "--data_dir", empty, "--langevin_steps", "-5", "--out_dir", out()}, "--langevin_steps = -5"},

@@ -146,7 +146,7 @@ addEventListener("hashchange", route);
 
 // pickRun fills a select with the runs that have a checkpoint.
 async function pickRun(select, want, then) {
-  const runs = (await api("/api/runs").catch(() => [])).filter((r) => r.state !== "empty" && r.recipe && r.epoch > 0 || r.state === "interrupted");
+  const runs = (await api("/api/runs").catch(() => [])).filter((r) => r.checkpoint && r.state !== "corrupt");
   const keep = want || select.value;
   select.replaceChildren(...runs.map((r) => el("option", {value: r.name}, `${r.name} (${r.state}, ${r.epoch}/${r.epochs} epochs)`)));
   if (runs.some((r) => r.name === keep)) select.value = keep;

@@ -37,7 +37,7 @@ function runRow(r) {
   if (r.checkpoint && (r.state === "interrupted" || r.state === "failed")) {
     button("Resume", () => api(`/api/runs/${r.name}/resume`, {}).then(() => { location.hash = "#training"; }).catch((e) => alert(e.message)));
   }
-  if (r.epoch > 0 || r.state === "interrupted") {
+  if (r.checkpoint && r.state !== "corrupt") {
     button("Explore", () => { location.hash = `#explore/${r.name}`; });
     button("Evaluate", () => { location.hash = `#evaluate/${r.name}`; });
   }
