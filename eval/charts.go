@@ -26,12 +26,12 @@ func (r *Report) ChainGIF() ([]byte, error) {
 	}
 	var g gif.GIF
 	for i, f := range r.ChainFrames {
-		img, err := train.GridImage(f, len(f)/mnist.Pixels, mnist.Side, mnist.Side, frameChains)
+		img, err := train.GridImage(f, len(f)/mnist.Pixels, mnist.MNISTShape, frameChains)
 		if err != nil {
 			return nil, err
 		}
 		p := image.NewPaletted(img.Bounds(), pal)
-		copy(p.Pix, img.Pix)
+		copy(p.Pix, img.(*image.Gray).Pix) // grey images make a grey grid
 		g.Image = append(g.Image, p)
 		delay := 12
 		if i == len(r.ChainFrames)-1 {

@@ -94,7 +94,7 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 		rng := rand.New(rand.NewPCG(r.Seed, streams.JudgeEpoch(epoch)))
 		for _, idx := range mnist.Batches(train.N, r.BatchSize, rng, true) {
 			for i, k := range idx {
-				mnist.Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k, img), train.Rows, train.Cols,
+				mnist.Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k, img), train.Shape(),
 					rng.IntN(2*r.Shift+1)-r.Shift, rng.IntN(2*r.Shift+1)-r.Shift)
 			}
 			opt.LR = r.LR * 0.5 * (1 + math.Cos(math.Pi*float64(step)/float64(steps)))

@@ -37,7 +37,7 @@ func (r *Report) HTML(checkpoint string, arch nn.Arch) ([]byte, error) {
 		return template.URL("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b))
 	}
 	png := func(pix []float32, ncol int) (template.URL, error) {
-		b, err := train.GridPNG(pix, len(pix)/mnist.Pixels, mnist.Side, mnist.Side, ncol)
+		b, err := train.GridPNG(pix, len(pix)/mnist.Pixels, mnist.MNISTShape, ncol)
 		return dataURI("image/png", b), err
 	}
 	samples, err := png(r.SampleGrid, 8)

@@ -34,6 +34,7 @@ type Set struct {
 	Name    string
 	Mirrors []string // base URLs tried in order
 	Files   map[string]string
+	Classes []string // the labels' names
 }
 
 // File names, and the SHA-256 of their decompressed contents.
@@ -57,6 +58,7 @@ var MNIST = Set{
 		TestImages:  "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
 		TestLabels:  "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
 	},
+	Classes: Digits,
 }
 
 // FashionMNIST is Zalando's clothing images in the same format.
@@ -69,6 +71,7 @@ var FashionMNIST = Set{
 		TestImages:  "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
 		TestLabels:  "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
 	},
+	Classes: []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
 }
 
 // FashionDir is where the product looks for Fashion-MNIST unless told:
@@ -82,12 +85,43 @@ func FashionDir(mnistDir string) string {
 // them as the models see them, scaled to [-1,1].
 type Dataset struct {
 	N, Rows, Cols int
-	Pixels        []uint8 // N x Rows*Cols, 0 (background) to 255
-	Labels        []uint8
+	// Channels: 1 for grey (0 means 1, as every IDX set), 3 for RGB,
+	// stored last: pixel (r, c) channel k is at (r*Cols+c)*Channels+k.
+	Channels int
+	Pixels   []uint8 // N x Rows*Cols*Channels, 0 (background) to 255
+	Labels   []uint8
+	// Classes names each label (nil: the digits 0-9, as MNIST's).
+	Classes []string
 }
 
-// Dim is the number of pixels in one image.
-func (d *Dataset) Dim() int { return d.Rows * d.Cols }
+// Shape is an image's size: height, width and channels.
+type Shape struct{ Rows, Cols, Channels int }
+
+// Dim is the number of values in one image.
+func (s Shape) Dim() int { return s.Rows * s.Cols * s.Channels }
+
+// String is the shape as 28x28x1.
+func (s Shape) String() string { return fmt.Sprintf("%dx%dx%d", s.Rows, s.Cols, s.Channels) }
+
+// MNISTShape is the shape of MNIST's and Fashion-MNIST's images.
+var MNISTShape = Shape{Side, Side, 1}
+
+// Shape is the shape of the set's images.
+func (d *Dataset) Shape() Shape { return Shape{d.Rows, d.Cols, max(1, d.Channels)} }
+
+// Dim is the number of values in one image.
+func (d *Dataset) Dim() int { return d.Shape().Dim() }
+
+// ClassNames names the labels 0, 1, ...
+func (d *Dataset) ClassNames() []string {
+	if d.Classes != nil {
+		return d.Classes
+	}
+	return Digits
+}
+
+// Digits are MNIST's class names.
+var Digits = []string{"0", "1", "2", "3", "4", "5", "6", "7", "8", "9"}
 
 // Scale maps a stored pixel to the models' [-1,1].
 func Scale(p uint8) float32 { return float32(p)/127.5 - 1 }
@@ -112,18 +146,23 @@ func (d *Dataset) Floats(lo, hi int) []float32 {
 	return out
 }
 
-// Shift writes src (rows x cols, background -1) moved down by dy and right
-// by dx pixels into dst; pixels moved in from outside are background.
-func Shift(dst, src []float32, rows, cols, dy, dx int) {
-	for r := range rows {
+// Shift writes src (an image of shape s, background -1) moved down by dy
+// and right by dx pixels into dst; pixels moved in from outside are
+// background, in every channel.
+func Shift(dst, src []float32, s Shape, dy, dx int) {
+	ch := s.Channels
+	for r := range s.Rows {
 		sr := r - dy
-		for c := range cols {
+		for c := range s.Cols {
 			sc := c - dx
-			v := float32(-1)
-			if sr >= 0 && sr < rows && sc >= 0 && sc < cols {
-				v = src[sr*cols+sc]
+			out := dst[(r*s.Cols+c)*ch : (r*s.Cols+c+1)*ch]
+			if sr >= 0 && sr < s.Rows && sc >= 0 && sc < s.Cols {
+				copy(out, src[(sr*s.Cols+sc)*ch:])
+				continue
 			}
-			dst[r*cols+c] = v
+			for k := range out {
+				out[k] = -1
+			}
 		}
 	}
 }
@@ -131,7 +170,7 @@ func Shift(dst, src []float32, rows, cols, dy, dx int) {
 // Subset returns the first n examples (sharing memory).
 func (d *Dataset) Subset(n int) *Dataset {
 	n = min(n, d.N)
-	return &Dataset{N: n, Rows: d.Rows, Cols: d.Cols, Pixels: d.Pixels[:n*d.Dim()], Labels: d.Labels[:n]}
+	return &Dataset{N: n, Rows: d.Rows, Cols: d.Cols, Channels: d.Channels, Pixels: d.Pixels[:n*d.Dim()], Labels: d.Labels[:n], Classes: d.Classes}
 }
 
 // FormatError describes an IDX file that does not parse.
@@ -259,42 +298,43 @@ func Load(set Set, dir, split string, download bool) (*Dataset, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("mnist: no data folder given: pass --data_dir or set %s", EnvVar)
 	}
-	read := func(name string) ([]int, []byte, error) {
+	read := func(name string) ([]byte, error) {
 		path, b, err := readFile(dir, name)
 		if errors.Is(err, os.ErrNotExist) {
 			if !download {
-				return nil, nil, missingError(set, dir, name)
+				return nil, missingError(set, dir, name)
 			}
 			if b, err = fetch(set, dir, name); err != nil {
-				return nil, nil, err
+				return nil, err
 			}
 			path = filepath.Join(dir, name+".gz")
 		} else if err != nil {
-			return nil, nil, err // readFile's errors name the file
+			return nil, err // readFile's errors name the file
 		}
 		if err := verify(path, b, set.Files[name]); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return ParseIDX(path, b)
+		return b, nil
 	}
-	idims, pix, err := read(imgName)
+	ib, err := read(imgName)
 	if err != nil {
 		return nil, err
 	}
-	ldims, lbl, err := read(lblName)
+	lb, err := read(lblName)
 	if err != nil {
 		return nil, err
 	}
-	if len(idims) != 3 || len(ldims) != 1 {
-		return nil, fmt.Errorf("mnist: %s: %s holds %d-d data and %s %d-d: expected images and labels", dir, imgName, len(idims), lblName, len(ldims))
+	d, err := fromIDX(filepath.Join(dir, imgName), ib, filepath.Join(dir, lblName), lb)
+	if err != nil {
+		return nil, err
 	}
-	if idims[0] != ldims[0] {
-		return nil, fmt.Errorf("mnist: %s: %d images but %d labels", dir, idims[0], ldims[0])
+	d.Classes = set.Classes
+	if d.Classes == nil {
+		d.Classes = Digits
 	}
-	d := &Dataset{N: idims[0], Rows: idims[1], Cols: idims[2], Pixels: pix, Labels: lbl}
-	for i, l := range lbl {
-		if l > 9 {
-			return nil, &FormatError{filepath.Join(dir, lblName), fmt.Sprintf("label %d at index %d: want 0-9", l, i)}
+	for i, l := range d.Labels {
+		if int(l) >= len(d.Classes) {
+			return nil, &FormatError{filepath.Join(dir, lblName), fmt.Sprintf("label %d at index %d: want 0-%d", l, i, len(d.Classes)-1)}
 		}
 	}
 	return d, nil

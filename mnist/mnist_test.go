@@ -258,32 +258,41 @@ func FuzzParseIDX(f *testing.F) {
 	})
 }
 
-// Shift moves every pixel by (dy, dx) and fills what comes in from outside
-// with background; shifting back restores the pixels that stayed inside.
+// Shift moves every pixel by (dy, dx), all its channels together, and
+// fills what comes in from outside with background; shifting back
+// restores the pixels that stayed inside.
 func TestShiftMovesPixelsAndFillsBackground(t *testing.T) {
-	const rows, cols = 4, 5
-	src := make([]float32, rows*cols)
-	for i := range src {
-		src[i] = float32(i) / 100
-	}
-	dst := make([]float32, rows*cols)
-	Shift(dst, src, rows, cols, 1, -2)
-	for r := range rows {
-		for c := range cols {
-			if r-1 >= 0 && c+2 < cols {
-				require.Equal(t, src[(r-1)*cols+c+2], dst[r*cols+c], "pixel (%d,%d)", r, c)
-			} else {
-				require.Equal(t, float32(-1), dst[r*cols+c], "pixel (%d,%d) came from outside", r, c)
+	for _, ch := range []int{1, 3} {
+		s := Shape{4, 5, ch}
+		rows, cols := s.Rows, s.Cols
+		src := make([]float32, s.Dim())
+		for i := range src {
+			src[i] = float32(i) / 100
+		}
+		at := func(img []float32, r, c, k int) float32 { return img[(r*cols+c)*ch+k] }
+		dst := make([]float32, s.Dim())
+		Shift(dst, src, s, 1, -2)
+		for r := range rows {
+			for c := range cols {
+				for k := range ch {
+					if r-1 >= 0 && c+2 < cols {
+						require.Equal(t, at(src, r-1, c+2, k), at(dst, r, c, k), "pixel (%d,%d,%d)", r, c, k)
+					} else {
+						require.Equal(t, float32(-1), at(dst, r, c, k), "pixel (%d,%d,%d) came from outside", r, c, k)
+					}
+				}
 			}
 		}
-	}
-	back := make([]float32, rows*cols)
-	Shift(back, dst, rows, cols, -1, 2)
-	for r := range rows - 1 {
-		for c := 2; c < cols; c++ {
-			require.Equal(t, src[r*cols+c], back[r*cols+c])
+		back := make([]float32, s.Dim())
+		Shift(back, dst, s, -1, 2)
+		for r := range rows - 1 {
+			for c := 2; c < cols; c++ {
+				for k := range ch {
+					require.Equal(t, at(src, r, c, k), at(back, r, c, k))
+				}
+			}
 		}
+		Shift(dst, src, s, 0, 0)
+		require.Equal(t, src, dst)
 	}
-	Shift(dst, src, rows, cols, 0, 0)
-	require.Equal(t, src, dst)
 }

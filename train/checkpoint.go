@@ -13,6 +13,7 @@ import (
 
 	"github.com/ebm-project/ebm/internal/atomicfile"
 	"github.com/ebm-project/ebm/langevin"
+	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 )
 
@@ -43,6 +44,9 @@ type ckptHeader struct {
 	Buffer   int      `json:"buffer_slots"`
 	Averaged bool     `json:"averaged,omitempty"`    // the EMA's parameters follow Adam's moments
 	EMAN     int      `json:"ema_updates,omitempty"` // updates folded into the average
+	// Classes names the outputs; absent: MNIST's digits, as every file
+	// before other data sets.
+	Classes []string `json:"classes,omitempty"`
 }
 
 // legacyConfig is the part of a version 1-3 header's "config" that differs
@@ -54,7 +58,7 @@ type legacyConfig struct {
 // SaveCheckpoint writes t to path atomically (internal/atomicfile): a
 // crash or an error leaves the previous checkpoint intact.
 func SaveCheckpoint(path string, t *Trainer) error {
-	h := ckptHeader{Recipe: t.Recipe, Arch: t.Model.Arch, Progress: t.Progress, AdamT: t.Opt.T}
+	h := ckptHeader{Recipe: t.Recipe, Arch: t.Model.Arch, Progress: t.Progress, AdamT: t.Opt.T, Classes: classNames(t.Train.ClassNames())}
 	if t.Buffer != nil {
 		h.Buffer = t.Buffer.Size()
 	}
@@ -125,10 +129,21 @@ func writeCheckpoint(path string, h ckptHeader, arrays [][]float32) error {
 	return nil
 }
 
+// classNames is what a header records of a set's class names: nothing
+// for MNIST's digits.
+func classNames(c []string) []string {
+	if slices.Equal(c, mnist.Digits) {
+		return nil
+	}
+	return c
+}
+
 // Checkpoint is a loaded checkpoint.
 type Checkpoint struct {
 	Recipe   Recipe
 	Progress Progress
+	// Classes names the model's outputs.
+	Classes []string
 	// Model is the model to use: the weights' moving average when the run
 	// kept one (--ema_decay), else the trained weights.
 	Model *nn.Net
@@ -164,7 +179,13 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if err != nil {
 		return nil, bad("%v", err)
 	}
-	c := &Checkpoint{Recipe: h.Recipe, Progress: h.Progress, Model: m, Trained: m, emaN: h.EMAN, adamT: h.AdamT}
+	c := &Checkpoint{Recipe: h.Recipe, Progress: h.Progress, Model: m, Trained: m, emaN: h.EMAN, adamT: h.AdamT, Classes: h.Classes}
+	if c.Classes == nil {
+		c.Classes = mnist.Digits
+	}
+	if len(c.Classes) != m.Out() {
+		return nil, bad("%d class names for a model of %d outputs", len(c.Classes), m.Out())
+	}
 	buf := make([]byte, floatChunk*4)
 	read := func(dst []float32) error {
 		if err := readFloats(r, dst, buf); err != nil {
@@ -354,6 +375,15 @@ func (c *Checkpoint) Restore(t *Trainer) error {
 	}
 	t.snap = nil
 	return nil
+}
+
+// Shape is the shape of the images the model takes: its recorded input
+// shape, else MNIST's (a file with none holds an MNIST MLP).
+func (c *Checkpoint) Shape() mnist.Shape {
+	if a := c.Model.Arch.Shape; len(a) == 3 {
+		return mnist.Shape{Rows: a[0], Cols: a[1], Channels: a[2]}
+	}
+	return mnist.MNISTShape
 }
 
 // Averaged reports whether Model is the run's moving average of the weights.

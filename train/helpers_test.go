@@ -23,7 +23,7 @@ func smallMNIST(t *testing.T) (*mnist.Dataset, *mnist.Dataset) {
 	}
 	dataOnce.Do(func() {
 		r := Recipe{TrainLimit: 4000, TestLimit: 1000, BatchSize: 64}
-		trainSet, testSet, dataErr = LoadData(r, Options{DataDir: dir})
+		trainSet, testSet, _, dataErr = LoadData(r, Options{DataDir: dir})
 	})
 	require.NoError(t, dataErr)
 	return trainSet, testSet

@@ -54,7 +54,7 @@ func TestInspectRunTellsTheState(t *testing.T) {
 	info, err = InspectRun(dir)
 	require.NoError(t, err)
 	require.Equal(t, run.Failed, info.State)
-	require.Contains(t, info.Error, "not found in")
+	require.Contains(t, info.Error, "neither an image folder")
 
 	// A new run that fails before its first checkpoint is failed too, with its recipe.
 	other := filepath.Join(t.TempDir(), "other")

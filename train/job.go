@@ -139,11 +139,11 @@ func Execute(ctx context.Context, j Job) error {
 func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog.Logger, epoch *int) error {
 	opts, dir := j.Options, run.Dir(j.Options.OutDir)
 	log.Info("kernels", "active", kernels.Active(), "cpu", kernels.Describe().CPU)
-	trainSet, testSet, err := LoadData(recipe, opts)
+	trainSet, testSet, note, err := LoadData(recipe, opts)
 	if err != nil {
 		return err
 	}
-	log.Info("data", "data_dir", opts.DataDir, "train", trainSet.N, "test", testSet.N, "pixels", trainSet.Dim())
+	log.Info("data", "data_dir", opts.DataDir, "train", trainSet.N, "test", testSet.N, "shape", trainSet.Shape().String(), "classes", len(trainSet.ClassNames()), "read", note)
 
 	t, err := NewTrainer(recipe, opts.Workers, trainSet, testSet, log)
 	if err != nil {
@@ -158,7 +158,7 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 	}
 	log.Info("model", "arch", t.Model.Arch.String(), "parameters", t.Model.NumParams(), "workers", t.Workers())
 	real := min(GridSize, trainSet.N)
-	if err := WriteGrid(dir.RealGrid(), trainSet.Floats(0, real), real, trainSet.Rows, trainSet.Cols, gridColumns); err != nil {
+	if err := WriteGrid(dir.RealGrid(), trainSet.Floats(0, real), real, trainSet.Shape(), gridColumns); err != nil {
 		return err
 	}
 
@@ -257,15 +257,15 @@ func optionNames() string {
 	return strings.Join(names, ", ")
 }
 
-// LoadData reads the MNIST splits of a run: from the options' folder,
-// cut to the recipe's limits.
-func LoadData(r Recipe, o Options) (trainSet, testSet *mnist.Dataset, err error) {
-	if trainSet, err = mnist.Load(mnist.MNIST, o.DataDir, "train", o.Download); err != nil {
-		return nil, nil, err
+// LoadData reads the data set of a run from the options' folder (any set
+// mnist.Open reads), cut to the recipe's limits; note says what was read
+// and checked, for the log.
+func LoadData(r Recipe, o Options) (trainSet, testSet *mnist.Dataset, note string, err error) {
+	d, err := mnist.Open(o.DataDir, o.Download)
+	if err != nil {
+		return nil, nil, "", err
 	}
-	if testSet, err = mnist.Load(mnist.MNIST, o.DataDir, "test", o.Download); err != nil {
-		return nil, nil, err
-	}
+	trainSet, testSet = d.Train, d.Test
 	if r.TrainLimit > 0 {
 		trainSet = trainSet.Subset(r.TrainLimit)
 	}
@@ -273,7 +273,7 @@ func LoadData(r Recipe, o Options) (trainSet, testSet *mnist.Dataset, err error)
 		testSet = testSet.Subset(r.TestLimit)
 	}
 	if trainSet.N < r.BatchSize {
-		return nil, nil, fmt.Errorf("--batch_size = %d: larger than the %d training images", r.BatchSize, trainSet.N)
+		return nil, nil, "", fmt.Errorf("--batch_size = %d: larger than the %d training images", r.BatchSize, trainSet.N)
 	}
-	return trainSet, testSet, nil
+	return trainSet, testSet, d.Note, nil
 }

@@ -11,7 +11,7 @@ import (
 // changes what it computes, so a resumed run takes them from its flags.
 // Each field's JSON key is its flag, as for Recipe.
 type Options struct {
-	DataDir     string `json:"data_dir" help:"folder with the MNIST IDX files (default $EBM_DATA)"`
+	DataDir     string `json:"data_dir" help:"the data set: an IDX folder (MNIST, Fashion-MNIST or any other) or an image folder (train/<class>/*.png, test/<class>/*.png) (default $EBM_DATA)"`
 	Download    bool   `json:"download" help:"download missing MNIST files from the public mirrors"`
 	OutDir      string `json:"out_dir" help:"run folder: checkpoint, metrics, images, log"`
 	LogFile     string `json:"log_file" help:"log file, relative to --out_dir unless absolute"`
@@ -28,7 +28,7 @@ func DefaultOptions() Options {
 func (o Options) Validate() error {
 	var errs []error
 	if o.DataDir == "" {
-		errs = append(errs, bad("data_dir", "no data folder: pass --data_dir or set %s (the folder holding the MNIST IDX files)", mnist.EnvVar))
+		errs = append(errs, bad("data_dir", "no data folder: pass --data_dir or set %s (an IDX folder such as MNIST's, or an image folder)", mnist.EnvVar))
 	} else if st, err := os.Stat(o.DataDir); (err != nil || !st.IsDir()) && !o.Download {
 		errs = append(errs, bad("data_dir", "--data_dir %s: not a folder", o.DataDir))
 	}

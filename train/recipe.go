@@ -208,10 +208,8 @@ func (r Recipe) Validate() error {
 			break
 		}
 	}
-	if len(errs) == 0 {
-		if _, err := r.Arch(mnist.Side, mnist.Side); err != nil {
-			errs = append(errs, err)
-		}
+	if _, err := nn.ParseConvs(r.Convs); err != nil {
+		errs = append(errs, bad("convs", "--convs %q: %v", r.Convs, err))
 	}
 	return errors.Join(errs...)
 }
@@ -230,19 +228,25 @@ func (r Recipe) LRAt(step, total int) float64 {
 	return lr
 }
 
-// Arch is the network of the recipe for grey images of rows x cols
-// pixels: the convolutions, the hidden layers, one output per class.
-func (r Recipe) Arch(rows, cols int) (nn.Arch, error) {
+// Arch is the network of the recipe for images of shape s in classes
+// classes: the convolutions, the hidden layers, one output per class. An
+// MLP records the shape when it is not MNIST's (whose checkpoints never
+// held one).
+func (r Recipe) Arch(s mnist.Shape, classes int) (nn.Arch, error) {
 	convs, err := nn.ParseConvs(r.Convs)
 	if err != nil {
 		return nn.Arch{}, bad("convs", "--convs %q: %v", r.Convs, err)
 	}
 	if len(convs) == 0 {
-		return nn.MLPArch(append(append([]int{rows * cols}, r.Hidden...), mnist.Classes)...), nil
+		a := nn.MLPArch(append(append([]int{s.Dim()}, r.Hidden...), classes)...)
+		if s != mnist.MNISTShape {
+			a.Shape = []int{s.Rows, s.Cols, s.Channels}
+		}
+		return a, nil
 	}
-	a, err := nn.ConvArch(rows, cols, 1, convs, r.Hidden, mnist.Classes)
+	a, err := nn.ConvArch(s.Rows, s.Cols, s.Channels, convs, r.Hidden, classes)
 	if err != nil {
-		return nn.Arch{}, bad("convs", "--convs %q on %dx%d images: %v", r.Convs, rows, cols, err)
+		return nn.Arch{}, bad("convs", "--convs %q on %v images: %v", r.Convs, s, err)
 	}
 	return a, nil
 }

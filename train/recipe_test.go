@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/ebm-project/ebm/mnist"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,21 +25,26 @@ func TestRecipeValidationNamesTheFlag(t *testing.T) {
 		"--warmup_steps":   func(r *Recipe) { r.WarmupSteps = -1 },
 		"--convs":          func(r *Recipe) { r.Convs = "32c3" },
 		"--shift":          func(r *Recipe) { r.Shift = 5 },
-		// 28 -> 14 -> 7 -> 3 -> 1, and a fifth 4x4 kernel does not fit.
-		"--convs \"8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1\" on 28x28 images: convolution 5": func(r *Recipe) {
-			r.Convs = "8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1"
-		},
 	} {
 		r := DefaultRecipe()
 		mutate(&r)
 		require.ErrorContains(t, r.Validate(), flag)
 	}
+	// Whether convolutions fit depends on the images: 28 -> 14 -> 7 -> 3 ->
+	// 1, and a fifth 4x4 kernel does not fit; on 64x64 images it does.
+	r := DefaultRecipe()
+	r.Convs = "8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1"
+	require.NoError(t, r.Validate())
+	_, err := r.Arch(mnist.MNISTShape, 10)
+	require.ErrorContains(t, err, `--convs "8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1,8c4s2p1" on 28x28x1 images: convolution 5`)
+	_, err = r.Arch(mnist.Shape{Rows: 64, Cols: 64, Channels: 3}, 10)
+	require.NoError(t, err)
 	for _, p := range Presets {
 		r, err := PresetRecipe(p.Name)
 		require.NoError(t, err)
 		require.NoError(t, r.Validate(), p.Name)
 	}
-	_, err := PresetRecipe("fast")
+	_, err = PresetRecipe("fast")
 	require.ErrorContains(t, err, `--preset "fast"`)
 }
 

@@ -77,5 +77,5 @@ func (t *Trainer) writeSamples(path string, round uint64) error {
 	} else if err := t.sampler.Run(x, nil, nil, true, round); err != nil {
 		return err
 	}
-	return WriteGrid(path, x, n, t.Train.Rows, t.Train.Cols, gridColumns)
+	return WriteGrid(path, x, n, t.Train.Shape(), gridColumns)
 }

@@ -40,7 +40,7 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		for i := range b {
 			img := t.x[i*dim : (i+1)*dim]
 			copy(t.img, img)
-			mnist.Shift(img, t.img, t.Train.Rows, t.Train.Cols, t.rng.IntN(2*r.Shift+1)-r.Shift, t.rng.IntN(2*r.Shift+1)-r.Shift)
+			mnist.Shift(img, t.img, t.Train.Shape(), t.rng.IntN(2*r.Shift+1)-r.Shift, t.rng.IntN(2*r.Shift+1)-r.Shift)
 		}
 	}
 	if sd := float32(r.DataNoise); sd > 0 {

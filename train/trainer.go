@@ -1,6 +1,7 @@
 package train
 
 import (
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 
@@ -49,7 +50,10 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 		return nil, err
 	}
 	dim := trainSet.Dim()
-	arch, err := r.Arch(trainSet.Rows, trainSet.Cols)
+	if trainSet.Shape() != testSet.Shape() {
+		return nil, fmt.Errorf("train images are %v, test images %v", trainSet.Shape(), testSet.Shape())
+	}
+	arch, err := r.Arch(trainSet.Shape(), len(trainSet.ClassNames()))
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +70,7 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 		}
 	}
 	if r.BufferSize > 0 {
-		t.Buffer, err = langevin.NewBuffer(r.BufferSize, dim, mnist.Classes, r.BufferReinit, rand.New(rand.NewPCG(r.Seed, streams.BufferInit)))
+		t.Buffer, err = langevin.NewBuffer(r.BufferSize, dim, len(trainSet.ClassNames()), r.BufferReinit, rand.New(rand.NewPCG(r.Seed, streams.BufferInit)))
 		if err != nil {
 			return nil, err
 		}

@@ -173,7 +173,7 @@ func cannotStartOver(name string, info train.RunInfo) error {
 }
 
 // fitsData checks what only the data set can tell: a batch no larger than
-// the training images the recipe keeps.
+// the training images the recipe keeps, convolutions that fit its images.
 func (s *Server) fitsData(r train.Recipe) error {
 	data, err := s.loadData()
 	if err != nil {
@@ -186,7 +186,8 @@ func (s *Server) fitsData(r train.Recipe) error {
 	if r.BatchSize > n {
 		return &train.SettingError{Key: "batch_size", Msg: fmt.Sprintf("--batch_size = %d: larger than the %d training images", r.BatchSize, n)}
 	}
-	return nil
+	_, err = r.Arch(data.train.Shape(), len(data.train.ClassNames())) // convolutions that fit the images
+	return err
 }
 
 // resumeRequest may raise the epochs of the run.
@@ -384,7 +385,7 @@ func bufferPicture(tr *train.Trainer) (string, error) {
 		k := i * b.Size() / n
 		copy(x[i*dim:], b.Data[k*dim:(k+1)*dim])
 	}
-	png, err := train.GridPNG(x, n, tr.Train.Rows, tr.Train.Cols, 8)
+	png, err := train.GridPNG(x, n, tr.Train.Shape(), 8)
 	if err != nil {
 		return "", err
 	}

@@ -48,7 +48,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("bench: --iters = %d, --warmup = %d: need iters > 0, warmup >= 0", *iters, *warmup)
 	}
 	r.LangevinSteps, r.BatchSize = *steps, *batch
-	arch, err := r.Arch(mnist.Side, mnist.Side)
+	arch, err := r.Arch(mnist.MNISTShape, mnist.Classes)
 	if err != nil {
 		return err
 	}

@@ -35,6 +35,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := requireMNIST(*ckpt, ck); err != nil {
+		return err
+	}
 	o := chains.evalOptions(ck)
 	o.Samples, o.InpaintSteps = *samples, *inpaintSteps
 	if *steps != 0 {

@@ -97,7 +97,7 @@ func required(fs *flagSet, values ...string) error {
 
 // dataDirFlag is --data_dir, defaulting to $EBM_DATA, as in ebm train.
 func dataDirFlag(fs *flagSet) *string {
-	return fs.String("data_dir", os.Getenv(mnist.EnvVar), "folder with the MNIST IDX files (default $"+mnist.EnvVar+")")
+	return fs.String("data_dir", os.Getenv(mnist.EnvVar), "the data set: an IDX folder (MNIST, Fashion-MNIST, ...) or an image folder (train/<class>/*.png) (default $"+mnist.EnvVar+")")
 }
 
 // chainFlags are the flags of the commands that run a checkpoint's model:
@@ -119,8 +119,7 @@ func addChainFlags(fs *flagSet) chainFlags {
 	}
 }
 
-// load reads the checkpoint, selects its weights and checks that it is a
-// model of MNIST's images.
+// load reads the checkpoint and selects its weights.
 func (c chainFlags) load(path string) (*train.Checkpoint, error) {
 	ck, err := train.LoadCheckpoint(path)
 	if err != nil {
@@ -129,10 +128,17 @@ func (c chainFlags) load(path string) (*train.Checkpoint, error) {
 	if err := ck.UseWeights(*c.weights); err != nil {
 		return nil, err
 	}
-	if ck.Model.In() != mnist.Pixels || ck.Model.Out() != mnist.Classes {
-		return nil, fmt.Errorf("%s: model %v is not a %d-pixel, %d-class MNIST model", path, ck.Model.Arch, mnist.Pixels, mnist.Classes)
-	}
 	return ck, nil
+}
+
+// requireMNIST refuses a model of another data set, for the commands that
+// score against MNIST and its judge (eval and inpaint, until they take the
+// data set from the model).
+func requireMNIST(path string, ck *train.Checkpoint) error {
+	if ck.Shape() != mnist.MNISTShape || ck.Model.Out() != mnist.Classes {
+		return fmt.Errorf("%s: model %v of %v images in %d classes: this command scores MNIST models only, so far (sample works on any)", path, ck.Model.Arch, ck.Shape(), ck.Model.Out())
+	}
+	return nil
 }
 
 // evalOptions are the evaluation options of ck: the run's dynamics and

@@ -32,6 +32,9 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := requireMNIST(*ckpt, ck); err != nil {
+		return err
+	}
 	o := chains.evalOptions(ck)
 	o.InpaintSteps = *steps
 	data, err := evalData(*dataDir, "", *testLimit, false)
@@ -48,7 +51,7 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	shown := len(grid) / mnist.Pixels
-	if err := train.WriteGrid(*out, grid, shown, mnist.Side, mnist.Side, shown/3); err != nil {
+	if err := train.WriteGrid(*out, grid, shown, mnist.MNISTShape, shown/3); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "inpaint_accuracy %.4f on %d test digits (lower half hidden, %d steps); grid in %s\n", acc, n, *steps, *out)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -41,7 +40,7 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := train.WriteGrid(*out, x, ch.N, mnist.Side, mnist.Side, 8); err != nil {
+	if err := train.WriteGrid(*out, x, ch.N, ck.Shape(), 8); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %d samples (%d steps) to %s\n", ch.N, ch.LangevinSteps, *out)

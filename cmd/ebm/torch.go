@@ -149,7 +149,7 @@ func cmdImport(args []string, stdout, stderr io.Writer) error {
 	// gets the default recipe's dynamics. No moving average was kept.
 	recipe.Convs, recipe.Hidden = *convs, arch.Sizes[1:len(arch.Sizes)-1]
 	recipe.EMADecay, recipe.Epochs = 0, max(recipe.Epochs, 1)
-	if ra, err := recipe.Arch(mnist.Side, mnist.Side); err != nil || !ra.Equal(arch) {
+	if ra, err := recipe.Arch(mnist.MNISTShape, mnist.Classes); err != nil || !ra.Equal(arch) {
 		return fmt.Errorf("--weights %s: the %v network is not one ebm's recipes describe (--convs and --hidden)", *weights, arch)
 	}
 	dir := runfolder.Dir(*outDir)
