@@ -15,12 +15,8 @@ func (t *Trainer) Validation(d *mnist.Dataset) (loss, acc float64, err error) {
 	return validation(t.Model, t.evalWS, d, t.valX)
 }
 
-// Validation returns the mean cross-entropy and the accuracy of m on d.
-func Validation(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset) (loss, acc float64, err error) {
-	return validation(m, ws, d, make([]float32, ws.MaxBatch()*m.In()))
-}
-
-// validation is Validation with x, room for a batch of images as floats.
+// validation is the trainer's Validation for any model m, with x room for
+// a batch of images as floats.
 func validation(m *nn.Net, ws *nn.Workspace, d *mnist.Dataset, x []float32) (loss, acc float64, err error) {
 	out, dim := m.Out(), m.In()
 	correct := 0
