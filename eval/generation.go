@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
@@ -23,7 +24,7 @@ const (
 // and the pictures of the report page.
 func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []float32, data Data, o Options, rep *Report) error {
 	m, dim := ck.Model, data.Test.Dim()
-	sampler, err := langevin.New(train.Energy{Model: m}, langevin.Config{Steps: o.LangevinSteps, Alpha: o.LangevinAlpha,
+	sampler, err := langevin.New(jem.Energy{Model: m}, langevin.Config{Steps: o.LangevinSteps, Alpha: o.LangevinAlpha,
 		Sigma: o.LangevinSigma, Clamp: ck.Recipe.Clamp, Seed: o.Seed, Workers: o.Workers})
 	if err != nil {
 		return err

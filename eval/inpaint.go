@@ -5,10 +5,10 @@ import (
 	"math/rand/v2"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
-	"github.com/ebm-project/ebm/train"
 )
 
 const (
@@ -26,7 +26,7 @@ func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, 
 	for i := dim / 2; i < dim; i++ {
 		mask[i] = true
 	}
-	s, err := langevin.New(train.Energy{Model: m}, langevin.Config{Steps: o.InpaintSteps, Alpha: o.LangevinAlpha, Sigma: o.LangevinSigma,
+	s, err := langevin.New(jem.Energy{Model: m}, langevin.Config{Steps: o.InpaintSteps, Alpha: o.LangevinAlpha, Sigma: o.LangevinSigma,
 		Clamp: true, Seed: o.Seed ^ streams.InpaintSeed, Workers: o.Workers})
 	if err != nil {
 		return 0, nil, err

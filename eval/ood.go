@@ -7,9 +7,9 @@ import (
 	"math/rand/v2"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
-	"github.com/ebm-project/ebm/train"
 )
 
 // oodSets are the out-of-distribution sets in report order, with the names
@@ -104,7 +104,7 @@ type scores struct {
 const scoreBatch = 250
 
 func scoreSet(ctx context.Context, m *nn.Net, x []float32, n int) (*scores, error) {
-	ev := train.Energy{Model: m}.NewEvaluator(scoreBatch)
+	ev := jem.Energy{Model: m}.NewEvaluator(scoreBatch)
 	dim, classes := m.In(), m.Out()
 	s := &scores{logpx: make([]float64, n), maxSoftmax: make([]float64, n), negGradNorm: make([]float64, n),
 		logProb: make([]float64, n*classes), pred: make([]int, n)}

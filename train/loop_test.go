@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/nn"
 	"github.com/stretchr/testify/require"
@@ -56,7 +57,7 @@ func TestShortRunLearnsToClassifyAndGenerate(t *testing.T) {
 		noise[i] = float32(2*rng.Float64() - 1)
 	}
 	samples := append([]float32(nil), noise...)
-	s, err := langevin.New(Energy{tn.Model}, langevin.Config{Steps: 40, Alpha: 1, Sigma: 0.01, Clamp: true, Seed: 9, Workers: 2})
+	s, err := langevin.New(jem.Energy{Model: tn.Model}, langevin.Config{Steps: 40, Alpha: 1, Sigma: 0.01, Clamp: true, Seed: 9, Workers: 2})
 	require.NoError(t, err)
 	defer s.Close()
 	require.NoError(t, s.Run(samples, nil, nil, false, 0))

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/nn"
 )
@@ -42,7 +43,7 @@ func Sample(model *nn.Net, ch Chains) ([]float32, error) {
 	if ch.Class >= model.Out() {
 		return nil, fmt.Errorf("sample: --class %d: the model has %d classes", ch.Class, model.Out())
 	}
-	s, err := langevin.New(Energy{model}, langevin.Config{Steps: ch.LangevinSteps, Alpha: float32(ch.LangevinAlpha),
+	s, err := langevin.New(jem.Energy{Model: model}, langevin.Config{Steps: ch.LangevinSteps, Alpha: float32(ch.LangevinAlpha),
 		Sigma: float32(ch.LangevinSigma), Clamp: ch.Clamp, Seed: ch.Seed, Workers: ch.Workers})
 	if err != nil {
 		return nil, err

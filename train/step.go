@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/kernels"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
@@ -67,7 +68,7 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		t.Buffer.Draw(xs, labels, t.rng)
 	}
 	if err := t.sampler.Run(xs, labels, nil, t.Buffer == nil, streams.TrainRound(step)); err != nil {
-		var nf *NonFinite
+		var nf *jem.NonFinite
 		if errors.As(err, &nf) {
 			return StepStats{}, &Diverged{Step: step, Reason: err.Error()}
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/ebm-project/ebm/internal/allocs"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
@@ -127,7 +128,7 @@ func TestShiftCEOnlyKeepsTheEnergysDigitsInPlace(t *testing.T) {
 	}
 	require.Equal(t, unmoved, tn.x[2*b*dim:3*b*dim], "the energy's real images are the batch unmoved")
 	require.NotEqual(t, unmoved, tn.x[:b*dim], "the cross-entropy's images are moved")
-	_, energies, err := Scores(twin.Model, unmoved, b)
+	_, energies, err := jem.Scores(twin.Model, unmoved, b)
 	require.NoError(t, err)
 	var want float64
 	for _, e := range energies {
@@ -222,7 +223,7 @@ func TestClassConditionalChainsFollowTheirLabels(t *testing.T) {
 	for i, k := range idx {
 		labels[i] = int(tr.Labels[k])
 	}
-	s, err := langevin.New(Energy{before}, langevin.Config{Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha),
+	s, err := langevin.New(jem.Energy{Model: before}, langevin.Config{Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha),
 		Sigma: float32(r.LangevinSigma), Clamp: r.Clamp, Seed: r.Seed, Workers: 1})
 	require.NoError(t, err)
 	defer s.Close()
@@ -242,7 +243,7 @@ func TestScoresAreTheClassifierAndTheEnergy(t *testing.T) {
 	for i := range x {
 		x[i] = float32(i%13)/6 - 1
 	}
-	probs, energies, err := Scores(m, x, 300)
+	probs, energies, err := jem.Scores(m, x, 300)
 	require.NoError(t, err)
 	ws := m.NewWorkspace(300)
 	z, err := ws.Forward(x, 300)

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
@@ -75,7 +76,7 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 			return nil, err
 		}
 	}
-	if t.sampler, err = langevin.New(Energy{t.Model}, langevin.Config{
+	if t.sampler, err = langevin.New(jem.Energy{Model: t.Model}, langevin.Config{
 		Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha), Sigma: float32(r.LangevinSigma),
 		Clamp: r.Clamp, Seed: r.Seed, Workers: workers,
 	}); err != nil {

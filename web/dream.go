@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
@@ -130,7 +131,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 	defer done()
 
 	stride := (q.Steps + q.Frames - 1) / q.Frames
-	sampler, err := langevin.New(train.Energy{Model: c.ck.Model}, langevin.Config{Steps: stride,
+	sampler, err := langevin.New(jem.Energy{Model: c.ck.Model}, langevin.Config{Steps: stride,
 		Alpha: float32(*q.Alpha), Sigma: float32(*q.Sigma), Clamp: c.ck.Recipe.Clamp || q.Mask != nil, Seed: q.Seed})
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, err)

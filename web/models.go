@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 	"github.com/ebm-project/ebm/run"
@@ -102,7 +103,7 @@ func (c *model) histograms(data *datasets) ([]histogram, error) {
 			if d == nil {
 				continue
 			}
-			_, e, err := train.Scores(c.ck.Model, d.Floats(0, d.N), d.N)
+			_, e, err := jem.Scores(c.ck.Model, d.Floats(0, d.N), d.N)
 			if err != nil {
 				c.histErr = err
 				return
@@ -194,7 +195,7 @@ func (m *models) predict(w http.ResponseWriter, r *http.Request) {
 }
 
 func predict(m *nn.Net, pixels []float32) (prediction, error) {
-	probs, e, err := train.Scores(m, pixels, 1)
+	probs, e, err := jem.Scores(m, pixels, 1)
 	if err != nil {
 		return prediction{}, err
 	}

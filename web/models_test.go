@@ -5,11 +5,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/train"
 	"github.com/stretchr/testify/require"
 )
 
-// A drawing's prediction is the model's p(y|x) and E(x), as train.Scores
+// A drawing's prediction is the model's p(y|x) and E(x), as jem.Scores
 // computes them on the run's moving average of the weights.
 func TestPredictIsTheModelsClassifierAndEnergy(t *testing.T) {
 	runs := fixture(t)
@@ -52,7 +53,7 @@ func predictIsTheModels(t *testing.T, url, runs, name string, x []float32) {
 	require.Equal(t, http.StatusOK, post(t, url+"/api/runs/"+name+"/predict", predictRequest{x}, &p))
 	ck, err := train.LoadCheckpoint(filepath.Join(runs, name, "checkpoint.ebm"))
 	require.NoError(t, err)
-	probs, e, err := train.Scores(ck.Model, x, 1)
+	probs, e, err := jem.Scores(ck.Model, x, 1)
 	require.NoError(t, err)
 	require.Equal(t, probs, p.Probs)
 	require.Equal(t, e[0], p.Energy)

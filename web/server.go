@@ -4,7 +4,7 @@
 // explore a trained model (draw a digit, dream, inpaint); evaluate it.
 //
 // The handlers are thin: training is train.Execute, sampling is a
-// langevin.Sampler on train.Energy, evaluation is eval.Evaluate. Live
+// langevin.Sampler on jem.Energy, evaluation is eval.Evaluate. Live
 // updates are server-sent events; a browser that reconnects gets the
 // current state first.
 package web

@@ -1,4 +1,9 @@
-package train
+// Package jem is the joint energy-based model over a network f with one
+// output per class: p(y|x) = softmax f(x), E(x, y) = -f(x)[y] and
+// E(x) = -logsumexp_y f(x)[y] (low energy = likely). Energy is what the
+// Langevin sampler descends; Scores gives p(y|x) and E(x) at once. Train,
+// eval and the web page all take the energy from here.
+package jem
 
 import (
 	"fmt"
@@ -8,7 +13,7 @@ import (
 	"github.com/ebm-project/ebm/nn"
 )
 
-// Energy exposes an MLP to the sampler: E(x) = -logsumexp_y f(x)[y], or
+// Energy exposes a network to the sampler: E(x) = -logsumexp_y f(x)[y], or
 // E(x,y) = -f(x)[y] for class-conditional chains.
 type Energy struct{ Model *nn.Net }
 
@@ -70,11 +75,15 @@ func (ev *evaluator) EnergyGrad(x []float32, y []int, e, grad []float32) error {
 	return nil
 }
 
+// scoreBatch is how many images Scores passes at a time; no score depends
+// on it (GEMM rows are computed independently).
+const scoreBatch = 256
+
 // Scores returns p(y|x) (n x classes, row-major) and E(x) for the n images
 // in x: the classifier and the energy from one forward pass.
 func Scores(m *nn.Net, x []float32, n int) (probs []float32, energies []float64, err error) {
 	out := m.Out()
-	ws := m.NewWorkspace(min(n, validationBatch))
+	ws := m.NewWorkspace(min(n, scoreBatch))
 	probs, energies = make([]float32, n*out), make([]float64, n)
 	for lo := 0; lo < n; lo += ws.MaxBatch() {
 		b := min(ws.MaxBatch(), n-lo)
