@@ -19,8 +19,8 @@ const (
 
 // openImageFolder reads torchvision's ImageFolder layout: dir/train/<class>
 // and dir/test/<class>, PNG files in each. Classes are the train folder's
-// subfolders in sorted order (as torchvision numbers them); every image
-// has the size of the first; the set is grey when every image is grey,
+// subfolders in sorted order (as torchvision numbers them), the images
+// interleaved across classes; every image has the size of the first; the set is grey when every image is grey,
 // RGB otherwise (alpha is dropped).
 func openImageFolder(dir string) (*Data, error) {
 	entries, err := os.ReadDir(filepath.Join(dir, "train"))
@@ -44,6 +44,7 @@ func openImageFolder(dir string) (*Data, error) {
 		if imgs[s], labels[s], err = f.split(split); err != nil {
 			return nil, err
 		}
+		imgs[s], labels[s] = interleave(imgs[s], labels[s], len(classes))
 		if len(imgs[s]) == 0 {
 			return nil, fmt.Errorf("mnist: %s: no PNG image under %s/", dir, split)
 		}
@@ -173,4 +174,24 @@ func appendPixels(dst []uint8, im image.Image, channels int) []uint8 {
 		}
 	}
 	return dst
+}
+
+// interleave orders the images class by class in turn (the first of each
+// class, then the second of each, ...), keeping each class's file order: a
+// prefix of the set (a --train_limit, the real.png grid) then holds every
+// class, as in MNIST's files, not the first class alone.
+func interleave(imgs []image.Image, labels []uint8, classes int) ([]image.Image, []uint8) {
+	byClass := make([][]image.Image, classes)
+	for i, im := range imgs {
+		byClass[labels[i]] = append(byClass[labels[i]], im)
+	}
+	outI, outL := make([]image.Image, 0, len(imgs)), make([]uint8, 0, len(labels))
+	for k := 0; len(outI) < len(imgs); k++ {
+		for c, ims := range byClass {
+			if k < len(ims) {
+				outI, outL = append(outI, ims[k]), append(outL, uint8(c))
+			}
+		}
+	}
+	return outI, outL
 }

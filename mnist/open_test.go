@@ -99,8 +99,9 @@ func TestOpenReadsAnImageFolder(t *testing.T) {
 	require.Equal(t, []string{"cat", "dog"}, d.Classes())
 	require.Equal(t, Shape{2, 3, 3}, d.Shape())
 	require.Equal(t, 3, d.Train.N)
-	require.Equal(t, []uint8{0, 0, 1}, d.Train.Labels)
+	require.Equal(t, []uint8{0, 1, 0}, d.Train.Labels, "classes in turn: cat/b, dog/a, cat/c")
 	require.Equal(t, []uint8{40, 50, 60, 40, 50, 61, 40, 50, 62}, d.Train.Pixels[:9], "cat/b.png's first row, channels last")
+	require.Equal(t, uint8(10), d.Train.Pixels[18], "then dog/a.png")
 	require.Equal(t, []uint8{1}, d.Test.Labels)
 
 	put("test", "bird", "e.png", rgb(0, 0, 0))
