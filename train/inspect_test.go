@@ -22,7 +22,7 @@ func TestInspectRunTellsTheState(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	steps := 0
-	job.Watch.Step = func(t *Trainer, _ StepStats) {
+	job.Hooks.Step = func(t *Trainer, _ StepStats) {
 		if steps++; steps == 3 { // mid-epoch 1: the run is locked
 			info, err := InspectRun(dir)
 			if err == nil && info.State == run.Running {
@@ -38,7 +38,7 @@ func TestInspectRunTellsTheState(t *testing.T) {
 	require.Equal(t, 0, info.Epoch)
 	require.Equal(t, 2, info.Epochs)
 
-	job.Resume, job.Watch = true, Watcher{}
+	job.Resume, job.Hooks = true, Hooks{}
 	require.NoError(t, Execute(context.Background(), job))
 	info, err = InspectRun(dir)
 	require.NoError(t, err)

@@ -30,16 +30,11 @@ type Job struct {
 	Options Options
 	// Console receives the log and the progress line (nil: neither).
 	Console io.Writer
-	// Watch follows the run (a web page does, through it).
-	Watch Watcher
-}
-
-// Watcher follows a run as it goes. Its functions run on the training
-// goroutine: they must be quick, and may read the trainer.
-type Watcher struct {
-	Step     func(*Trainer, StepStats)
-	Epoch    func(*Trainer, EpochMetrics) // after the epoch's files are written
-	Rollback func(*Trainer, *Diverged)
+	// Hooks follow the run (a web page does, through them): Step and
+	// Rollback as the loop calls them, EpochEnd after the epoch's files
+	// are written, Progress instead of the console's progress line. The
+	// checkpoint is the run folder's own: Hooks.Checkpoint is not called.
+	Hooks Hooks
 }
 
 // config.json: every setting of the run, under its flag's name.
@@ -177,15 +172,16 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 					return err
 				}
 			}
-			if j.Watch.Epoch != nil {
-				j.Watch.Epoch(t, m)
+			if j.Hooks.EpochEnd != nil {
+				return j.Hooks.EpochEnd(t, m)
 			}
 			return nil
 		},
-		Step:     j.Watch.Step,
-		Rollback: j.Watch.Rollback,
+		Step:     j.Hooks.Step,
+		Rollback: j.Hooks.Rollback,
+		Progress: j.Hooks.Progress,
 	}
-	if j.Console != nil {
+	if j.Console != nil && hooks.Progress == nil {
 		hooks.Progress = progressPrinter(j.Console)
 	}
 	start := time.Now()

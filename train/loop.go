@@ -51,6 +51,9 @@ type Progress struct {
 var ErrInterrupted = errors.New("train: interrupted")
 
 // Hooks let the caller write artifacts as the run goes.
+//
+// One type for everything that follows a run: the trainer's loop calls
+// them, and a Job passes its own (Job.Hooks) through with the run folder's.
 type Hooks struct {
 	// Checkpoint saves the trainer (mid-epoch too, on interrupt).
 	Checkpoint func(*Trainer) error
@@ -161,9 +164,6 @@ func (t *Trainer) runEpoch(ctx context.Context, h Hooks) (EpochMetrics, error) {
 		p.SumER += st.EReal
 		p.SumES += st.ESample
 		stepsSinceReport++
-		if t.OnStep != nil {
-			t.OnStep(t)
-		}
 		if h.Step != nil {
 			h.Step(t, st)
 		}

@@ -81,12 +81,12 @@ func TestResumeContinuesExactly(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "checkpoint.ebm")
 	ctx, cancel := context.WithCancel(context.Background())
 	first := newTrainer(t, r, tr, te)
-	first.OnStep = func(t *Trainer) {
+	stop := func(t *Trainer, _ StepStats) {
 		if t.Progress.Step == 13 { // in the second epoch
 			cancel()
 		}
 	}
-	err := first.Run(ctx, Hooks{Checkpoint: func(t *Trainer) error { return SaveCheckpoint(path, t) }})
+	err := first.Run(ctx, Hooks{Checkpoint: func(t *Trainer) error { return SaveCheckpoint(path, t) }, Step: stop})
 	require.ErrorIs(t, err, ErrInterrupted)
 
 	ck, err := LoadCheckpoint(path)

@@ -23,8 +23,8 @@ func TestPersistentDivergenceStopsAndKeepsTheGoodCheckpoint(t *testing.T) {
 	good, err := os.ReadFile(path)
 	require.NoError(t, err)
 
-	tn.OnStep = func(t *Trainer) { t.Model.Layers[0].W[0] = float32(math.Inf(1)); t.Model.Sync() }
-	err = tn.Run(context.Background(), Hooks{Checkpoint: func(t *Trainer) error { return SaveCheckpoint(path, t) }})
+	blowUp := func(t *Trainer, _ StepStats) { t.Model.Layers[0].W[0] = float32(math.Inf(1)); t.Model.Sync() }
+	err = tn.Run(context.Background(), Hooks{Checkpoint: func(t *Trainer) error { return SaveCheckpoint(path, t) }, Step: blowUp})
 	require.ErrorContains(t, err, "giving up after 3 rollbacks")
 	var div *Diverged
 	require.ErrorAs(t, err, &div)
@@ -43,7 +43,7 @@ func TestDivergenceRollsBackAndRecovers(t *testing.T) {
 	r.BufferSize = 100
 	tn := newTrainer(t, r, tr.Subset(320), te.Subset(200))
 	injected := false
-	tn.OnStep = func(t *Trainer) {
+	inject := func(t *Trainer, _ StepStats) {
 		if t.Progress.Epoch == 2 && t.Progress.Batch == 2 && !injected {
 			injected = true
 			for i := range t.Model.Layers[2].B {
@@ -51,7 +51,7 @@ func TestDivergenceRollsBackAndRecovers(t *testing.T) {
 			}
 		}
 	}
-	require.NoError(t, tn.Run(context.Background(), Hooks{}))
+	require.NoError(t, tn.Run(context.Background(), Hooks{Step: inject}))
 	require.True(t, injected)
 	require.Equal(t, 1, tn.Progress.Rollbacks)
 	require.Equal(t, 0.5, tn.Progress.LRScale)
@@ -72,6 +72,5 @@ func TestDivergenceRollsBackAndRecovers(t *testing.T) {
 	r.MaxRollbacks = 0
 	tn2 := newTrainer(t, r, tr.Subset(320), te.Subset(200))
 	injected = false
-	tn2.OnStep = tn.OnStep
-	require.ErrorContains(t, tn2.Run(context.Background(), Hooks{}), "giving up after 0 rollbacks")
+	require.ErrorContains(t, tn2.Run(context.Background(), Hooks{Step: inject}), "giving up after 0 rollbacks")
 }

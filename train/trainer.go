@@ -23,8 +23,6 @@ type Trainer struct {
 	Train, Test *mnist.Dataset
 	Progress    Progress
 	Log         *slog.Logger // nil: silent
-	// OnStep, if set, runs after every step (tests use it to interrupt).
-	OnStep func(*Trainer)
 
 	sampler *langevin.Sampler
 	run     nn.Parallel // the sampler's pool, for the rest of a step

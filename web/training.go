@@ -94,7 +94,7 @@ func (t *trainings) launch(w http.ResponseWriter, name string, job train.Job) {
 	ctx, cancel := context.WithCancel(t.s.ctx)
 	live := &liveRun{Name: name, State: run.Running, Points: []point{}, History: []train.EpochMetrics{}, Rollbacks: []rollbackMark{},
 		cancel: cancel, done: make(chan struct{}), lastReport: time.Now()}
-	job.Watch = train.Watcher{Step: t.onStep(live), Epoch: t.onEpoch(live, job.Options.OutDir), Rollback: t.onRollback(live)}
+	job.Hooks = train.Hooks{Step: t.onStep(live), EpochEnd: t.onEpoch(live, job.Options.OutDir), Rollback: t.onRollback(live)}
 	t.run = live
 	t.broadcastLocked("state", live)
 	t.wg.Add(1)
@@ -196,19 +196,20 @@ func bufferPicture(tr *train.Trainer) (string, error) {
 
 // onEpoch adds the epoch's metrics; a run without a buffer shows the grid
 // of fresh chains the epoch wrote, if it wrote one.
-func (t *trainings) onEpoch(live *liveRun, dir string) func(*train.Trainer, train.EpochMetrics) {
-	return func(tr *train.Trainer, m train.EpochMetrics) {
+func (t *trainings) onEpoch(live *liveRun, dir string) func(*train.Trainer, train.EpochMetrics) error {
+	return func(tr *train.Trainer, m train.EpochMetrics) error {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		live.History = append(live.History, m)
 		t.broadcastLocked("epoch", m)
 		if tr.Buffer != nil {
-			return
+			return nil
 		}
 		if b, err := os.ReadFile(run.Dir(dir).SampleGrid(m.Epoch, tr.Recipe.Epochs)); err == nil {
 			live.Samples = "data:image/png;base64," + base64.StdEncoding.EncodeToString(b)
 			t.broadcastLocked("samples", map[string]string{"samples": live.Samples})
 		}
+		return nil
 	}
 }
 
