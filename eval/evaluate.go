@@ -11,13 +11,11 @@ import (
 
 // Options set what an evaluation draws.
 type Options struct {
-	Samples       int     // fresh chains from noise (and conditional chains in all)
-	LangevinSteps int     // Langevin steps of those chains
-	LangevinAlpha float32 // SGLD step size
-	LangevinSigma float32 // SGLD noise scale
-	InpaintSteps  int
-	Workers       int // 0: one per core
-	Seed          uint64
+	Samples int // fresh chains from noise (and conditional chains in all)
+	// Dynamics are those chains' (Steps of them), and the inpainting's
+	// (InpaintSteps); Workers and Seed serve every stage.
+	Dynamics     langevin.Config
+	InpaintSteps int
 	// Progress, if set, hears which stage the evaluation is in and how far
 	// along it is (done of total); it is called from the sampler's workers.
 	Progress func(stage string, done, total int)
@@ -102,8 +100,7 @@ type Generation struct {
 // chain length.
 func DefaultOptions(ck *train.Checkpoint) Options {
 	ch := ck.Chains(defaultSamples)
-	return Options{Samples: ch.N, LangevinSteps: ch.LangevinSteps, LangevinAlpha: float32(ch.LangevinAlpha),
-		LangevinSigma: float32(ch.LangevinSigma), InpaintSteps: defaultInpaintSteps, Seed: 1}
+	return Options{Samples: ch.N, Dynamics: ch.Config, InpaintSteps: defaultInpaintSteps}
 }
 
 const (
@@ -116,8 +113,8 @@ const (
 // inpainting, each scored by the fixed judge where images are scored. It
 // stops early with ctx's error once ctx is done.
 func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (*Report, error) {
-	if o.Samples < mnist.Classes || o.LangevinSteps <= 0 {
-		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples and 1 step", o.Samples, o.LangevinSteps, mnist.Classes)
+	if o.Samples < mnist.Classes || o.Dynamics.Steps <= 0 {
+		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples and 1 step", o.Samples, o.Dynamics.Steps, mnist.Classes)
 	}
 	if in, out := ck.Model.In(), ck.Model.Out(); in != data.Test.Dim() || out != mnist.Classes {
 		return nil, fmt.Errorf("eval: model %v is not a %d-input, %d-class model of these images", ck.Model.Arch, data.Test.Dim(), mnist.Classes)
@@ -126,8 +123,8 @@ func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (
 	if err != nil {
 		return nil, err
 	}
-	rep := &Report{Judge: info, Weights: "trained", OODScore: ck.Recipe.OODScore, Generation: Generation{Samples: o.Samples, LangevinSteps: o.LangevinSteps,
-		LangevinAlpha: o.LangevinAlpha, LangevinSigma: o.LangevinSigma}}
+	rep := &Report{Judge: info, Weights: "trained", OODScore: ck.Recipe.OODScore, Generation: Generation{Samples: o.Samples, LangevinSteps: o.Dynamics.Steps,
+		LangevinAlpha: o.Dynamics.Alpha, LangevinSigma: o.Dynamics.Sigma}}
 	if ck.Averaged() {
 		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay
 	}

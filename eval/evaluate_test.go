@@ -9,6 +9,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 	"github.com/stretchr/testify/require"
@@ -49,7 +50,7 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	var mu sync.Mutex
 	stages := map[string]bool{}
 	var outOfRange []string // asserted here, not in the sampler's workers
-	rep, err := Evaluate(context.Background(), ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1,
+	rep, err := Evaluate(context.Background(), ck, d, Options{Samples: 40, Dynamics: langevin.Config{Steps: 3, Alpha: 10, Sigma: 0.005, Clamp: true, Workers: 2, Seed: 1}, InpaintSteps: 2,
 		Progress: func(stage string, done, total int) {
 			mu.Lock()
 			defer mu.Unlock()
@@ -109,7 +110,7 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	// A cancelled evaluation stops with the context's error.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = Evaluate(ctx, ck, d, Options{Samples: 40, LangevinSteps: 3, InpaintSteps: 2, Seed: 1})
+	_, err = Evaluate(ctx, ck, d, Options{Samples: 40, Dynamics: langevin.Config{Steps: 3, Clamp: true, Seed: 1}, InpaintSteps: 2})
 	require.ErrorIs(t, err, context.Canceled)
 
 	// docs/evaluation.md documents every key.
@@ -156,7 +157,7 @@ func TestEvaluateStopsInsideEveryStage(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		var mu sync.Mutex
 		var later []string
-		_, err := Evaluate(ctx, ck, d, Options{Samples: 40, LangevinSteps: 3, LangevinAlpha: 10, LangevinSigma: 0.005, InpaintSteps: 2, Workers: 2, Seed: 1,
+		_, err := Evaluate(ctx, ck, d, Options{Samples: 40, Dynamics: langevin.Config{Steps: 3, Alpha: 10, Sigma: 0.005, Clamp: true, Workers: 2, Seed: 1}, InpaintSteps: 2,
 			Progress: func(stage string, done, total int) {
 				mu.Lock()
 				defer mu.Unlock()

@@ -24,8 +24,7 @@ const (
 // and the pictures of the report page.
 func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []float32, data Data, o Options, rep *Report) error {
 	m, dim := ck.Model, data.Test.Dim()
-	sampler, err := langevin.New(jem.Energy{Model: m}, langevin.Config{Steps: o.LangevinSteps, Alpha: o.LangevinAlpha,
-		Sigma: o.LangevinSigma, Clamp: ck.Recipe.Clamp, Seed: o.Seed, Workers: o.Workers})
+	sampler, err := langevin.New(jem.Energy{Model: m}, o.Dynamics)
 	if err != nil {
 		return err
 	}
@@ -118,10 +117,10 @@ func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, 
 }
 
 // animate records a few chains from noise frame by frame: the starting
-// noise, then every LangevinSteps/MaxFrames steps.
+// noise, then every Dynamics.Steps/MaxFrames steps.
 func animate(ctx context.Context, sampler *langevin.Sampler, dim int, o Options, rep *Report) error {
 	chain := make([]float32, frameChains*dim)
-	stride := max(1, o.LangevinSteps/streams.MaxFrames)
+	stride := max(1, o.Dynamics.Steps/streams.MaxFrames)
 	sampler.SetProgress(nil)
 	for f := range streams.MaxFrames + 1 {
 		o.report("animation", f, streams.MaxFrames+1)
@@ -131,7 +130,7 @@ func animate(ctx context.Context, sampler *langevin.Sampler, dim int, o Options,
 		if f == 0 {
 			steps, round = 0, streams.FramesRound+1
 		}
-		if err := sampler.SetDynamics(steps, o.LangevinAlpha, o.LangevinSigma); err != nil {
+		if err := sampler.SetDynamics(steps, o.Dynamics.Alpha, o.Dynamics.Sigma); err != nil {
 			return err
 		}
 		if err := sampler.RunContext(ctx, chain, nil, nil, f <= 1, round); err != nil {

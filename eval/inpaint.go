@@ -26,8 +26,9 @@ func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, 
 	for i := dim / 2; i < dim; i++ {
 		mask[i] = true
 	}
-	s, err := langevin.New(jem.Energy{Model: m}, langevin.Config{Steps: o.InpaintSteps, Alpha: o.LangevinAlpha, Sigma: o.LangevinSigma,
-		Clamp: true, Seed: o.Seed ^ streams.InpaintSeed, Workers: o.Workers})
+	d := o.Dynamics
+	d.Steps, d.Clamp, d.Seed = o.InpaintSteps, true, d.Seed^streams.InpaintSeed
+	s, err := langevin.New(jem.Energy{Model: m}, d)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -37,7 +38,7 @@ func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, 
 	}
 	originals := test.Floats(0, n)
 	x := append([]float32(nil), originals...)
-	rng := rand.New(rand.NewPCG(o.Seed, streams.InpaintNoise))
+	rng := rand.New(rand.NewPCG(o.Dynamics.Seed, streams.InpaintNoise))
 	for i := range n {
 		for j := dim / 2; j < dim; j++ {
 			x[i*dim+j] = float32(2*rng.Float64() - 1)

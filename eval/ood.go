@@ -24,7 +24,7 @@ var oodSets = []struct{ key, title string }{
 func detectOOD(ctx context.Context, m *nn.Net, test *scores, testX []float32, data Data, o Options, rep *Report) error {
 	// Uniform and Gaussian noise images, and the test digits inverted, as
 	// many as the test set; the two noises interleave on one stream.
-	rng := rand.New(rand.NewPCG(o.Seed, streams.OODNoise))
+	rng := rand.New(rand.NewPCG(o.Dynamics.Seed, streams.OODNoise))
 	n, dim := data.Test.N, data.Test.Dim()
 	sets := map[string][]float32{"uniform": make([]float32, n*dim), "gaussian": make([]float32, n*dim), "inverted": make([]float32, n*dim)}
 	for i := range sets["uniform"] {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ebm-project/ebm/langevin"
 	"github.com/stretchr/testify/require"
 )
 
@@ -177,6 +178,6 @@ func TestChainStepsFollowTheBuffer(t *testing.T) {
 	tn = newTrainer(t, noBuffer, tr.Subset(128), te)
 	require.Equal(t, 50, load().ChainSteps())
 	ch := load().Chains(7)
-	require.Equal(t, Chains{N: 7, LangevinSteps: 50, LangevinAlpha: noBuffer.LangevinAlpha, LangevinSigma: noBuffer.LangevinSigma,
-		Clamp: noBuffer.Clamp, Class: -1, Seed: 1}, ch, "the run's own dynamics")
+	require.Equal(t, Chains{N: 7, Class: -1, Config: langevin.Config{Steps: 50, Alpha: float32(noBuffer.LangevinAlpha), Sigma: float32(noBuffer.LangevinSigma),
+		Clamp: noBuffer.Clamp, Seed: 1}}, ch, "the run's own dynamics")
 }

@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/ebm-project/ebm/internal/streams"
+	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 )
@@ -212,6 +213,13 @@ func (r Recipe) Validate() error {
 		errs = append(errs, bad("convs", "--convs %q: %v", r.Convs, err))
 	}
 	return errors.Join(errs...)
+}
+
+// Dynamics is the recipe's Langevin dynamics as the sampler takes them:
+// its chain length, step size, noise, clamp and seed (workers are the
+// run's option, not the recipe's).
+func (r Recipe) Dynamics() langevin.Config {
+	return langevin.Config{Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha), Sigma: float32(r.LangevinSigma), Clamp: r.Clamp, Seed: r.Seed}
 }
 
 // LRAt is the learning rate of step (0-based) out of total: linear warmup,

@@ -15,36 +15,31 @@ const GridSize = 64
 // gridColumns is the width of a run's grids, in images.
 const gridColumns = 8
 
-// Chains describe fresh Langevin chains from uniform noise.
+// Chains describe fresh Langevin chains from uniform noise: how many, the
+// energy (a class, or -1 for E(x)), and the dynamics.
 type Chains struct {
-	N             int // chains
-	LangevinSteps int
-	LangevinAlpha float64
-	LangevinSigma float64
-	Clamp         bool
-	Class         int // >= 0: sample E(x, Class); -1: E(x)
-	Workers       int // 0: one per core
-	Seed          uint64
+	N     int
+	Class int // >= 0: sample E(x, Class); -1: E(x)
+	langevin.Config
 }
 
 // Chains are n unconditional chains with the run's own dynamics, as long as
 // the run's chain length (ChainSteps).
 func (c *Checkpoint) Chains(n int) Chains {
-	r := c.Recipe
-	return Chains{N: n, LangevinSteps: c.ChainSteps(), LangevinAlpha: r.LangevinAlpha, LangevinSigma: r.LangevinSigma,
-		Clamp: r.Clamp, Class: -1, Seed: 1}
+	d := c.Recipe.Dynamics()
+	d.Steps, d.Seed = c.ChainSteps(), 1
+	return Chains{N: n, Class: -1, Config: d}
 }
 
 // Sample runs the chains ch on model and returns them (N x pixels).
 func Sample(model *nn.Net, ch Chains) ([]float32, error) {
-	if ch.N <= 0 || ch.LangevinSteps <= 0 {
-		return nil, fmt.Errorf("sample: --samples = %d, --langevin_steps = %d: both must be positive", ch.N, ch.LangevinSteps)
+	if ch.N <= 0 || ch.Steps <= 0 {
+		return nil, fmt.Errorf("sample: --samples = %d, --langevin_steps = %d: both must be positive", ch.N, ch.Steps)
 	}
 	if ch.Class >= model.Out() {
 		return nil, fmt.Errorf("sample: --class %d: the model has %d classes", ch.Class, model.Out())
 	}
-	s, err := langevin.New(jem.Energy{Model: model}, langevin.Config{Steps: ch.LangevinSteps, Alpha: float32(ch.LangevinAlpha),
-		Sigma: float32(ch.LangevinSigma), Clamp: ch.Clamp, Seed: ch.Seed, Workers: ch.Workers})
+	s, err := langevin.New(jem.Energy{Model: model}, ch.Config)
 	if err != nil {
 		return nil, err
 	}

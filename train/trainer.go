@@ -74,10 +74,9 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 			return nil, err
 		}
 	}
-	if t.sampler, err = langevin.New(jem.Energy{Model: t.Model}, langevin.Config{
-		Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha), Sigma: float32(r.LangevinSigma),
-		Clamp: r.Clamp, Seed: r.Seed, Workers: workers,
-	}); err != nil {
+	dyn := r.Dynamics()
+	dyn.Workers = workers
+	if t.sampler, err = langevin.New(jem.Energy{Model: t.Model}, dyn); err != nil {
 		return nil, err
 	}
 	b := r.BatchSize

@@ -41,7 +41,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	o := chains.evalOptions(ck)
 	o.Samples, o.InpaintSteps = *samples, *inpaintSteps
 	if *steps != 0 {
-		o.LangevinSteps = *steps
+		o.Dynamics.Steps = *steps
 	}
 	data, err := evalData(*dataDir, *fashionDir, *testLimit, true)
 	if err != nil {

@@ -145,20 +145,19 @@ func requireMNIST(path string, ck *train.Checkpoint) error {
 // chain length, with the flags' dynamics, seed and workers over them.
 func (c chainFlags) evalOptions(ck *train.Checkpoint) eval.Options {
 	o := eval.DefaultOptions(ck)
-	alpha, sigma := c.dynamics(ck.Recipe)
-	o.LangevinAlpha, o.LangevinSigma = float32(alpha), float32(sigma)
-	o.Workers, o.Seed = *c.workers, *c.seed
+	o.Dynamics.Alpha, o.Dynamics.Sigma = c.dynamics(ck.Recipe)
+	o.Dynamics.Workers, o.Dynamics.Seed = *c.workers, *c.seed
 	return o
 }
 
 // dynamics returns alpha and sigma: the flags' where given, else the run's.
-func (c chainFlags) dynamics(r train.Recipe) (alpha, sigma float64) {
-	alpha, sigma = r.LangevinAlpha, r.LangevinSigma
+func (c chainFlags) dynamics(r train.Recipe) (alpha, sigma float32) {
+	d := r.Dynamics()
 	if *c.alpha >= 0 {
-		alpha = *c.alpha
+		d.Alpha = float32(*c.alpha)
 	}
 	if *c.sigma >= 0 {
-		sigma = *c.sigma
+		d.Sigma = float32(*c.sigma)
 	}
-	return alpha, sigma
+	return d.Alpha, d.Sigma
 }

@@ -32,9 +32,9 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	}
 	ch := ck.Chains(*samples)
 	if *steps != 0 {
-		ch.LangevinSteps = *steps
+		ch.Steps = *steps
 	}
-	ch.LangevinAlpha, ch.LangevinSigma = chains.dynamics(ck.Recipe)
+	ch.Alpha, ch.Sigma = chains.dynamics(ck.Recipe)
 	ch.Class, ch.Workers, ch.Seed = *class, *chains.workers, *chains.seed
 	x, err := train.Sample(ck.Model, ch)
 	if err != nil {
@@ -43,6 +43,6 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	if err := train.WriteGrid(*out, x, ch.N, ck.Shape(), 8); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %d samples (%d steps) to %s\n", ch.N, ch.LangevinSteps, *out)
+	fmt.Fprintf(stdout, "wrote %d samples (%d steps) to %s\n", ch.N, ch.Steps, *out)
 	return nil
 }
