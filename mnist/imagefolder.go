@@ -20,8 +20,8 @@ const (
 // openImageFolder reads torchvision's ImageFolder layout: dir/train/<class>
 // and dir/test/<class>, PNG files in each. Classes are the train folder's
 // subfolders in sorted order (as torchvision numbers them), the images
-// interleaved across classes; every image has the size of the first; the set is grey when every image is grey,
-// RGB otherwise (alpha is dropped).
+// interleaved across classes; every image has the size of the first; the
+// set is grey when every image is grey, RGB otherwise (alpha is dropped).
 func openImageFolder(dir string) (*Data, error) {
 	entries, err := os.ReadDir(filepath.Join(dir, "train"))
 	if err != nil {
