@@ -156,12 +156,13 @@ func Shift(dst, src []float32, s Shape, dy, dx int) {
 		for c := range s.Cols {
 			sc := c - dx
 			out := dst[(r*s.Cols+c)*ch : (r*s.Cols+c+1)*ch]
-			if sr >= 0 && sr < s.Rows && sc >= 0 && sc < s.Cols {
-				copy(out, src[(sr*s.Cols+sc)*ch:])
-				continue
-			}
-			for k := range out {
-				out[k] = -1
+			inside := sr >= 0 && sr < s.Rows && sc >= 0 && sc < s.Cols
+			for k := range out { // a loop, not copy: one grey value is not worth a call (the training step shifts every image)
+				v := float32(-1)
+				if inside {
+					v = src[(sr*s.Cols+sc)*ch+k]
+				}
+				out[k] = v
 			}
 		}
 	}

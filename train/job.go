@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -212,17 +214,29 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 }
 
 // NewRecipe is the preset with the given settings over it.
+// Every bad setting is named (joined *SettingErrors, a form marks each):
+// a value that does not parse, then the ranges of those that did.
 func (j Job) NewRecipe() (Recipe, error) {
 	r, err := PresetRecipe(j.Preset)
 	if err != nil {
 		return r, err
 	}
-	for key, v := range j.Given {
-		if err := Set(&r, key, v); err != nil {
-			return r, err
+	var errs []error
+	bad := map[string]bool{}
+	for _, key := range slices.Sorted(maps.Keys(j.Given)) {
+		if err := Set(&r, key, j.Given[key]); err != nil {
+			errs, bad[key] = append(errs, err), true
 		}
 	}
-	return r, r.Validate()
+	if err, ok := r.Validate().(interface{ Unwrap() []error }); ok {
+		for _, e := range err.Unwrap() {
+			var se *SettingError
+			if !errors.As(e, &se) || !bad[se.Key] { // no second word on a field that did not parse
+				errs = append(errs, e)
+			}
+		}
+	}
+	return r, errors.Join(errs...)
 }
 
 // resumedRecipe is the checkpoint's recipe, with epochs raised if given;

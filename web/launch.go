@@ -3,7 +3,6 @@ package web
 import (
 	"errors"
 	"fmt"
-	"maps"
 	"net/http"
 	"slices"
 
@@ -49,30 +48,17 @@ func (t *trainings) start(w http.ResponseWriter, r *http.Request) {
 	}
 	job := t.s.job(dir)
 	job.Preset, job.Given = req.Preset, map[string]string{}
-	recipe, err := train.PresetRecipe(req.Preset)
-	if err != nil {
-		t.s.fail(w, http.StatusBadRequest, err)
-		return
-	}
 	// Every bad field at once, so the form can mark them all.
 	var errs []error
-	for _, key := range slices.Sorted(maps.Keys(req.Settings)) {
-		v := req.Settings[key]
+	for key, v := range req.Settings {
 		if slices.Contains(formOptions, key) {
 			errs = append(errs, train.Set(&job.Options, key, v))
-			continue
-		}
-		job.Given[key] = v
-		errs = append(errs, train.Set(&recipe, key, v))
-	}
-	// The ranges of the values that parsed, but no second word on a field
-	// that did not.
-	for _, e := range flatten(errors.Join(recipe.Validate(), job.Options.Validate())) {
-		if !slices.ContainsFunc(errs, func(had error) bool { return settingKey(had) == settingKey(e) }) {
-			errs = append(errs, e)
+		} else {
+			job.Given[key] = v
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	recipe, err := job.NewRecipe()
+	if err := errors.Join(append(errs, err, job.Options.Validate())...); err != nil {
 		t.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
@@ -81,15 +67,6 @@ func (t *trainings) start(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t.launch(w, req.Name, job)
-}
-
-// settingKey is the setting an error is about ("" for none).
-func settingKey(err error) string {
-	var se *train.SettingError
-	if errors.As(err, &se) {
-		return se.Key
-	}
-	return ""
 }
 
 // cannotStartOver says why a new run may not be started in an existing
