@@ -49,10 +49,15 @@ func ConvArch(h, w, c int, convs []ConvSpec, hidden []int, out int) (Arch, error
 
 // convGeometry chains the convolutions from the input shape.
 func (a Arch) convGeometry() ([]*Conv2D, error) {
-	if len(a.Convs) == 0 {
-		if len(a.Shape) != 0 && len(a.Shape) != 3 {
-			return nil, fmt.Errorf("nn: input shape %v: want height, width, channels", a.Shape)
+	if len(a.Shape) != 0 && len(a.Shape) != 3 {
+		return nil, fmt.Errorf("nn: input shape %v: want height, width, channels", a.Shape)
+	}
+	for _, d := range a.Shape {
+		if d < 1 || d > maxConvSize {
+			return nil, fmt.Errorf("nn: input shape %v: each size from 1 to %d", a.Shape, maxConvSize)
 		}
+	}
+	if len(a.Convs) == 0 {
 		return nil, nil
 	}
 	if len(a.Shape) != 3 {
@@ -70,6 +75,10 @@ func (a Arch) convGeometry() ([]*Conv2D, error) {
 	}
 	return out, nil
 }
+
+// MaxParams bounds a network's weights and biases: 1 GiB of float32, some
+// 800 times the default MLP.
+const MaxParams = 1 << 28
 
 // Validate reports the first inconsistency: a convolution that does not
 // fit, or dense widths that do not start at the convolutions' output.
@@ -91,6 +100,26 @@ func (a Arch) Validate() error {
 	}
 	if len(geo) > 0 && a.Sizes[0] != geo[len(geo)-1].Out() {
 		return fmt.Errorf("nn: sizes[0] = %d: the last convolution gives %d", a.Sizes[0], geo[len(geo)-1].Out())
+	}
+	// Sizes come from files and flags: bound the weights before anything
+	// multiplies widths (no overflow) or allocates them.
+	total := 0
+	add := func(in, out int) error {
+		if in > MaxParams/out || total+in*out+out > MaxParams {
+			return fmt.Errorf("nn: %v: more than %d weights", a.Sizes, MaxParams)
+		}
+		total += in*out + out
+		return nil
+	}
+	for _, g := range geo {
+		if err := add(g.patch, g.OutC); err != nil {
+			return err
+		}
+	}
+	for i := 0; i+1 < len(a.Sizes); i++ {
+		if err := add(a.Sizes[i], a.Sizes[i+1]); err != nil {
+			return err
+		}
 	}
 	if len(a.Shape) == 3 && len(geo) == 0 && a.Shape[0]*a.Shape[1]*a.Shape[2] != a.Sizes[0] {
 		return fmt.Errorf("nn: sizes[0] = %d: the %v input has %d values", a.Sizes[0], a.Shape, a.Shape[0]*a.Shape[1]*a.Shape[2])

@@ -24,11 +24,16 @@ type Conv2D struct {
 	patch, inPixels int // KKC, and InH*InW*InC
 }
 
+// maxConvSize bounds every size of a convolution.
+const maxConvSize = 1 << 16
+
 // NewConv2D checks and completes a convolution's geometry.
 func NewConv2D(inH, inW, inC, outC, k, stride, pad int) (*Conv2D, error) {
 	switch {
 	case inH < 1 || inW < 1 || inC < 1 || outC < 1:
 		return nil, fmt.Errorf("nn: conv %dx%dx%d -> %d channels: sizes must be positive", inH, inW, inC, outC)
+	case max(inH, inW, inC, outC, k, stride, pad) > maxConvSize: // products of these stay far from overflowing
+		return nil, fmt.Errorf("nn: conv %dx%dx%d -> %d channels, kernel %d, stride %d, padding %d: a size above %d", inH, inW, inC, outC, k, stride, pad, maxConvSize)
 	case k < 1 || stride < 1 || pad < 0:
 		return nil, fmt.Errorf("nn: conv kernel %d, stride %d, padding %d: kernel and stride must be positive, padding not negative", k, stride, pad)
 	case pad >= k:

@@ -154,6 +154,25 @@ func TestInitIsUniformInFanInBound(t *testing.T) {
 	require.ErrorContains(t, err, "sizes[1] = 0")
 }
 
+// Architectures come from files and flags: sizes whose weights would not
+// fit in memory, or whose products overflow, are errors before anything is
+// allocated.
+func TestHugeArchitecturesAreRefused(t *testing.T) {
+	for _, a := range []Arch{
+		MLPArch(1<<20, 1<<20, 10),
+		MLPArch(math.MaxInt, 2),
+		MLPArch(1<<40, 1<<40, 10),
+		{Shape: []int{1 << 40, 1 << 40, 1}, Sizes: []int{784, 10}},
+		{Shape: []int{28, 28, 1}, Convs: []ConvSpec{{Channels: 1 << 40, K: 3, Stride: 1}}, Sizes: []int{1}},
+		{Shape: []int{28, 28, 1 << 20}, Convs: []ConvSpec{{Channels: 8, K: 3, Stride: 1}}, Sizes: []int{1}},
+	} {
+		_, err := New(a, nil)
+		require.Error(t, err, "%+v", a)
+	}
+	_, err := New(MLPArch(784, 512, 512, 512, 10), nil)
+	require.NoError(t, err)
+}
+
 // First Adam step: m^ = g, v^ = g^2, so each parameter moves by
 // -lr*g/(|g|+eps), i.e. about -lr*sign(g).
 func TestAdamFirstStepMovesByLearningRate(t *testing.T) {
