@@ -1,6 +1,7 @@
-// Package mnist reads MNIST and Fashion-MNIST from IDX files (gzip or raw),
-// verifies them against the published SHA-256 of the decompressed bytes,
-// and downloads missing files when the network allows.
+// Package mnist reads data sets: IDX folders (gzip or raw) as MNIST and
+// Fashion-MNIST are published, verified against the published SHA-256 of
+// the decompressed bytes when they are a known set (and downloaded when the
+// network allows), and image folders in torchvision's ImageFolder layout.
 package mnist
 
 import (
@@ -358,4 +359,14 @@ func Batches(n, size int, rng *rand.Rand, dropLast bool) [][]int {
 		out = append(out, perm[lo:hi])
 	}
 	return out
+}
+
+// Fingerprint is the SHA-256 of the set's shape, pixels and labels: the
+// same images in the same order give the same fingerprint, from any files.
+func (d *Dataset) Fingerprint() string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%v %d\n", d.Shape(), d.N)
+	h.Write(d.Pixels[:d.N*d.Dim()])
+	h.Write(d.Labels[:d.N])
+	return hex.EncodeToString(h.Sum(nil))
 }

@@ -10,7 +10,8 @@ import (
 
 // Data is a data set: its two splits and what was checked of it.
 type Data struct {
-	Name        string // the folder's name
+	Name        string // the known set's name, else the folder's
+	Dir         string // the folder it was read from
 	Train, Test *Dataset
 	// Verified names the known set whose published SHA-256 the files
 	// matched ("" when they matched none, or for an image folder).
@@ -25,6 +26,27 @@ func (d *Data) Shape() Shape { return d.Train.Shape() }
 // Classes names the set's labels.
 func (d *Data) Classes() []string { return d.Train.ClassNames() }
 
+// Neighbours are the folders of the other known sets beside this one's,
+// where they exist: the out-of-distribution sets a known set is compared
+// with by default (Fashion-MNIST for MNIST, MNIST for Fashion-MNIST). None
+// for a set that is not a known one.
+func (d *Data) Neighbours() []string {
+	if d.Verified == "" {
+		return nil
+	}
+	var dirs []string
+	for _, k := range Known {
+		dir := filepath.Join(filepath.Dir(filepath.Clean(d.Dir)), k.Name)
+		if k.Name == d.Verified {
+			continue
+		}
+		if _, err := os.Stat(dir); err == nil {
+			dirs = append(dirs, dir)
+		}
+	}
+	return dirs
+}
+
 // Known are the IDX sets whose files are verified when a folder holds them.
 var Known = []Set{MNIST, FashionMNIST}
 
@@ -37,6 +59,15 @@ var Known = []Set{MNIST, FashionMNIST}
 // A folder with no data yet gets MNIST (or the known set it is named
 // after, fashion-mnist), downloaded and verified, when download is true.
 func Open(dir string, download bool) (*Data, error) {
+	d, err := open(dir, download)
+	if err != nil {
+		return nil, err
+	}
+	d.Dir = dir
+	return d, nil
+}
+
+func open(dir string, download bool) (*Data, error) {
 	if dir == "" {
 		return nil, fmt.Errorf("mnist: no data folder given: pass --data_dir or set %s", EnvVar)
 	}

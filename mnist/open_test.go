@@ -21,14 +21,16 @@ func TestOpenVerifiesTheKnownSets(t *testing.T) {
 	require.Equal(t, MNISTShape, d.Shape())
 	require.Equal(t, Digits, d.Classes())
 	require.Contains(t, d.Note, "SHA-256 verified")
-	fashion := FashionDir(dir)
+	fashion := filepath.Join(filepath.Dir(dir), "fashion-mnist")
 	if _, err := os.Stat(fashion); err != nil {
 		t.Skipf("no Fashion-MNIST beside %s", dir)
 	}
+	require.Equal(t, []string{fashion}, d.Neighbours(), "MNIST's out-of-distribution set by default")
 	f, err := Open(fashion, false)
 	require.NoError(t, err)
 	require.Equal(t, "fashion-mnist", f.Verified)
 	require.Equal(t, "Ankle boot", f.Classes()[9])
+	require.Equal(t, []string{filepath.Join(filepath.Dir(dir), "mnist")}, f.Neighbours(), "and Fashion-MNIST's")
 
 	// Three of MNIST's files and a fourth that is not: corrupt, an error.
 	mixed := t.TempDir()
