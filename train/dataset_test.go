@@ -2,15 +2,13 @@ package train
 
 import (
 	"context"
-	"fmt"
 	"image"
-	"image/color"
 	"image/png"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/ebm-project/ebm/internal/fakedata"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/stretchr/testify/require"
 )
@@ -18,27 +16,7 @@ import (
 // rgbFolder writes a tiny image folder: 12x10 RGB images in 3 classes.
 func rgbFolder(t *testing.T) string {
 	dir := t.TempDir()
-	rng := rand.New(rand.NewPCG(1, 1))
-	for _, split := range []string{"train", "test"} {
-		for ci, class := range []string{"red", "green", "blue"} {
-			p := filepath.Join(dir, split, class)
-			require.NoError(t, os.MkdirAll(p, 0o755))
-			for i := range 24 {
-				im := image.NewNRGBA(image.Rect(0, 0, 10, 12))
-				for y := range 12 {
-					for x := range 10 {
-						c := [3]uint8{uint8(rng.IntN(60)), uint8(rng.IntN(60)), uint8(rng.IntN(60))}
-						c[ci] = 200
-						im.SetNRGBA(x, y, color.NRGBA{c[0], c[1], c[2], 255})
-					}
-				}
-				f, err := os.Create(filepath.Join(p, fmt.Sprintf("%d.png", i)))
-				require.NoError(t, err)
-				require.NoError(t, png.Encode(f, im))
-				require.NoError(t, f.Close())
-			}
-		}
-	}
+	require.NoError(t, fakedata.RGBFolder(dir, 12, 10, 3, 24, 1))
 	return dir
 }
 
