@@ -6,12 +6,13 @@ import (
 	"html/template"
 	"image"
 	"image/color"
+	"image/color/palette"
+	"image/draw"
 	"image/gif"
 	"math"
 	"slices"
 	"strings"
 
-	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -26,12 +27,18 @@ func (r *Report) ChainGIF() ([]byte, error) {
 	}
 	var g gif.GIF
 	for i, f := range r.ChainFrames {
-		img, err := train.GridImage(f, len(f)/mnist.Pixels, mnist.MNISTShape, frameChains)
+		img, err := train.GridImage(f, len(f)/r.Shape.Dim(), r.Shape, frameChains)
 		if err != nil {
 			return nil, err
 		}
-		p := image.NewPaletted(img.Bounds(), pal)
-		copy(p.Pix, img.(*image.Gray).Pix) // grey images make a grey grid
+		var p *image.Paletted
+		if grey, ok := img.(*image.Gray); ok { // grey images make a grey grid, exactly
+			p = image.NewPaletted(img.Bounds(), pal)
+			copy(p.Pix, grey.Pix)
+		} else { // colour: the web-safe palette, dithered
+			p = image.NewPaletted(img.Bounds(), palette.WebSafe)
+			draw.FloydSteinberg.Draw(p, p.Bounds(), img, image.Point{})
+		}
 		g.Image = append(g.Image, p)
 		delay := 12
 		if i == len(r.ChainFrames)-1 {

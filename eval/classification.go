@@ -2,7 +2,7 @@ package eval
 
 import (
 	"context"
-	"github.com/ebm-project/ebm/mnist"
+
 	"github.com/ebm-project/ebm/nn"
 )
 
@@ -11,7 +11,8 @@ const eceBins = 15
 
 // classify fills accuracy, NLL, ECE and the reliability bins of p(y|x) on
 // the test set, and returns the test set's scores for the OOD comparisons.
-func classify(ctx context.Context, m *nn.Net, test *mnist.Dataset, testX []float32, rep *Report) (*scores, error) {
+func classify(ctx context.Context, m *nn.Net, data Data, testX []float32, rep *Report) (*scores, error) {
+	test, classes := data.Test, m.Out()
 	sc, err := scoreSet(ctx, m, testX, test.N)
 	if err != nil {
 		return nil, err
@@ -20,7 +21,7 @@ func classify(ctx context.Context, m *nn.Net, test *mnist.Dataset, testX []float
 	correct := make([]bool, test.N)
 	for i := range test.N {
 		y := int(test.Labels[i])
-		rep.NLL -= sc.logProb[i*mnist.Classes+y]
+		rep.NLL -= sc.logProb[i*classes+y]
 		conf[i] = sc.maxSoftmax[i]
 		correct[i] = sc.pred[i] == y
 		if correct[i] {
@@ -32,6 +33,6 @@ func classify(ctx context.Context, m *nn.Net, test *mnist.Dataset, testX []float
 	if rep.ECE, rep.Reliability, err = ECE(conf, correct, eceBins); err != nil {
 		return nil, err
 	}
-	rep.Energies = append(rep.Energies, EnergySet{"MNIST test", negate(sc.logpx)})
+	rep.Energies = append(rep.Energies, EnergySet{data.Name + " test", negate(sc.logpx)})
 	return sc, nil
 }

@@ -37,14 +37,26 @@ func (o Options) watch(s *langevin.Sampler, stage string) {
 
 // Data is what an evaluation compares against.
 type Data struct {
+	Name        string // the data set's name, reported with its figures
 	Train, Test *mnist.Dataset
-	Fashion     *mnist.Dataset // Fashion-MNIST test set; nil skips that OOD set
+	// OOD are other data sets' test images, out of distribution for a
+	// model of this one, reported under their names.
+	OOD   []OODSet
+	Judge *Judge // scores the generated images: see FindJudge
+}
+
+// OODSet is one out-of-distribution set.
+type OODSet struct {
+	Name string
+	Test *mnist.Dataset
 }
 
 // Report holds every figure; the JSON keys are stable.
 type Report struct {
 	// Weights says which weights were evaluated: "ema", the moving average
 	// the run kept (--ema_decay), or "trained", the optimiser's own.
+	Data            string                        `json:"data"`    // the data set's name
+	Classes         []string                      `json:"classes"` // its class names, in label order
 	Weights         string                        `json:"weights"`
 	EMADecay        float64                       `json:"ema_decay,omitempty"`
 	Accuracy        float64                       `json:"accuracy"`
@@ -64,21 +76,24 @@ type Report struct {
 	// and OODScoreAUROC that score's column of ood_auroc, set by set.
 	OODScore      string             `json:"ood_score"`
 	OODScoreAUROC map[string]float64 `json:"ood_score_auroc"`
-	// FashionPerClass is ood_auroc.fashion.logpx with one Fashion-MNIST
-	// class at a time as the negatives (0 T-shirt/top ... 9 ankle boot):
-	// which clothing the model takes for digits. Absent when a class has no
-	// image in the set evaluated (--test_limit).
-	FashionPerClass []float64      `json:"ood_auroc_fashion_per_class,omitempty"`
-	Reliability     []Bin          `json:"reliability"`
-	Generation      Generation     `json:"generation"`
-	Judge           ClassifierInfo `json:"judge"`
+	// OODPerClass is, for each OOD data set, ood_auroc[set].logpx with one
+	// of its classes at a time as the negatives: which clothing a digit
+	// model takes for digits, say. A set is absent when one of its classes
+	// has no image in the images evaluated (--test_limit).
+	OODPerClass map[string][]float64 `json:"ood_auroc_per_class,omitempty"`
+	Reliability []Bin                `json:"reliability"`
+	Generation  Generation           `json:"generation"`
+	Judge       ClassifierInfo       `json:"judge"`
 
 	// Pictures and energies for the report page (not in the JSON).
-	Energies    []EnergySet `json:"-"` // E(x) of the test set, the samples and each OOD set
-	SampleGrid  []float32   `json:"-"` // 64 unconditional samples
-	ClassGrid   []float32   `json:"-"` // 10 per class, a row each
-	InpaintGrid []float32   `json:"-"` // 8 masked inputs, then their fills
-	ChainFrames [][]float32 `json:"-"` // 8 chains at successive steps
+	Shape       mnist.Shape         `json:"-"` // the images'
+	oodSets     []oodSet            // the OOD sets in report order
+	oodClasses  map[string][]string // each OOD data set's class names
+	Energies    []EnergySet         `json:"-"` // E(x) of the test set, the samples and each OOD set
+	SampleGrid  []float32           `json:"-"` // 64 unconditional samples
+	ClassGrid   []float32           `json:"-"` // 10 per class, a row each
+	InpaintGrid []float32           `json:"-"` // 8 masked inputs, then their fills
+	ChainFrames [][]float32         `json:"-"` // 8 chains at successive steps
 }
 
 // EnergySet is E(x) of each image of one set.
@@ -113,24 +128,34 @@ const (
 // inpainting, each scored by the fixed judge where images are scored. It
 // stops early with ctx's error once ctx is done.
 func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (*Report, error) {
-	if o.Samples < mnist.Classes || o.Dynamics.Steps <= 0 {
-		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples and 1 step", o.Samples, o.Dynamics.Steps, mnist.Classes)
+	classes := data.Test.ClassNames()
+	if o.Samples < len(classes) || o.Dynamics.Steps <= 0 {
+		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples (one per class) and 1 step", o.Samples, o.Dynamics.Steps, len(classes))
 	}
-	if in, out := ck.Model.In(), ck.Model.Out(); in != data.Test.Dim() || out != mnist.Classes {
-		return nil, fmt.Errorf("eval: model %v is not a %d-input, %d-class model of these images", ck.Model.Arch, data.Test.Dim(), mnist.Classes)
+	s := data.Test.Shape()
+	if ck.Shape() != s || ck.Model.Out() != len(classes) {
+		return nil, fmt.Errorf("eval: model %v is not a model of %s's %v images in %d classes", ck.Model.Arch, data.Name, s, len(classes))
 	}
-	judge, info, err := FixedClassifier()
-	if err != nil {
-		return nil, err
+	if data.Judge == nil {
+		return nil, fmt.Errorf("eval: no judge for %s's generated images", data.Name)
 	}
-	rep := &Report{Judge: info, Weights: "trained", OODScore: ck.Recipe.OODScore, Generation: Generation{Samples: o.Samples, LangevinSteps: o.Dynamics.Steps,
-		LangevinAlpha: o.Dynamics.Alpha, LangevinSigma: o.Dynamics.Sigma}}
+	if j := data.Judge.Net; j.In() != s.Dim() || j.Out() != len(classes) {
+		return nil, fmt.Errorf("eval: judge %v does not read %s's %v images in %d classes", j.Arch, data.Name, s, len(classes))
+	}
+	for _, set := range data.OOD {
+		if set.Test.Shape() != s {
+			return nil, fmt.Errorf("eval: out-of-distribution set %s has %v images, %s %v: a model reads only its own shape", set.Name, set.Test.Shape(), data.Name, s)
+		}
+	}
+	judge := data.Judge.Net
+	rep := &Report{Data: data.Name, Classes: classes, Shape: s, Judge: data.Judge.Info, Weights: "trained", OODScore: ck.Recipe.OODScore,
+		Generation: Generation{Samples: o.Samples, LangevinSteps: o.Dynamics.Steps, LangevinAlpha: o.Dynamics.Alpha, LangevinSigma: o.Dynamics.Sigma}}
 	if ck.Averaged() {
 		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay
 	}
 	o.report("classification", 0, 1)
 	testX := data.Test.Floats(0, data.Test.N) // the test images as the model sees them
-	test, err := classify(ctx, ck.Model, data.Test, testX, rep)
+	test, err := classify(ctx, ck.Model, data, testX, rep)
 	if err != nil {
 		return nil, err
 	}

@@ -15,22 +15,23 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
+// loadData reads MNIST, its judge and, with fashion, 300 of Fashion-MNIST's
+// test images when that folder is beside it.
 func loadData(t *testing.T, fashion bool) Data {
 	dir := os.Getenv(mnist.EnvVar)
 	if dir == "" {
 		t.Skipf("%s is not set: no MNIST folder", mnist.EnvVar)
 	}
-	var d Data
-	var err error
-	d.Train, err = mnist.Load(mnist.MNIST, dir, "train", false)
+	set, err := mnist.Open(dir, false)
 	require.NoError(t, err)
-	d.Test, err = mnist.Load(mnist.MNIST, dir, "test", false)
+	judge, err := FindJudge(set, "")
 	require.NoError(t, err)
+	d := Data{Name: set.Name, Train: set.Train, Test: set.Test, Judge: judge}
 	if fashion {
-		if fd := filepath.Join(filepath.Dir(filepath.Clean(dir)), "fashion-mnist"); fileExists(fd) {
-			d.Fashion, err = mnist.Load(mnist.FashionMNIST, fd, "test", false)
+		for _, n := range set.Neighbours() {
+			o, err := mnist.Open(n, false)
 			require.NoError(t, err)
-			d.Fashion = d.Fashion.Subset(300)
+			d.OOD = append(d.OOD, OODSet{o.Name, o.Test.Subset(300)})
 		}
 	}
 	return d
@@ -87,8 +88,8 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	require.Equal(t, "ema", m["weights"])
 	require.Equal(t, ck.Recipe.EMADecay, m["ema_decay"])
 	sets := []string{"uniform", "gaussian", "inverted"}
-	if d.Fashion != nil {
-		sets = append(sets, "fashion")
+	for _, o := range d.OOD {
+		sets = append(sets, o.Name)
 	}
 	ood := m["ood_auroc"].(map[string]any)
 	for _, set := range sets {
@@ -97,15 +98,15 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 			require.True(t, v >= 0 && v <= 1, "%s/%s = %v", set, score, v)
 		}
 	}
-	if d.Fashion != nil {
+	for _, o := range d.OOD {
 		// Each clothing class alone against MNIST; weighted by the
 		// class sizes they make up the pooled figure.
-		require.Len(t, m["ood_auroc_fashion_per_class"], 10)
+		require.Len(t, rep.OODPerClass[o.Name], 10)
 		var pooled float64
-		for _, l := range d.Fashion.Labels {
-			pooled += rep.FashionPerClass[l] / float64(d.Fashion.N)
+		for _, l := range o.Test.Labels {
+			pooled += rep.OODPerClass[o.Name][l] / float64(o.Test.N)
 		}
-		require.InDelta(t, rep.OODAUROC["fashion"]["logpx"], pooled, 1e-9)
+		require.InDelta(t, rep.OODAUROC[o.Name]["logpx"], pooled, 1e-9)
 	}
 	// A cancelled evaluation stops with the context's error.
 	ctx, cancel := context.WithCancel(context.Background())
@@ -124,7 +125,7 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 		"buffer_samples": 100.0}, gen)
 	page, err := rep.HTML(path, ck.Model.Arch)
 	require.NoError(t, err)
-	checkPage(t, string(page), d.Fashion != nil)
+	checkPage(t, string(page), d.OOD != nil)
 }
 
 // smallCheckpoint trains a tiny model (one hidden layer of 32, a buffer

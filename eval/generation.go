@@ -6,7 +6,6 @@ import (
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
-	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
 	"github.com/ebm-project/ebm/train"
 )
@@ -45,8 +44,9 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []
 	if err != nil {
 		return err
 	}
-	rep.ClassCoverage = Coverage(pred, mnist.Classes)
-	rep.ClassCounts = Counts(pred, mnist.Classes)
+	classes := len(rep.Classes)
+	rep.ClassCoverage = Coverage(pred, classes)
+	rep.ClassCounts = Counts(pred, classes)
 
 	o.report("FID", 0, 1)
 	fid, err := newFIDScorer(ctx, judge, jws, testX, data.Test.N)
@@ -60,7 +60,7 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []
 	if rep.FIDFloor, err = fid.score(ctx, data.Train.Floats(0, floorN), floorN); err != nil {
 		return err
 	}
-	if buf, n := ck.BufferSamples(); n >= mnist.Classes {
+	if buf, n := ck.BufferSamples(); n >= classes {
 		f, err := fid.score(ctx, buf, n)
 		if err != nil {
 			return err
@@ -70,7 +70,7 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []
 		if err != nil {
 			return err
 		}
-		cov := Coverage(bp, mnist.Classes)
+		cov := Coverage(bp, classes)
 		rep.CoverageBuffer = &cov
 		rep.Generation.BufferSamples = n
 	}
@@ -83,9 +83,10 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []
 // conditional runs Samples/10 chains of E(x, y) for each class y and
 // scores the share the judge reads as y.
 func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, jws *nn.Workspace, dim int, o Options, rep *Report) error {
-	per := max(1, o.Samples/mnist.Classes)
-	xc := make([]float32, mnist.Classes*per*dim)
-	yc := make([]int, mnist.Classes*per)
+	classes := len(rep.Classes)
+	per := max(1, o.Samples/classes)
+	xc := make([]float32, classes*per*dim)
+	yc := make([]int, classes*per)
 	for i := range yc {
 		yc[i] = i / per
 	}
@@ -97,7 +98,7 @@ func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, 
 	if err != nil {
 		return err
 	}
-	rep.CondPerClass = make([]float64, mnist.Classes)
+	rep.CondPerClass = make([]float64, classes)
 	for i, p := range pc {
 		if p == yc[i] {
 			rep.CondAccuracy++
@@ -108,7 +109,7 @@ func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, 
 	for c := range rep.CondPerClass {
 		rep.CondPerClass[c] /= float64(per)
 	}
-	for c := range mnist.Classes {
+	for c := range classes {
 		for j := range min(gridPerClass, per) {
 			rep.ClassGrid = append(rep.ClassGrid, xc[(c*per+j)*dim:(c*per+j+1)*dim]...)
 		}

@@ -34,7 +34,7 @@ func TestPerClassAUROC(t *testing.T) {
 	for c := 3; c < 10; c++ { // the other classes far below
 		neg, labels = append(neg, -10), append(labels, uint8(c))
 	}
-	got, err := perClassAUROC(pos, neg, labels)
+	got, err := perClassAUROC(pos, neg, labels, 10)
 	require.NoError(t, err)
 	require.Equal(t, 1.0, got[0])
 	// Against 2 the positives 1, 2, 3 lose, tie (half a pair), win; against 5 all lose: 1.5 of 6.
@@ -43,10 +43,10 @@ func TestPerClassAUROC(t *testing.T) {
 	for c := 3; c < 10; c++ {
 		require.Equal(t, 1.0, got[c])
 	}
-	got, err = perClassAUROC(pos, neg[:6], labels[:6])
+	got, err = perClassAUROC(pos, neg[:6], labels[:6], 10)
 	require.NoError(t, err)
 	require.Nil(t, got, "classes 3-9 have no images")
-	_, err = perClassAUROC(pos, []float64{0}, []uint8{10})
+	_, err = perClassAUROC(pos, []float64{0}, []uint8{10}, 10)
 	require.ErrorContains(t, err, "label 10")
 }
 

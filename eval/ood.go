@@ -12,17 +12,16 @@ import (
 	"github.com/ebm-project/ebm/nn"
 )
 
-// oodSets are the out-of-distribution sets in report order, with the names
-// of the JSON and of the energy histograms.
-var oodSets = []struct{ key, title string }{
-	{"fashion", "Fashion-MNIST"}, {"uniform", "uniform noise"}, {"gaussian", "Gaussian noise"}, {"inverted", "inverted MNIST"},
-}
+// oodSet is one out-of-distribution set of the report: its JSON key and
+// its title on the report page.
+type oodSet struct{ key, title string }
 
-// detectOOD fills ood_auroc: how well each score tells the MNIST test set
-// (positives, scores test) from each OOD set, and Fashion-MNIST's figure
-// per clothing class.
+// detectOOD fills ood_auroc: how well each score tells the test set
+// (positives, scores test) from each OOD set, the data's own OOD sets and
+// three made from noise and the test images themselves; and each data
+// set's figure class by class.
 func detectOOD(ctx context.Context, m *nn.Net, test *scores, testX []float32, data Data, o Options, rep *Report) error {
-	// Uniform and Gaussian noise images, and the test digits inverted, as
+	// Uniform and Gaussian noise images, and the test images inverted, as
 	// many as the test set; the two noises interleave on one stream.
 	rng := rand.New(rand.NewPCG(o.Dynamics.Seed, streams.OODNoise))
 	n, dim := data.Test.N, data.Test.Dim()
@@ -32,17 +31,25 @@ func detectOOD(ctx context.Context, m *nn.Net, test *scores, testX []float32, da
 		sets["gaussian"][i] = float32(math.Max(-1, math.Min(1, rng.NormFloat64())))
 		sets["inverted"][i] = -testX[i]
 	}
-	if data.Fashion != nil {
-		sets["fashion"] = data.Fashion.Floats(0, data.Fashion.N)
+	labelled := map[string]*mnist.Dataset{}
+	for _, set := range data.OOD {
+		if _, dup := sets[set.Name]; dup {
+			return fmt.Errorf("eval: two out-of-distribution sets are named %q", set.Name)
+		}
+		sets[set.Name] = set.Test.Floats(0, set.Test.N)
+		labelled[set.Name] = set.Test
+		if rep.oodClasses == nil {
+			rep.oodClasses = map[string][]string{}
+		}
+		rep.oodClasses[set.Name] = set.Test.ClassNames()
+		rep.oodSets = append(rep.oodSets, oodSet{set.Name, set.Name})
 	}
+	rep.oodSets = append(rep.oodSets, oodSet{"uniform", "uniform noise"}, oodSet{"gaussian", "Gaussian noise"}, oodSet{"inverted", "inverted " + data.Name})
 	rep.OODAUROC = map[string]map[string]float64{}
 	rep.OODScoreAUROC = map[string]float64{}
-	for i, set := range oodSets {
-		o.report("out-of-distribution", i, len(oodSets))
-		x, ok := sets[set.key]
-		if !ok {
-			continue
-		}
+	for i, set := range rep.oodSets {
+		o.report("out-of-distribution", i, len(rep.oodSets))
+		x := sets[set.key]
 		s, err := scoreSet(ctx, m, x, len(x)/dim)
 		if err != nil {
 			return err
@@ -57,9 +64,16 @@ func detectOOD(ctx context.Context, m *nn.Net, test *scores, testX []float32, da
 		}
 		rep.OODScoreAUROC[set.key] = rep.OODAUROC[set.key][rep.OODScore]
 		rep.Energies = append(rep.Energies, EnergySet{set.title, negate(s.logpx)})
-		if set.key == "fashion" {
-			if rep.FashionPerClass, err = perClassAUROC(test.logpx, s.logpx, data.Fashion.Labels); err != nil {
-				return err
+		if d, ok := labelled[set.key]; ok {
+			per, err := perClassAUROC(test.logpx, s.logpx, d.Labels, len(d.ClassNames()))
+			if err != nil {
+				return fmt.Errorf("eval: %s: %w", set.key, err)
+			}
+			if per != nil {
+				if rep.OODPerClass == nil {
+					rep.OODPerClass = map[string][]float64{}
+				}
+				rep.OODPerClass[set.key] = per
 			}
 		}
 	}
@@ -69,22 +83,22 @@ func detectOOD(ctx context.Context, m *nn.Net, test *scores, testX []float32, da
 // perClassAUROC is the AUROC of pos against the negatives of each class c
 // (labels[i] == c) on its own; nil when a class has no images (a cut-down
 // OOD set), as no figure is then defined for it.
-func perClassAUROC(pos, neg []float64, labels []uint8) ([]float64, error) {
-	byClass := make([][]float64, mnist.Classes)
+func perClassAUROC(pos, neg []float64, labels []uint8, classes int) ([]float64, error) {
+	byClass := make([][]float64, classes)
 	for i, l := range labels {
 		if int(l) >= len(byClass) {
-			return nil, fmt.Errorf("eval: OOD label %d of image %d: want 0-9", l, i)
+			return nil, fmt.Errorf("label %d of image %d: want 0-%d", l, i, classes-1)
 		}
 		byClass[l] = append(byClass[l], neg[i])
 	}
-	out := make([]float64, mnist.Classes)
+	out := make([]float64, classes)
 	for c, v := range byClass {
 		if len(v) == 0 {
 			return nil, nil
 		}
 		a, err := AUROC(pos, v)
 		if err != nil {
-			return nil, fmt.Errorf("eval: OOD class %d: %w", c, err)
+			return nil, fmt.Errorf("class %d: %w", c, err)
 		}
 		out[c] = a
 	}

@@ -5,10 +5,10 @@ import (
 	_ "embed"
 	"encoding/base64"
 	"encoding/json"
-	"github.com/ebm-project/ebm/nn"
 	"html/template"
 
-	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/nn"
+
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -27,28 +27,26 @@ var page = template.Must(template.New("report").Funcs(template.FuncMap{
 	"value": func(p *float64) float64 { return *p },
 }).Parse(pageSource))
 
-// FashionClasses names Fashion-MNIST's labels 0-9.
-var FashionClasses = [mnist.Classes]string{"T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "ankle boot"}
-
 // HTML renders the report page: every figure and picture in one file.
 func (r *Report) HTML(checkpoint string, arch nn.Arch) ([]byte, error) {
 	// Pictures go inline as data URIs, so the page stands alone.
 	dataURI := func(mime string, b []byte) template.URL {
 		return template.URL("data:" + mime + ";base64," + base64.StdEncoding.EncodeToString(b))
 	}
+	dim := r.Shape.Dim()
 	png := func(pix []float32, ncol int) (template.URL, error) {
-		b, err := train.GridPNG(pix, len(pix)/mnist.Pixels, mnist.MNISTShape, ncol)
+		b, err := train.GridPNG(pix, len(pix)/dim, r.Shape, ncol)
 		return dataURI("image/png", b), err
 	}
 	samples, err := png(r.SampleGrid, 8)
 	if err != nil {
 		return nil, err
 	}
-	classes, err := png(r.ClassGrid, len(r.ClassGrid)/mnist.Pixels/mnist.Classes)
+	classes, err := png(r.ClassGrid, len(r.ClassGrid)/dim/len(r.Classes))
 	if err != nil {
 		return nil, err
 	}
-	inpaint, err := png(r.InpaintGrid, len(r.InpaintGrid)/mnist.Pixels/3)
+	inpaint, err := png(r.InpaintGrid, len(r.InpaintGrid)/dim/3)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +59,7 @@ func (r *Report) HTML(checkpoint string, arch nn.Arch) ([]byte, error) {
 		LogPx, MaxSoftmax, GradNorm float64
 	}
 	var ood []oodRow
-	for _, set := range oodSets {
+	for _, set := range r.oodSets {
 		if s, ok := r.OODAUROC[set.key]; ok {
 			ood = append(ood, oodRow{set.title, s["logpx"], s["maxsoftmax"], s["gradnorm"]})
 		}
@@ -69,9 +67,27 @@ func (r *Report) HTML(checkpoint string, arch nn.Arch) ([]byte, error) {
 	var buf bytes.Buffer
 	err = page.Execute(&buf, map[string]any{
 		"Checkpoint": checkpoint, "Arch": arch.String(), "R": r, "Samples": samples, "Classes": classes, "Inpaint": inpaint,
-		"Chain": dataURI("image/gif", chain), "OOD": ood, "FashionClasses": FashionClasses,
+		"Chain": dataURI("image/gif", chain), "OOD": ood, "PerClass": r.perClassRows(),
 		"ECEBins": eceBins, "FloorN": fidFloorN, "FrameChains": frameChains,
 		"Reliability": template.HTML(r.reliabilitySVG()), "Energy": template.HTML(r.energySVG()),
 	})
 	return buf.Bytes(), err
+}
+
+// perClassRow is one OOD data set's AUROC class by class.
+type perClassRow struct {
+	Name    string
+	Classes []string
+	AUROC   []float64
+}
+
+// perClassRows are the OOD sets' per-class AUROCs in report order.
+func (r *Report) perClassRows() []perClassRow {
+	var rows []perClassRow
+	for _, set := range r.oodSets {
+		if a, ok := r.OODPerClass[set.key]; ok {
+			rows = append(rows, perClassRow{set.title, r.oodClasses[set.key], a})
+		}
+	}
+	return rows
 }

@@ -16,13 +16,13 @@ func checkPage(t *testing.T, page string, fashion bool) {
 	require.NotContains(t, page, "%!", "a cell failed to format")
 	require.NotContains(t, page, "<no value>")
 	if fashion {
-		require.Contains(t, page, "ankle boot")
+		require.Contains(t, page, "Ankle boot")
 	}
 	for _, want := range []string{"moving average of its weights (decay 0.999)", "Reliability diagram", "conditional chains of this class",
 		"data:image/gif;base64,", "data:image/png;base64,", "Out-of-distribution", "<svg", "FID of the replay buffer"} {
 		require.Contains(t, page, want)
 	}
-	for _, set := range []string{"MNIST test", "samples", "uniform noise", "Gaussian noise", "inverted MNIST"} {
+	for _, set := range []string{"mnist test", "samples", "uniform noise", "Gaussian noise", "inverted mnist"} {
 		require.Contains(t, page, ">"+set+"<", "the energy histogram has a row for %s", set)
 	}
 }

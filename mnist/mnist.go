@@ -75,12 +75,6 @@ var FashionMNIST = Set{
 	Classes: []string{"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"},
 }
 
-// FashionDir is where the product looks for Fashion-MNIST unless told:
-// a folder fashion-mnist beside the MNIST folder.
-func FashionDir(mnistDir string) string {
-	return filepath.Join(filepath.Dir(filepath.Clean(mnistDir)), "fashion-mnist")
-}
-
 // Dataset is a whole split in memory, its pixels as the files store them:
 // one byte each, a quarter of the memory of floats. Image and Floats give
 // them as the models see them, scaled to [-1,1].

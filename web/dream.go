@@ -12,7 +12,6 @@ import (
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/jem"
 	"github.com/ebm-project/ebm/langevin"
-	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -25,9 +24,9 @@ type dreamRequest struct {
 	Steps  int       `json:"langevin_steps"` // 0: the run's chain length
 	Alpha  *float64  `json:"langevin_alpha"` // nil: the run's
 	Sigma  *float64  `json:"langevin_sigma"` // nil: the run's
-	Class  *int      `json:"class"`          // nil: E(x); 0..9: E(x, class)
-	Start  []float32 `json:"start"`          // nil or 784 values in [-1,1]
-	Mask   []bool    `json:"mask"`           // nil or 784: the pixels that move
+	Class  *int      `json:"class"`          // nil: E(x); a label: E(x, class)
+	Start  []float32 `json:"start"`          // nil or an image of the model's shape, values in [-1,1]
+	Mask   []bool    `json:"mask"`           // nil or one per value of Start: those that move
 	Frames int       `json:"frames"`         // frames streamed after the first (0: 100)
 	FPS    int       `json:"fps"`            // pace: frames a second (0: as fast as computed)
 	Seed   uint64    `json:"seed"`
@@ -45,7 +44,8 @@ const (
 )
 
 // check range-checks every parameter and fills the defaults from the run.
-func (q *dreamRequest) check(r train.Recipe, chainSteps int) error {
+func (q *dreamRequest) check(ck *train.Checkpoint) error {
+	r, chainSteps, shape, classes := ck.Recipe, ck.ChainSteps(), ck.Shape(), ck.Model.Out()
 	if q.Chains < 1 || q.Chains > MaxChains {
 		return fmt.Errorf("chains = %d: want 1 to %d", q.Chains, MaxChains)
 	}
@@ -67,11 +67,11 @@ func (q *dreamRequest) check(r train.Recipe, chainSteps int) error {
 	if s := *q.Sigma; !(s >= 0 && s <= MaxSigma) {
 		return fmt.Errorf("langevin_sigma = %v: want 0 to %d", s, MaxSigma)
 	}
-	if q.Class != nil && (*q.Class < 0 || *q.Class >= mnist.Classes) {
-		return fmt.Errorf("class = %d: want 0 to %d, or none for E(x)", *q.Class, mnist.Classes-1)
+	if q.Class != nil && (*q.Class < 0 || *q.Class >= classes) {
+		return fmt.Errorf("class = %d: want 0 to %d, or none for E(x)", *q.Class, classes-1)
 	}
 	if q.Start != nil {
-		if err := checkImage("start", q.Start); err != nil {
+		if err := checkImage("start", q.Start, shape); err != nil {
 			return err
 		}
 	}
@@ -79,8 +79,8 @@ func (q *dreamRequest) check(r train.Recipe, chainSteps int) error {
 		if q.Start == nil {
 			return errors.New("mask without start: inpainting needs the image whose masked pixels to fill")
 		}
-		if len(q.Mask) != mnist.Pixels {
-			return fmt.Errorf("mask: %d values, want %d", len(q.Mask), mnist.Pixels)
+		if len(q.Mask) != shape.Dim() {
+			return fmt.Errorf("mask: %d values, want %d", len(q.Mask), shape.Dim())
 		}
 	}
 	if q.Frames == 0 {
@@ -101,7 +101,7 @@ type frame struct {
 	Step     int       `json:"step"`     // Langevin steps run so far
 	Energy   float64   `json:"energy"`   // mean energy of the chains
 	Energies []float32 `json:"energies"` // each chain's energy
-	Pixels   string    `json:"pixels"`   // base64 of chains x 784 bytes, 0 = -1 .. 255 = 1
+	Pixels   string    `json:"pixels"`   // base64 of chains x the image's values, a byte each, 0 = -1 .. 255 = 1
 }
 
 // dream streams chains as newline-separated JSON: a header, then frames,
@@ -123,7 +123,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 		s.failRun(w, err)
 		return
 	}
-	if err := q.check(c.ck.Recipe, c.ck.ChainSteps()); err != nil {
+	if err := q.check(c.ck); err != nil {
 		s.fail(w, http.StatusBadRequest, err)
 		return
 	}
@@ -138,7 +138,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer sampler.Close()
-	dim := mnist.Pixels
+	dim := c.ck.Shape().Dim()
 	x := make([]float32, q.Chains*dim)
 	var y []int
 	if q.Class != nil {
@@ -166,7 +166,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 	out := s.newLineStream(w, done)
 	send := out.send
 	send(map[string]any{"chains": q.Chains, "langevin_steps": q.Steps, "langevin_alpha": *q.Alpha, "langevin_sigma": *q.Sigma,
-		"steps_per_frame": stride, "side": mnist.Side})
+		"steps_per_frame": stride, "shape": shapeJSON(c.ck.Shape())})
 	e := make([]float32, q.Chains)
 	pix := make([]byte, q.Chains*dim)
 	next := time.Now()

@@ -67,6 +67,15 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusServiceUnavailable, err)
 		return
 	}
+	if err := data.fits(name, ck); err != nil {
+		s.fail(w, http.StatusConflict, err)
+		return
+	}
+	judge, err := eval.FindJudge(data.Data, "")
+	if err != nil {
+		s.fail(w, http.StatusConflict, err)
+		return
+	}
 	ctx, done := s.workContext(r)
 	defer done()
 	out := s.newLineStream(w, done)
@@ -82,7 +91,7 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 			out.sendLocked(map[string]any{"stage": stage, "done": done, "total": total})
 		}
 	}
-	rep, err := eval.Evaluate(ctx, ck, eval.Data{Train: data.train, Test: data.test, Fashion: data.fashion}, o)
+	rep, err := eval.Evaluate(ctx, ck, eval.Data{Name: data.Name, Train: data.Train, Test: data.Test, OOD: data.ood, Judge: judge}, o)
 	if err != nil {
 		if ctx.Err() == nil {
 			out.send(apiError{Error: s.scrub(err)})

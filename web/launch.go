@@ -92,14 +92,14 @@ func (s *Server) fitsData(r train.Recipe) error {
 	if err != nil {
 		return fmt.Errorf("the server's data: %w", err)
 	}
-	n := data.train.N
+	n := data.Train.N
 	if r.TrainLimit > 0 {
 		n = min(n, r.TrainLimit)
 	}
 	if r.BatchSize > n {
 		return &train.SettingError{Key: "batch_size", Msg: fmt.Sprintf("--batch_size = %d: larger than the %d training images", r.BatchSize, n)}
 	}
-	_, err = r.Arch(data.train.Shape(), len(data.train.ClassNames())) // convolutions that fit the images
+	_, err = r.Arch(data.Shape(), len(data.Classes())) // convolutions that fit the images
 	return err
 }
 

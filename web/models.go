@@ -74,8 +74,12 @@ func (m *models) get(name string) (*model, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ck.Model.In() != mnist.Pixels || ck.Model.Out() != mnist.Classes {
-		return nil, fmt.Errorf("run %q: model %v is not a %d-pixel, %d-class MNIST model", name, ck.Model.Arch, mnist.Pixels, mnist.Classes)
+	data, err := m.s.loadData()
+	if err != nil {
+		return nil, err
+	}
+	if err := data.fits(name, ck); err != nil {
+		return nil, err
 	}
 	if len(m.cache) >= maxModels {
 		var oldest *model
@@ -91,18 +95,18 @@ func (m *models) get(name string) (*model, error) {
 	return c, nil
 }
 
-// histograms are the energies of MNIST test and Fashion-MNIST test under
-// the model, computed once per checkpoint.
+// histograms are the energies of the test set and of each out-of-distribution
+// set under the model, computed once per checkpoint.
 func (c *model) histograms(data *datasets) ([]histogram, error) {
 	c.histOnce.Do(func() {
-		sets := []*mnist.Dataset{data.test, data.fashion}
-		names := []string{"MNIST test", "Fashion-MNIST"}
+		sets := []*mnist.Dataset{data.Test}
+		names := []string{data.Name + " test"}
+		for _, o := range data.ood {
+			sets, names = append(sets, o.Test), append(names, o.Name)
+		}
 		var all [][]float64
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for _, d := range sets {
-			if d == nil {
-				continue
-			}
 			_, e, err := jem.Scores(c.ck.Model, d.Floats(0, d.N), d.N)
 			if err != nil {
 				c.histErr = err
@@ -156,10 +160,12 @@ func (m *models) describe(w http.ResponseWriter, r *http.Request) {
 		weights = "ema"
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": c.name, "arch": c.ck.Model.Arch.String(), "weights": weights,
-		"recipe": c.ck.Recipe, "chain_steps": c.ck.ChainSteps(), "epoch": len(c.ck.Progress.History), "histograms": hist})
+		"recipe": c.ck.Recipe, "chain_steps": c.ck.ChainSteps(), "epoch": len(c.ck.Progress.History), "histograms": hist,
+		"data": data.Name, "test_images": data.Test.N, "shape": shapeJSON(c.ck.Shape()), "classes": c.ck.Classes})
 }
 
-// predictRequest is a drawing: 784 pixels in [-1,1], row by row.
+// predictRequest is a drawing: one image of the model's shape, values in
+// [-1,1], row by row, channels last.
 type predictRequest struct {
 	Pixels []float32 `json:"pixels"`
 }
@@ -177,13 +183,13 @@ func (m *models) predict(w http.ResponseWriter, r *http.Request) {
 		m.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
-	if err := checkImage("pixels", req.Pixels); err != nil {
-		m.s.fail(w, http.StatusBadRequest, err)
-		return
-	}
 	c, err := m.get(r.PathValue("name"))
 	if err != nil {
 		m.s.failRun(w, err)
+		return
+	}
+	if err := checkImage("pixels", req.Pixels, c.ck.Shape()); err != nil {
+		m.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
 	p, err := predict(c.ck.Model, req.Pixels)
@@ -202,10 +208,10 @@ func predict(m *nn.Net, pixels []float32) (prediction, error) {
 	return prediction{Probs: probs, Energy: e[0], Label: nn.Argmax(probs)}, nil
 }
 
-// checkImage requires one MNIST image of finite values in [-1,1].
-func checkImage(what string, px []float32) error {
-	if len(px) != mnist.Pixels {
-		return fmt.Errorf("%s: %d values, want %d (a %dx%d image)", what, len(px), mnist.Pixels, mnist.Side, mnist.Side)
+// checkImage requires one image of shape s, finite values in [-1,1].
+func checkImage(what string, px []float32, s mnist.Shape) error {
+	if len(px) != s.Dim() {
+		return fmt.Errorf("%s: %d values, want %d (a %v image)", what, len(px), s.Dim(), s)
 	}
 	for i, v := range px {
 		if !(v >= -1 && v <= 1) {

@@ -53,6 +53,10 @@ func (s *Server) failRun(w http.ResponseWriter, err error) {
 		s.fail(w, http.StatusNotFound, err)
 		return
 	}
+	if errors.As(err, new(errOtherData)) {
+		s.fail(w, http.StatusConflict, err)
+		return
+	}
 	s.fail(w, http.StatusBadRequest, err)
 }
 
@@ -185,7 +189,10 @@ func settingType(s train.Setting) string {
 	return s.Type()
 }
 
-// digit serves test image index (0-based) and its label.
+// shapeJSON is an image shape as the page takes it.
+func shapeJSON(s mnist.Shape) []int { return []int{s.Rows, s.Cols, s.Channels} }
+
+// digit serves test image index (0-based), its label and class name.
 func (s *Server) digit(w http.ResponseWriter, r *http.Request) {
 	data, err := s.loadData()
 	if err != nil {
@@ -193,9 +200,11 @@ func (s *Server) digit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	i, err := strconv.Atoi(r.PathValue("index"))
-	if err != nil || i < 0 || i >= data.test.N {
-		s.fail(w, http.StatusBadRequest, fmt.Errorf("digit %q: want an index from 0 to %d", r.PathValue("index"), data.test.N-1))
+	test := data.Test
+	if err != nil || i < 0 || i >= test.N {
+		s.fail(w, http.StatusBadRequest, fmt.Errorf("test image %q: want an index from 0 to %d", r.PathValue("index"), test.N-1))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": data.test.Labels[i], "pixels": data.test.Image(i, make([]float32, data.test.Dim())), "side": mnist.Side})
+	l := test.Labels[i]
+	writeJSON(w, http.StatusOK, map[string]any{"index": i, "label": l, "class": test.ClassNames()[l], "pixels": test.Image(i, make([]float32, test.Dim())), "shape": shapeJSON(test.Shape())})
 }

@@ -12,13 +12,17 @@ package web
 import (
 	"context"
 	"embed"
+	"fmt"
 	"io/fs"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
 )
 
 //go:embed static
@@ -27,7 +31,7 @@ var static embed.FS
 // Config is what a server serves.
 type Config struct {
 	Runs    string // the folder holding the run folders
-	DataDir string // the MNIST folder (Fashion-MNIST: fashion-mnist beside it)
+	DataDir string // the data set (mnist.Open), whose runs the server shows
 	// Addr is the address the server listens on; requests must give its
 	// port, and as their Host an IP address, localhost or one of
 	// AllowedHosts: a page on another site cannot reach the server through
@@ -102,26 +106,41 @@ func (s *Server) Close() {
 	s.training.wait()
 }
 
-// datasets are the images the pages show and score against.
+// datasets are the images the pages show and score against: the server's
+// data set and its out-of-distribution neighbours (mnist.Data.Neighbours).
 type datasets struct {
-	train, test, fashion *mnist.Dataset // fashion may be nil
+	*mnist.Data
+	ood []eval.OODSet
 }
 
-// loadData reads MNIST (and Fashion-MNIST's test set when it is beside it)
-// once, on first use.
+// loadData reads the data set once, on first use.
 func (s *Server) loadData() (*datasets, error) {
 	s.dataOnce.Do(func() {
-		d := &datasets{}
-		if d.train, s.dataErr = mnist.Load(mnist.MNIST, s.cfg.DataDir, "train", false); s.dataErr != nil {
+		d, err := mnist.Open(s.cfg.DataDir, false)
+		if err != nil {
+			s.dataErr = err
 			return
 		}
-		if d.test, s.dataErr = mnist.Load(mnist.MNIST, s.cfg.DataDir, "test", false); s.dataErr != nil {
-			return
+		s.data = &datasets{Data: d}
+		for _, dir := range d.Neighbours() {
+			if o, err := mnist.Open(dir, false); err == nil {
+				s.data.ood = append(s.data.ood, eval.OODSet{Name: o.Name, Test: o.Test})
+			}
 		}
-		if f, err := mnist.Load(mnist.FashionMNIST, mnist.FashionDir(s.cfg.DataDir), "test", false); err == nil {
-			d.fashion = f
-		}
-		s.data = d
 	})
 	return s.data, s.dataErr
 }
+
+// fits refuses a model of other images or classes than the server's data
+// set: its pictures, energies and scores would mean nothing.
+func (d *datasets) fits(name string, ck *train.Checkpoint) error {
+	if ck.Shape() != d.Shape() || !slices.Equal(ck.Classes, d.Classes()) {
+		return errOtherData{fmt.Errorf("run %q is a model of %v images in %d classes (%s); this server's data set %s has %v images in %d (%s): serve its runs with --data_dir set to its own data",
+			name, ck.Shape(), len(ck.Classes), strings.Join(ck.Classes, ", "), d.Name, d.Shape(), len(d.Classes()), strings.Join(d.Classes(), ", "))}
+	}
+	return nil
+}
+
+// errOtherData is a run of another data set than the server's: a conflict
+// with the server's state, not a bad request.
+type errOtherData struct{ error }

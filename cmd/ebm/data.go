@@ -3,43 +3,81 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/mnist"
+	"github.com/ebm-project/ebm/train"
 )
 
-// evalData loads MNIST (the test set cut to testLimit, 0: all) and, with
-// fashion, Fashion-MNIST's test set from fashionDir, or from fashion-mnist
-// beside dataDir when that folder exists.
-func evalData(dataDir, fashionDir string, testLimit int, fashion bool) (eval.Data, error) {
-	if dataDir == "" {
-		return eval.Data{}, fmt.Errorf("no data folder: pass --data_dir or set %s", mnist.EnvVar)
+// evalSets say which data an evaluating command reads.
+type evalSets struct {
+	dataDir, judge, oodDirs string
+	testLimit               int // use the first N test images of every set (0: all)
+}
+
+// addEvalFlags declares the data flags of the commands that score a model.
+func addEvalFlags(fs *flagSet, ood bool) *evalSets {
+	e := &evalSets{}
+	fs.StringVar(&e.dataDir, "data_dir", os.Getenv(mnist.EnvVar), dataDirHelp)
+	fs.StringVar(&e.judge, "judge", "", "the judge of generated images, a file `ebm classifier` wrote (default: the committed judge of MNIST or Fashion-MNIST, else "+eval.JudgeFile+" in --data_dir)")
+	if ood {
+		fs.StringVar(&e.oodDirs, "ood_dirs", "", "out-of-distribution data sets, comma-separated folders, reported under their names; none for none (default: Fashion-MNIST for MNIST and MNIST for Fashion-MNIST, from the folder beside --data_dir, if there)")
 	}
-	var d eval.Data
-	var err error
-	if d.Train, err = mnist.Load(mnist.MNIST, dataDir, "train", false); err != nil {
-		return d, err
+	return e
+}
+
+// open reads the data set, its judge and the out-of-distribution sets, and
+// checks that ck is a model of that data.
+func (e *evalSets) open(ck *train.Checkpoint, path string) (eval.Data, error) {
+	d, err := mnist.Open(e.dataDir, false)
+	if err != nil {
+		return eval.Data{}, err
 	}
-	if d.Test, err = mnist.Load(mnist.MNIST, dataDir, "test", false); err != nil {
-		return d, err
+	if ck != nil && (ck.Shape() != d.Shape() || ck.Model.Out() != len(d.Classes())) {
+		return eval.Data{}, fmt.Errorf("%s: a model of %v images in %d classes; --data_dir %s has %v images in %d: evaluate a model on its own data set", path, ck.Shape(), ck.Model.Out(), e.dataDir, d.Shape(), len(d.Classes()))
 	}
-	if testLimit > 0 {
-		d.Test = d.Test.Subset(testLimit)
+	judge, err := eval.FindJudge(d, e.judge)
+	if err != nil {
+		return eval.Data{}, err
 	}
-	if !fashion {
-		return d, nil
+	data := eval.Data{Name: d.Name, Train: d.Train, Test: e.limit(d.Test), Judge: judge}
+	dirs, err := e.ood(d)
+	if err != nil {
+		return eval.Data{}, err
 	}
-	if fashionDir == "" {
-		fashionDir = mnist.FashionDir(dataDir)
-		if _, err := os.Stat(fashionDir); err != nil {
-			return d, nil
+	for _, dir := range dirs {
+		o, err := mnist.Open(dir, false)
+		if err != nil {
+			return eval.Data{}, fmt.Errorf("--ood_dirs: %w", err)
 		}
+		data.OOD = append(data.OOD, eval.OODSet{Name: o.Name, Test: e.limit(o.Test)})
 	}
-	if d.Fashion, err = mnist.Load(mnist.FashionMNIST, fashionDir, "test", false); err != nil {
-		return d, err
+	return data, nil
+}
+
+func (e *evalSets) limit(d *mnist.Dataset) *mnist.Dataset {
+	if e.testLimit > 0 {
+		return d.Subset(e.testLimit)
 	}
-	if testLimit > 0 {
-		d.Fashion = d.Fashion.Subset(testLimit)
+	return d
+}
+
+// ood lists the out-of-distribution folders: --ood_dirs, or, for a known
+// set, the other known sets found beside its folder.
+func (e *evalSets) ood(d *mnist.Data) ([]string, error) {
+	switch e.oodDirs {
+	case "none":
+		return nil, nil
+	case "":
+		return d.Neighbours(), nil
 	}
-	return d, nil
+	var dirs []string
+	for _, dir := range strings.Split(e.oodDirs, ",") {
+		if dir = strings.TrimSpace(dir); dir == "" {
+			return nil, fmt.Errorf("--ood_dirs %q: an empty folder name", e.oodDirs)
+		}
+		dirs = append(dirs, dir)
+	}
+	return dirs, nil
 }

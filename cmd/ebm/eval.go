@@ -14,16 +14,15 @@ import (
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
-	fs.renamed = map[string]string{"steps": "langevin_steps", "json": "out"}
+	fs.renamed = map[string]string{"steps": "langevin_steps", "json": "out", "fashion_dir": "ood_dirs"}
 	ckpt := fs.String("checkpoint", "", "checkpoint to evaluate")
 	out := fs.String("out", "", "write the figures as JSON here")
 	report := fs.String("report", "", "write a self-contained HTML report here")
-	dataDir := dataDirFlag(fs)
-	fashionDir := fs.String("fashion_dir", "", "Fashion-MNIST folder for the OOD test (default: fashion-mnist beside --data_dir, skipped if absent)")
+	sets := addEvalFlags(fs, true)
 	samples := fs.Int("samples", 10000, "chains from noise (and conditional chains in all)")
 	steps := fs.Int("langevin_steps", 0, "Langevin steps per chain from noise"+chainLengthHelp)
 	inpaintSteps := fs.Int("inpaint_steps", 200, "Langevin steps of the inpainting chains")
-	testLimit := fs.Int("test_limit", 0, "use only the first N test images (0: all)")
+	fs.IntVar(&sets.testLimit, "test_limit", 0, "use only the first N test images of each set (0: all)")
 	chains := addChainFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
@@ -35,15 +34,12 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := requireMNIST(*ckpt, ck); err != nil {
-		return err
-	}
 	o := chains.evalOptions(ck)
 	o.Samples, o.InpaintSteps = *samples, *inpaintSteps
 	if *steps != 0 {
 		o.Dynamics.Steps = *steps
 	}
-	data, err := evalData(*dataDir, *fashionDir, *testLimit, true)
+	data, err := sets.open(ck, *ckpt)
 	if err != nil {
 		return err
 	}

@@ -97,8 +97,10 @@ func required(fs *flagSet, values ...string) error {
 
 // dataDirFlag is --data_dir, defaulting to $EBM_DATA, as in ebm train.
 func dataDirFlag(fs *flagSet) *string {
-	return fs.String("data_dir", os.Getenv(mnist.EnvVar), "the data set: an IDX folder (MNIST, Fashion-MNIST, ...) or an image folder (train/<class>/*.png) (default $"+mnist.EnvVar+")")
+	return fs.String("data_dir", os.Getenv(mnist.EnvVar), dataDirHelp)
 }
+
+const dataDirHelp = "the data set: an IDX folder (MNIST, Fashion-MNIST, ...) or an image folder (train/<class>/*.png) (default $" + mnist.EnvVar + ")"
 
 // chainFlags are the flags of the commands that run a checkpoint's model:
 // which weights, and the SGLD dynamics and randomness of its chains.
@@ -129,16 +131,6 @@ func (c chainFlags) load(path string) (*train.Checkpoint, error) {
 		return nil, err
 	}
 	return ck, nil
-}
-
-// requireMNIST refuses a model of another data set, for the commands that
-// score against MNIST and its judge (eval and inpaint, until they take the
-// data set from the model).
-func requireMNIST(path string, ck *train.Checkpoint) error {
-	if ck.Shape() != mnist.MNISTShape || ck.Model.Out() != mnist.Classes {
-		return fmt.Errorf("%s: model %v of %v images in %d classes: this command scores MNIST models only, so far (sample works on any)", path, ck.Model.Arch, ck.Shape(), ck.Model.Out())
-	}
-	return nil
 }
 
 // evalOptions are the evaluation options of ck: the run's dynamics and

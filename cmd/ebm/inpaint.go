@@ -6,7 +6,6 @@ import (
 	"io"
 
 	"github.com/ebm-project/ebm/eval"
-	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 )
 
@@ -15,8 +14,8 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	fs.renamed = map[string]string{"steps": "inpaint_steps", "n": "test_limit"}
 	ckpt := fs.String("checkpoint", "", "checkpoint")
 	out := fs.String("out", "", "PNG grid to write: hidden inputs, fills, originals")
-	dataDir := dataDirFlag(fs)
-	testLimit := fs.Int("test_limit", 1000, "inpaint the first N test digits")
+	sets := addEvalFlags(fs, false)
+	fs.IntVar(&sets.testLimit, "test_limit", 1000, "inpaint the first N test images")
 	steps := fs.Int("inpaint_steps", 200, "Langevin steps on the hidden pixels")
 	chains := addChainFlags(fs)
 	if err := parse(fs, args); err != nil {
@@ -25,35 +24,28 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	if err := required(fs, *ckpt, *out); err != nil {
 		return err
 	}
-	if *testLimit <= 0 || *steps <= 0 {
-		return fmt.Errorf("inpaint: --test_limit = %d, --inpaint_steps = %d: both must be positive", *testLimit, *steps)
+	if sets.testLimit <= 0 || *steps <= 0 {
+		return fmt.Errorf("inpaint: --test_limit = %d, --inpaint_steps = %d: both must be positive", sets.testLimit, *steps)
 	}
 	ck, err := chains.load(*ckpt)
 	if err != nil {
 		return err
 	}
-	if err := requireMNIST(*ckpt, ck); err != nil {
-		return err
-	}
 	o := chains.evalOptions(ck)
 	o.InpaintSteps = *steps
-	data, err := evalData(*dataDir, "", *testLimit, false)
-	if err != nil {
-		return err
-	}
-	judge, _, err := eval.FixedClassifier()
+	data, err := sets.open(ck, *ckpt)
 	if err != nil {
 		return err
 	}
 	n := data.Test.N
-	acc, grid, err := eval.Inpaint(context.Background(), ck.Model, judge, data.Test, n, o)
+	acc, grid, err := eval.Inpaint(context.Background(), ck.Model, data.Judge.Net, data.Test, n, o)
 	if err != nil {
 		return err
 	}
-	shown := len(grid) / mnist.Pixels
-	if err := train.WriteGrid(*out, grid, shown, mnist.MNISTShape, shown/3); err != nil {
+	shown := len(grid) / data.Test.Dim()
+	if err := train.WriteGrid(*out, grid, shown, data.Test.Shape(), shown/3); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "inpaint_accuracy %.4f on %d test digits (lower half hidden, %d steps); grid in %s\n", acc, n, *steps, *out)
+	fmt.Fprintf(stdout, "inpaint_accuracy %.4f on %d test images (lower half hidden, %d steps); grid in %s\n", acc, n, *steps, *out)
 	return nil
 }

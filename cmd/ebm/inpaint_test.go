@@ -14,6 +14,6 @@ func TestInpaintFillsHiddenHalves(t *testing.T) {
 	stdout, _, err := runCLI("inpaint", "--checkpoint", ckpt, "--data_dir", data, "--out", out, "--test_limit", "16", "--inpaint_steps", "2")
 	require.NoError(t, err)
 	require.Contains(t, stdout, "inpaint_accuracy")
-	require.Contains(t, stdout, "on 16 test digits")
+	require.Contains(t, stdout, "on 16 test images")
 	require.FileExists(t, out)
 }
