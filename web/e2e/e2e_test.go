@@ -186,7 +186,7 @@ func TestThePageInARealBrowser(t *testing.T) {
 		waitJS(`document.getElementById("dr-stop").disabled`), // the dream ran to its end
 		// Inpaint: erase the lower half of a test digit and fill it.
 		chromedp.Click("#ip-load"),
-		waitJS(`/test digit 0/.test(document.getElementById("ip-status").textContent)`),
+		waitJS(`/test image 0/.test(document.getElementById("ip-status").textContent)`),
 		drag("#inpaint", [][2]float64{{10, 180}, {140, 190}, {270, 200}, {270, 240}, {140, 250}, {10, 260}}),
 		chromedp.Click("#ip-fill"),
 		waitJS(`/step [1-9]/.test(document.getElementById("ip-status").textContent)`),

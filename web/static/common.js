@@ -5,7 +5,6 @@
 "use strict";
 
 const $ = (id) => document.getElementById(id);
-const SIDE = 28, PIXELS = SIDE * SIDE;
 
 // ---- small helpers -------------------------------------------------------
 
@@ -104,17 +103,19 @@ function lineChart(svg, series, {marks = [], xlabel = "", ylo, yhi} = {}) {
   });
 }
 
-// drawGrid paints n images (uint8, 0 = -1 .. 255 = 1) on a canvas, cols a row.
-function drawGrid(canvas, bytes, n) {
-  const cols = Math.ceil(Math.sqrt(n)), rows = Math.ceil(n / cols), pad = 2;
-  const w = cols * (SIDE + pad) + pad, h = rows * (SIDE + pad) + pad;
+// drawGrid paints n images of shape [rows, cols, channels] (uint8, 0 = -1
+// .. 255 = 1, channels last) on a canvas, cols a row.
+function drawGrid(canvas, bytes, n, shape) {
+  const [rows, cols, ch] = shape, dim = rows * cols * ch;
+  const across = Math.ceil(Math.sqrt(n)), down = Math.ceil(n / across), pad = 2;
+  const w = across * (cols + pad) + pad, h = down * (rows + pad) + pad;
   const img = new ImageData(w, h);
   img.data.fill(64);
   for (let k = 0; k < n; k++) {
-    const ox = pad + (k % cols) * (SIDE + pad), oy = pad + Math.floor(k / cols) * (SIDE + pad);
-    for (let i = 0; i < PIXELS; i++) {
-      const v = bytes[k * PIXELS + i], o = ((oy + Math.floor(i / SIDE)) * w + ox + i % SIDE) * 4;
-      img.data[o] = img.data[o + 1] = img.data[o + 2] = v;
+    const ox = pad + (k % across) * (cols + pad), oy = pad + Math.floor(k / across) * (rows + pad);
+    for (let i = 0; i < rows * cols; i++) {
+      const o = ((oy + Math.floor(i / cols)) * w + ox + i % cols) * 4;
+      for (let c = 0; c < 3; c++) img.data[o + c] = bytes[k * dim + i * ch + (ch === 3 ? c : 0)];
     }
   }
   for (let i = 3; i < img.data.length; i += 4) img.data[i] = 255;
@@ -126,6 +127,9 @@ function drawGrid(canvas, bytes, n) {
   const scale = Math.min(canvas.width / w, canvas.height / h);
   ctx.drawImage(tmp, 0, 0, w * scale, h * scale);
 }
+
+// imageBytes maps values in [-1, 1] to bytes as the streams send them.
+const imageBytes = (v) => Uint8Array.from(v, (x) => Math.round((x + 1) * 127.5));
 const b64bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 // ---- navigation ----------------------------------------------------------
