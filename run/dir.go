@@ -1,6 +1,6 @@
 // Package run is the run folder's contract: the name of every file a run
-// writes there, the run's status record (status.json), and the reading of
-// both. train writes a run folder through it; eval, web and the command
+// writes there, the run's status record (status.json), the checkpoint's
+// container (its version, header and arrays), and the reading of them. train writes a run folder through it; eval, web and the command
 // line read one through it, and no other package names a run's files.
 package run
 

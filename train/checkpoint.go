@@ -1,38 +1,25 @@
 package train
 
 import (
-	"bufio"
-	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"math"
-	"os"
 	"slices"
 
-	"github.com/ebm-project/ebm/internal/atomicfile"
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/nn"
+	"github.com/ebm-project/ebm/run"
 )
 
-// Checkpoint file layout: the magic, a little-endian uint32 length and a
-// JSON header (recipe, network, progress, optimiser step count), then
-// float32 little-endian arrays: parameters, Adam's first and second
-// moments, the parameters' moving average (when the header says averaged),
-// and the replay buffer (samples, then labels and chain steps as float32).
+// A checkpoint (run.WriteCheckpoint's container) holds a JSON header
+// (recipe, network, progress, optimiser step count), then the arrays:
+// parameters, Adam's first and second moments, the parameters' moving
+// average (when the header says averaged), and the replay buffer (samples,
+// then labels and chain steps as float32).
 //
 // Older files still load: version 3 keeps the whole configuration under
 // "config" (with the decay as "ema"), version 2 also has no average, and
 // version 1 no chain steps either (they load as 0).
-const ckptMagic = "EBMCKPT4"
-
-const (
-	ckptMagicV1 = "EBMCKPT1"
-	ckptMagicV2 = "EBMCKPT2"
-	ckptMagicV3 = "EBMCKPT3"
-)
 
 type ckptHeader struct {
 	Recipe Recipe `json:"recipe"`
@@ -101,32 +88,11 @@ func SaveModel(path string, r Recipe, m *nn.Net) error {
 
 // writeCheckpoint writes the header and the arrays atomically.
 func writeCheckpoint(path string, h ckptHeader, arrays [][]float32) error {
-	err := atomicfile.Write(path, func(w io.Writer) error {
-		js, err := json.Marshal(h)
-		if err != nil {
-			return err
-		}
-		if _, err := io.WriteString(w, ckptMagic); err != nil {
-			return err
-		}
-		if err := binary.Write(w, binary.LittleEndian, uint32(len(js))); err != nil {
-			return err
-		}
-		if _, err := w.Write(js); err != nil {
-			return err
-		}
-		buf := make([]byte, floatChunk*4)
-		for _, a := range arrays {
-			if err := writeFloats(w, a, buf); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	js, err := json.Marshal(h)
 	if err != nil {
 		return fmt.Errorf("checkpoint %s: %w", path, err)
 	}
-	return nil
+	return run.WriteCheckpoint(path, js, arrays)
 }
 
 // classNames is what a header records of a set's class names: nothing
@@ -162,19 +128,12 @@ type Checkpoint struct {
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint, or by an
 // earlier version.
 func LoadCheckpoint(path string) (*Checkpoint, error) {
-	f, err := os.Open(path)
+	r, h, err := openCheckpoint(path)
 	if err != nil {
-		return nil, fmt.Errorf("checkpoint: %w", err)
+		return nil, err
 	}
-	defer f.Close()
-	r := bufio.NewReaderSize(f, 1<<20)
-	bad := func(what string, args ...any) error {
-		return fmt.Errorf("checkpoint %s: %s", path, fmt.Sprintf(what, args...))
-	}
-	magic, h, err := readHeader(r)
-	if err != nil {
-		return nil, bad("%v", err)
-	}
+	defer r.Close()
+	bad := r.Errorf
 	m, err := nn.New(h.Arch, nil)
 	if err != nil {
 		return nil, bad("%v", err)
@@ -186,18 +145,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 	if len(c.Classes) != m.Out() {
 		return nil, bad("%d class names for a model of %d outputs", len(c.Classes), m.Out())
 	}
-	buf := make([]byte, floatChunk*4)
-	read := func(dst []float32) error {
-		if err := readFloats(r, dst, buf); err != nil {
-			return bad("truncated data: %v", err)
-		}
-		for _, v := range dst {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return bad("non-finite value in the data")
-			}
-		}
-		return nil
-	}
+	read := r.Read
 	for _, p := range m.Params() {
 		if err := read(p); err != nil {
 			return nil, err
@@ -230,7 +178,7 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 		c.labels = make([]float32, h.Buffer)
 		steps := make([]float32, h.Buffer)
 		arrays := [][]float32{c.buffer, c.labels, steps}
-		if magic == ckptMagicV1 {
+		if r.Version == 1 {
 			arrays = arrays[:2]
 		}
 		for _, a := range arrays {
@@ -243,75 +191,36 @@ func LoadCheckpoint(path string) (*Checkpoint, error) {
 			c.chainSteps[i] = int(s)
 		}
 	}
-	if _, err := r.ReadByte(); !errors.Is(err, io.EOF) {
-		return nil, bad("trailing data after the arrays")
+	if err := r.End(); err != nil {
+		return nil, err
 	}
 	return c, nil
 }
 
-// floatChunk is how many values the array readers and writers convert at a
-// time: a checkpoint's arrays pass through one small buffer, not a copy
-// of each (the replay buffer alone is 31 MB).
-const floatChunk = 1 << 14
-
-// writeFloats writes v as little-endian float32s through buf.
-func writeFloats(w io.Writer, v []float32, buf []byte) error {
-	for lo := 0; lo < len(v); lo += floatChunk {
-		part := v[lo:min(len(v), lo+floatChunk)]
-		for i, x := range part {
-			binary.LittleEndian.PutUint32(buf[4*i:], math.Float32bits(x))
-		}
-		if _, err := w.Write(buf[:4*len(part)]); err != nil {
-			return err
-		}
+// openCheckpoint opens a checkpoint and decodes its header; the reader
+// is at its arrays.
+func openCheckpoint(path string) (*run.CheckpointReader, ckptHeader, error) {
+	r, err := run.OpenCheckpoint(path)
+	if err != nil {
+		return nil, ckptHeader{}, err
 	}
-	return nil
+	h, err := decodeHeader(r.Version, r.Header)
+	if err != nil {
+		r.Close()
+		return nil, h, r.Errorf("header: %v", err)
+	}
+	return r, h, nil
 }
 
-// readFloats fills dst with little-endian float32s read through buf.
-func readFloats(r io.Reader, dst []float32, buf []byte) error {
-	for lo := 0; lo < len(dst); lo += floatChunk {
-		part := dst[lo:min(len(dst), lo+floatChunk)]
-		b := buf[:4*len(part)]
-		if _, err := io.ReadFull(r, b); err != nil {
-			return err
-		}
-		for i := range part {
-			part[i] = math.Float32frombits(binary.LittleEndian.Uint32(b[4*i:]))
-		}
-	}
-	return nil
-}
-
-// readHeader reads the magic and the JSON header.
-func readHeader(r io.Reader) (magic string, h ckptHeader, err error) {
-	m := make([]byte, len(ckptMagic))
-	if _, err := io.ReadFull(r, m); err != nil || !slices.Contains([]string{ckptMagic, ckptMagicV3, ckptMagicV2, ckptMagicV1}, string(m)) {
-		return "", h, errors.New("not an ebm checkpoint (bad magic)")
-	}
-	var n uint32
-	if err := binary.Read(r, binary.LittleEndian, &n); err != nil || n > 1<<24 {
-		return "", h, errors.New("bad header length")
-	}
-	js := make([]byte, n)
-	if _, err := io.ReadFull(r, js); err != nil {
-		return "", h, errors.New("truncated header")
-	}
-	if h, err = decodeHeader(string(m), js); err != nil {
-		return "", h, fmt.Errorf("header: %w", err)
-	}
-	return string(m), h, nil
-}
-
-// decodeHeader reads the JSON header of a file with the given magic.
+// decodeHeader reads the JSON header of a file of the given version.
 // Headers written before --gen_weight existed trained with weight 1, and
 // those before --ood_score declared log p(x), the score the results of
 // those runs report.
-func decodeHeader(magic string, js []byte) (ckptHeader, error) {
+func decodeHeader(version int, js []byte) (ckptHeader, error) {
 	var h ckptHeader
 	h.Recipe.GenWeight = 1
 	h.Recipe.OODScore = "logpx"
-	if magic == ckptMagic {
+	if version == run.CheckpointVersion {
 		return h, json.Unmarshal(js, &h)
 	}
 	var old struct {

@@ -3,6 +3,7 @@ package train
 import (
 	"encoding/binary"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -47,8 +48,8 @@ func TestConvCheckpointRoundTrips(t *testing.T) {
 	r := quickRecipe()
 	r.Convs, r.Hidden = "8c4s2p1,16c4s2p1", []int{32}
 	tn, path, b := savedCheckpoint(t, r)
-	start := len(ckptMagic) + 4 // the header follows the magic and its length
-	header := b[start : start+int(binary.LittleEndian.Uint32(b[len(ckptMagic):]))]
+	start := magicLen + 4 // the header follows the magic and its length
+	header := b[start : start+int(binary.LittleEndian.Uint32(b[magicLen:]))]
 	require.Contains(t, string(header), `"convs":[{"channels":8,"k":4,"stride":2,"pad":1},{"channels":16,"k":4,"stride":2,"pad":1}]`)
 	ck, err := LoadCheckpoint(path)
 	require.NoError(t, err)
@@ -59,6 +60,9 @@ func TestConvCheckpointRoundTrips(t *testing.T) {
 	require.NoError(t, ck.Restore(again))
 	require.Equal(t, tn.Opt.M, again.Opt.M)
 }
+
+// magicLen is the length of a checkpoint's magic, EBMCKPT and a digit.
+const magicLen = 8
 
 // savedCheckpoint builds an untrained trainer for r on 128 images, saves
 // it, and returns it with the checkpoint's path and bytes, for tests that
@@ -77,9 +81,9 @@ func savedCheckpoint(t *testing.T, r Recipe) (*Trainer, string, []byte) {
 // same arrays, the header's recipe as the "config" those versions kept
 // (decay under "ema", the run's options beside it), and edit applied to
 // that config.
-func asVersion(t *testing.T, path string, b []byte, magic string, edit func(config map[string]any)) {
-	n := binary.LittleEndian.Uint32(b[len(ckptMagic):])
-	start := len(ckptMagic) + 4
+func asVersion(t *testing.T, path string, b []byte, version int, edit func(config map[string]any)) {
+	n := binary.LittleEndian.Uint32(b[magicLen:])
+	start := magicLen + 4
 	var h map[string]any
 	require.NoError(t, json.Unmarshal(b[start:start+int(n)], &h))
 	config := h["recipe"].(map[string]any)
@@ -93,7 +97,7 @@ func asVersion(t *testing.T, path string, b []byte, magic string, edit func(conf
 	h["config"] = config
 	js, err := json.Marshal(h)
 	require.NoError(t, err)
-	out := binary.LittleEndian.AppendUint32([]byte(magic), uint32(len(js)))
+	out := binary.LittleEndian.AppendUint32(fmt.Appendf(nil, "EBMCKPT%d", version), uint32(len(js)))
 	require.NoError(t, os.WriteFile(path, append(append(out, js...), b[start+int(n):]...), 0o644))
 }
 
@@ -102,7 +106,7 @@ func asVersion(t *testing.T, path string, b []byte, magic string, edit func(conf
 func TestVersion3CheckpointLoads(t *testing.T) {
 	r := quickRecipe()
 	tn, path, b := savedCheckpoint(t, r)
-	asVersion(t, path, b, ckptMagicV3, nil)
+	asVersion(t, path, b, 3, nil)
 	ck, err := LoadCheckpoint(path)
 	require.NoError(t, err)
 	require.Equal(t, r, ck.Recipe)
@@ -120,7 +124,7 @@ func TestVersion2CheckpointLoads(t *testing.T) {
 	r.EMADecay = 0
 	tn, path, b := savedCheckpoint(t, r)
 	// Without an average the arrays of version 2 are those of version 4.
-	asVersion(t, path, b, ckptMagicV2, func(c map[string]any) { delete(c, "ema") })
+	asVersion(t, path, b, 2, func(c map[string]any) { delete(c, "ema") })
 	ck, err := LoadCheckpoint(path)
 	require.NoError(t, err)
 	require.False(t, ck.Averaged())
@@ -142,7 +146,7 @@ func TestHeaderWithoutGenWeightLoadsAsOne(t *testing.T) {
 	r := quickRecipe()
 	r.GenWeight = 3
 	tn, path, b := savedCheckpoint(t, r)
-	asVersion(t, path, b, ckptMagicV3, func(c map[string]any) {
+	asVersion(t, path, b, 3, func(c map[string]any) {
 		require.Equal(t, 3.0, c["gen_weight"], "the key was in the header")
 		delete(c, "gen_weight")
 	})

@@ -1,13 +1,12 @@
 package train
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/ebm-project/ebm/run"
@@ -41,13 +40,16 @@ func InspectRun(dir string) (RunInfo, error) {
 	if d.Locked() {
 		info.State = run.Running
 	}
-	if f, err := os.Open(d.Checkpoint()); err == nil {
+	if _, err := os.Stat(d.Checkpoint()); err == nil {
 		info.Checkpoint = true
-		_, h, err := readHeader(bufio.NewReader(f))
-		f.Close()
+		ck, h, err := openCheckpoint(d.Checkpoint())
+		if err == nil {
+			ck.Close()
+		}
 		if err != nil {
 			// Listed, with the reason, rather than hidden: the user decides.
-			info.Error = fmt.Sprintf("%s: %v", filepath.Base(d.Checkpoint()), err)
+			// The file by its name alone: the list shows no absolute path.
+			info.Error = strings.Replace(err.Error(), "checkpoint "+d.Checkpoint(), filepath.Base(d.Checkpoint()), 1)
 			if info.State != run.Running {
 				info.State = run.Corrupt
 			}
