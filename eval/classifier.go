@@ -53,6 +53,9 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 	if train.Shape() != test.Shape() || len(train.ClassNames()) != len(test.ClassNames()) {
 		return nil, 0, fmt.Errorf("eval: judge: training images %v in %d classes, test images %v in %d", train.Shape(), len(train.ClassNames()), test.Shape(), len(test.ClassNames()))
 	}
+	if train.N == 0 || test.N == 0 {
+		return nil, 0, fmt.Errorf("eval: judge: %d training and %d test images", train.N, test.N)
+	}
 	classes := len(train.ClassNames())
 	arch, err := JudgeArch(train.Shape(), classes)
 	if err != nil {
@@ -68,16 +71,19 @@ func TrainClassifier(train, test *mnist.Dataset, log func(epoch int, acc float64
 	defer p.Close()
 	opt := nn.NewAdam(m, r.LR)
 	g := m.NewGrads()
-	ws := m.NewParallelWorkspace(r.BatchSize, p.Run, p.Size())
-	x := make([]float32, r.BatchSize*train.Dim())
+	// A set smaller than a batch trains on all of it at each step (with
+	// full batches only it would not train at all).
+	batch := min(r.BatchSize, train.N)
+	ws := m.NewParallelWorkspace(batch, p.Run, p.Size())
+	x := make([]float32, batch*train.Dim())
 	img := make([]float32, train.Dim()) // one training image as floats, before its shift
-	dl := make([]float32, r.BatchSize*classes)
+	dl := make([]float32, batch*classes)
 	evalWS := m.NewParallelWorkspace(judgeBatch, p.Run, p.Size())
 	var acc float64
-	steps, step := r.Epochs*(train.N/r.BatchSize), 0
+	steps, step := r.Epochs*(train.N/batch), 0
 	for epoch := 1; epoch <= r.Epochs; epoch++ {
 		rng := rand.New(rand.NewPCG(r.Seed, streams.JudgeEpoch(epoch)))
-		for _, idx := range mnist.Batches(train.N, r.BatchSize, rng, true) {
+		for _, idx := range mnist.Batches(train.N, batch, rng, true) {
 			for i, k := range idx {
 				mnist.Shift(x[i*train.Dim():(i+1)*train.Dim()], train.Image(k, img), train.Shape(),
 					rng.IntN(2*r.Shift+1)-r.Shift, rng.IntN(2*r.Shift+1)-r.Shift)
