@@ -23,19 +23,31 @@ import (
 	"github.com/chromedp/chromedp"
 )
 
-// server builds ebm, trains a 1-epoch run on 640 images, starts `ebm serve`
-// on a free loopback port and returns its URL.
+// server builds ebm, trains a 1-epoch run on 640 MNIST images, starts
+// `ebm serve` on a free loopback port and returns its URL.
 func server(t *testing.T) string {
 	data := os.Getenv("EBM_DATA")
 	if data == "" {
 		t.Skip("EBM_DATA is not set: no MNIST folder")
 	}
-	dir := t.TempDir()
+	return serve(t, data, "tiny", "--train_limit", "640", "--test_limit", "200", "--hidden", "32")
+}
+
+// buildEBM builds the ebm binary into dir.
+func buildEBM(t *testing.T, dir string) string {
 	bin := filepath.Join(dir, "ebm")
 	run(t, "go", "build", "-C", "../..", "-o", bin, "./cmd/ebm")
+	return bin
+}
+
+// serve trains a 1-epoch run, name, on data with the extra flags, and
+// serves it with data as the server's data set.
+func serve(t *testing.T, data, name string, flags ...string) string {
+	dir := t.TempDir()
+	bin := buildEBM(t, dir)
 	runs := filepath.Join(dir, "runs")
-	run(t, bin, "train", "--data_dir", data, "--out_dir", filepath.Join(runs, "tiny"), "--epochs", "1", "--train_limit", "640",
-		"--test_limit", "200", "--langevin_steps", "2", "--buffer_size", "100", "--hidden", "32")
+	run(t, bin, append([]string{"train", "--data_dir", data, "--out_dir", filepath.Join(runs, name), "--epochs", "1",
+		"--langevin_steps", "2", "--buffer_size", "100"}, flags...)...)
 	if extra := os.Getenv("EBM_E2E_RUN"); extra != "" {
 		run(t, "cp", "-r", extra, filepath.Join(runs, filepath.Base(extra)))
 	}
