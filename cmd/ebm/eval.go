@@ -6,7 +6,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/internal/atomicfile"
@@ -45,6 +47,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	o.Progress = progressLine(stderr)
+	fmt.Fprintf(stderr, "evaluating %s on %s: %d test images, judge %v (test accuracy %.4f), out-of-distribution sets %d\n",
+		*ckpt, data.Name, data.Test.N, data.Judge.Info.Arch, data.Judge.Info.TestAcc, len(data.OOD))
 	rep, err := eval.Evaluate(ctx, ck, data, o)
 	if err != nil {
 		return err
@@ -68,4 +73,22 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "accuracy %.4f  nll %.4f  ece %.4f  fid %.2f (floor %.2f)  cond_accuracy %.4f  class_coverage %.4f  inpaint_accuracy %.4f\n",
 		rep.Accuracy, rep.NLL, rep.ECE, rep.FID, rep.FIDFloor, rep.CondAccuracy, rep.ClassCoverage, rep.InpaintAccuracy)
 	return nil
+}
+
+// progressLine reports an evaluation's stages on w: a line when a stage
+// starts and at most one every 10 s within it. It is called from the
+// sampler's workers.
+func progressLine(w io.Writer) func(stage string, done, total int) {
+	var mu sync.Mutex
+	var last time.Time
+	var lastStage string
+	start := time.Now()
+	return func(stage string, done, total int) {
+		mu.Lock()
+		defer mu.Unlock()
+		if now := time.Now(); stage != lastStage || now.Sub(last) >= 10*time.Second {
+			last, lastStage = now, stage
+			fmt.Fprintf(w, "%6.0fs  %s: %d of %d\n", now.Sub(start).Seconds(), stage, done, total)
+		}
+	}
 }

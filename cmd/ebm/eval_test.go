@@ -21,6 +21,9 @@ func TestEvalWritesJSONAndReport(t *testing.T) {
 		"--samples", "20", "--langevin_steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
 	require.NoError(t, err, stderr)
 	require.Contains(t, stdout, "fid")
+	for _, stage := range []string{"classification", "out-of-distribution", "samples", "FID", "conditional samples", "inpainting"} {
+		require.Contains(t, stderr, stage+":", "a long evaluation says where it is")
+	}
 	js := readFile(t, filepath.Join(ev, "eval.json"))
 	require.Contains(t, js, `"ood_auroc"`)
 	require.Contains(t, js, `"ood_score": "logpx"`)
