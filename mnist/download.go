@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"net/http"
@@ -15,10 +17,10 @@ import (
 	"github.com/ebm-project/ebm/internal/atomicfile"
 )
 
-// fetch downloads name.gz from the first mirror that answers, verifies the
-// decompressed bytes and caches the file in dir (atomically, so a failed
+// fetch downloads name.gz from the first mirror that answers, verifies it
+// (its decompressed bytes, or the file as published) and caches it in dir (atomically, so a failed
 // download leaves nothing behind).
-func fetch(set Set, dir, name string) ([]byte, error) {
+func fetch(set Set, dir, name string) ([]byte, string, error) {
 	var errs []string
 	for _, base := range set.Mirrors {
 		b, err := get(base + name + ".gz")
@@ -36,19 +38,21 @@ func fetch(set Set, dir, name string) ([]byte, error) {
 			errs = append(errs, base+": "+err.Error())
 			continue
 		}
-		if err := verify(base+name+".gz", raw, set.Files[name]); err != nil {
+		sum := sha256.Sum256(b)
+		stored := hex.EncodeToString(sum[:])
+		if err := verify(base+name+".gz", raw, stored, set, name); err != nil {
 			errs = append(errs, err.Error())
 			continue
 		}
 		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return nil, fmt.Errorf("mnist: caching %s: %w", name, err)
+			return nil, "", fmt.Errorf("mnist: caching %s: %w", name, err)
 		}
 		if err := atomicfile.WriteFile(filepath.Join(dir, name+".gz"), b); err != nil {
-			return nil, fmt.Errorf("mnist: caching %s in %s: %w", name, dir, err)
+			return nil, "", fmt.Errorf("mnist: caching %s in %s: %w", name, dir, err)
 		}
-		return raw, nil
+		return raw, stored, nil
 	}
-	return nil, fmt.Errorf("mnist: %s is not in %s and no mirror served it (%s); without internet, copy the four %s IDX files into %s",
+	return nil, "", fmt.Errorf("mnist: %s is not in %s and no mirror served it (%s); without internet, copy the four %s IDX files into %s",
 		name+".gz", dir, strings.Join(errs, "; "), set.Name, dir)
 }
 

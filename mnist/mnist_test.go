@@ -147,7 +147,7 @@ func TestLoadReadsRawAndGzipAndScalesPixels(t *testing.T) {
 		require.Equal(t, 4, d.Dim())
 		raw, _ := os.ReadFile(filepath.Join(dir, TrainImages))
 		if gz {
-			_, b, _ := readFile(dir, TrainImages)
+			_, b, _, _ := readFile(dir, TrainImages)
 			raw = b
 		}
 		require.InDelta(t, float64(raw[16])/127.5-1, float64(d.Image(0, make([]float32, d.Dim()))[0]), 1e-6)

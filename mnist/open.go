@@ -48,7 +48,7 @@ func (d *Data) Neighbours() []string {
 }
 
 // Known are the IDX sets whose files are verified when a folder holds them.
-var Known = []Set{MNIST, FashionMNIST}
+var Known = []Set{MNIST, FashionMNIST, KMNIST}
 
 // Open reads the data set in dir, deciding by what the folder holds: an
 // image folder in torchvision's ImageFolder layout (train/<class>/*.png
@@ -122,23 +122,23 @@ func openKnown(set Set, dir string, download bool) (*Data, error) {
 // openIDX reads the four IDX files of dir, whatever set they are.
 func openIDX(dir, name string) (*Data, error) {
 	files := map[string][]byte{}
-	paths := map[string]string{}
+	paths, stored := map[string]string{}, map[string]string{}
 	for _, f := range []string{TrainImages, TrainLabels, TestImages, TestLabels} {
-		p, b, err := readFile(dir, f)
+		p, b, sum, err := readFile(dir, f)
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("mnist: %s: an IDX folder needs four files: %s.gz (or %s) is missing", dir, f, f)
 		}
 		if err != nil {
 			return nil, err
 		}
-		files[f], paths[f] = b, p
+		files[f], paths[f], stored[f] = b, p, sum
 	}
 	// Which known set do the files belong to? All four must agree.
 	var known *Set
 	for i, set := range Known {
 		matched := 0
 		for f, b := range files {
-			if verify(paths[f], b, set.Files[f]) == nil {
+			if verify(paths[f], b, stored[f], set, f) == nil {
 				matched++
 			}
 		}
@@ -148,7 +148,7 @@ func openIDX(dir, name string) (*Data, error) {
 		}
 		if matched > 0 {
 			for f, b := range files {
-				if err := verify(paths[f], b, set.Files[f]); err != nil {
+				if err := verify(paths[f], b, stored[f], set, f); err != nil {
 					return nil, fmt.Errorf("%w (the other files are %s's)", err, set.Name)
 				}
 			}
