@@ -4,7 +4,7 @@
 // test/<digit>/*.png). It is a 32x32 RGB data set made from data on this
 // machine, for trying ebm on colour images:
 //
-//	cd bench && go run ./colourmnist --mnist ../../shared/data/mnist --out /tmp/colour-mnist
+//	cd bench && go run ./colourmnist --mnist $EBM_DATA --out /tmp/colour-mnist
 package main
 
 import (
