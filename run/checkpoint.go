@@ -61,7 +61,7 @@ func WriteCheckpoint(path string, header []byte, arrays [][]float32) error {
 }
 
 // CheckpointReader reads a checkpoint: its version and header at once,
-// then its arrays in order, then End.
+// then its arrays in order, then End; Close closes it.
 type CheckpointReader struct {
 	Version int
 	Header  []byte
@@ -117,17 +117,15 @@ func (c *CheckpointReader) Read(dst []float32) error {
 	return nil
 }
 
-// End checks that the arrays read were the whole file, and closes it.
+// End checks that the arrays read were the whole file.
 func (c *CheckpointReader) End() error {
-	_, err := c.r.ReadByte()
-	c.Close()
-	if !errors.Is(err, io.EOF) {
+	if _, err := c.r.ReadByte(); !errors.Is(err, io.EOF) {
 		return c.Errorf("trailing data after the arrays")
 	}
 	return nil
 }
 
-// Close closes the file; End does too.
+// Close closes the file.
 func (c *CheckpointReader) Close() error { return c.f.Close() }
 
 // Errorf is an error about this checkpoint, naming its file.
