@@ -20,6 +20,7 @@ type Dir string
 const (
 	checkpointFile = "checkpoint.ebm"
 	metricsFile    = "metrics.jsonl"
+	curveFile      = "curve.jsonl"
 	configFile     = "config.json"
 	statusFile     = "status.json"
 	lossCurveFile  = "loss_curve.svg"
@@ -34,6 +35,7 @@ func (d Dir) path(name string) string { return filepath.Join(string(d), name) }
 
 func (d Dir) Checkpoint() string { return d.path(checkpointFile) }
 func (d Dir) Metrics() string    { return d.path(metricsFile) }
+func (d Dir) Curve() string      { return d.path(curveFile) }
 func (d Dir) Config() string     { return d.path(configFile) }
 func (d Dir) Status() string     { return d.path(statusFile) }
 func (d Dir) LossCurve() string  { return d.path(lossCurveFile) }
@@ -103,7 +105,7 @@ func (d Dir) LatestSamples() string {
 // checkpoint, lock or log.
 func Shown(name string) bool {
 	switch name {
-	case metricsFile, configFile, statusFile, lossCurveFile, realGridFile, finalGridFile, evalFile, reportFile:
+	case metricsFile, curveFile, configFile, statusFile, lossCurveFile, realGridFile, finalGridFile, evalFile, reportFile:
 		return true
 	}
 	return sampleGrid.MatchString(name)

@@ -159,8 +159,25 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 		return err
 	}
 
+	// The curves: a fresh run forgets an earlier attempt's; a resumed one
+	// marks where it took up (points a killed process wrote past its last
+	// checkpoint are dropped when read).
+	if ck == nil {
+		err = dir.RemoveCurve()
+	} else {
+		err = dir.AppendMark(run.Mark{Kind: run.MarkResume, Step: t.Progress.Step, Epoch: t.Progress.Epoch})
+	}
+	if err != nil {
+		return err
+	}
+	curve := newCurveRecorder(dir, t, j.Hooks.Point)
 	hooks := Hooks{
-		Checkpoint: func(t *Trainer) error { return SaveCheckpoint(dir.Checkpoint(), t) },
+		Checkpoint: func(t *Trainer) error {
+			if err := curve.flush(); err != nil {
+				return err
+			}
+			return SaveCheckpoint(dir.Checkpoint(), t)
+		},
 		EpochEnd: func(t *Trainer, m EpochMetrics) error {
 			if err := WriteMetrics(dir.Metrics(), t.Progress.History); err != nil {
 				return err
@@ -179,8 +196,20 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 			}
 			return nil
 		},
-		Step:     j.Hooks.Step,
-		Rollback: j.Hooks.Rollback,
+		Step: func(t *Trainer, st StepStats) {
+			curve.step(t, st)
+			if j.Hooks.Step != nil {
+				j.Hooks.Step(t, st)
+			}
+		},
+		Rollback: func(t *Trainer, d *Diverged) {
+			if err := curve.rollback(t, d); err != nil {
+				log.Warn("the curve's rollback mark was not written", "err", err.Error())
+			}
+			if j.Hooks.Rollback != nil {
+				j.Hooks.Rollback(t, d)
+			}
+		},
 		Progress: j.Hooks.Progress,
 	}
 	if j.Console != nil && hooks.Progress == nil {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/ebm-project/ebm/run"
 )
 
 // EpochMetrics is one line of metrics.jsonl and of the log.
@@ -67,6 +69,10 @@ type Hooks struct {
 	Step func(*Trainer, StepStats)
 	// Rollback runs after a divergence was rolled back.
 	Rollback func(*Trainer, *Diverged)
+	// Point runs when a Job adds a point to the run's curves (every
+	// PointEvery steps, on the training goroutine); the loop does not
+	// call it.
+	Point func(*Trainer, run.Point)
 }
 
 // progressEvery is how often Hooks.Progress is called within an epoch.
