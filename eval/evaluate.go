@@ -58,6 +58,7 @@ type Report struct {
 	Data            string                        `json:"data"`    // the data set's name
 	Classes         []string                      `json:"classes"` // its class names, in label order
 	Weights         string                        `json:"weights"`
+	Epoch           int                           `json:"epoch"` // epochs the checkpoint had trained
 	EMADecay        float64                       `json:"ema_decay,omitempty"`
 	Accuracy        float64                       `json:"accuracy"`
 	NLL             float64                       `json:"nll"`
@@ -148,7 +149,7 @@ func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (
 		}
 	}
 	judge := data.Judge.Net
-	rep := &Report{Data: data.Name, Classes: classes, Shape: s, Judge: data.Judge.Info, Weights: "trained", OODScore: ck.Recipe.OODScore,
+	rep := &Report{Data: data.Name, Classes: classes, Shape: s, Judge: data.Judge.Info, Weights: "trained", Epoch: len(ck.Progress.History), OODScore: ck.Recipe.OODScore,
 		Generation: Generation{Samples: o.Samples, LangevinSteps: o.Dynamics.Steps, LangevinAlpha: o.Dynamics.Alpha, LangevinSigma: o.Dynamics.Sigma}}
 	if ck.Averaged() {
 		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay

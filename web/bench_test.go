@@ -45,7 +45,7 @@ func BenchmarkPredict(b *testing.B) {
 	for i := 300; i < 500; i++ {
 		x[i] = 1
 	}
-	body, _ := json.Marshal(predictRequest{x})
+	body, _ := json.Marshal(predictRequest{Pixels: x})
 	call := func() {
 		res, err := http.Post(ts.URL+"/api/runs/default/predict", "application/json", strings.NewReader(string(body)))
 		if err != nil || res.StatusCode != http.StatusOK {

@@ -25,8 +25,8 @@ const (
 )
 
 // evaluate runs `ebm eval` on a run's checkpoint, streaming its progress
-// as newline-separated JSON, and writes eval.json and report.html into the
-// run folder. It stops when the page goes away.
+// as newline-separated JSON, and keeps its eval.json and report.html in the
+// run folder (run.Dir.NewEvaluation). It stops when the page goes away.
 func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 	var q evaluateRequest
 	if err := readJSON(r, &q); err != nil {
@@ -98,20 +98,29 @@ func (s *Server) evaluate(w http.ResponseWriter, r *http.Request) {
 		}
 		return
 	}
-	js, err := rep.JSON()
+	e, err := run.Dir(dir).NewEvaluation(time.Now())
+	var js, page []byte
 	if err == nil {
-		err = atomicfile.WriteFile(run.Dir(dir).Eval(), js)
+		js, err = rep.JSON()
 	}
-	var page []byte
 	if err == nil {
 		page, err = rep.HTML(name+"/checkpoint.ebm", ck.Model.Arch)
 	}
+	// The report first: an evaluation is listed once its figures are written.
 	if err == nil {
-		err = atomicfile.WriteFile(run.Dir(dir).Report(), page)
+		err = atomicfile.WriteFile(e.Report, page)
+	}
+	if err == nil {
+		err = atomicfile.WriteFile(e.JSON, js)
 	}
 	if err != nil {
 		out.send(apiError{Error: s.scrub(err)})
 		return
 	}
-	out.send(map[string]any{"done": true, "report": "/api/runs/" + name + "/files/report.html", "figures": rep})
+	info, err := readEvaluation(name, e)
+	if err != nil {
+		out.send(apiError{Error: s.scrub(err)})
+		return
+	}
+	out.send(map[string]any{"done": true, "evaluation": info, "report": info.Report, "figures": rep})
 }

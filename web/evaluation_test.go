@@ -9,11 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ebm-project/ebm/run"
 	"github.com/stretchr/testify/require"
 )
 
-// An evaluation from the page streams every stage's progress, then writes
-// eval.json and report.html into the run folder and says where the report is.
+// An evaluation from the page streams every stage's progress, then keeps
+// eval.json and report.html in the run folder and says where the report is;
+// the run's history lists it, and a second one does not replace it.
 func TestEvaluationStreamsProgressAndWritesTheReport(t *testing.T) {
 	runs := fixture(t)
 	_, ts := newTestServer(t, runs)
@@ -29,12 +31,30 @@ func TestEvaluationStreamsProgressAndWritesTheReport(t *testing.T) {
 	require.Len(t, stages, 7, "%v", stages)
 	last := got[len(got)-1]
 	require.Equal(t, true, last["done"])
-	require.Equal(t, "/api/runs/tiny/files/report.html", last["report"])
-	require.FileExists(t, filepath.Join(runs, "tiny", "eval.json"))
+	evs := run.Dir(filepath.Join(runs, "tiny")).Evaluations()
+	require.Len(t, evs, 1)
+	require.Equal(t, "/api/runs/tiny/evaluations/"+evs[0].ID+"/report.html", last["report"])
 	page, err := http.Get(ts.URL + last["report"].(string))
 	require.NoError(t, err)
 	page.Body.Close()
 	require.Equal(t, http.StatusOK, page.StatusCode)
+	require.Equal(t, "frame-ancestors 'self'", page.Header.Get("Content-Security-Policy"))
+
+	res2, err := http.Post(ts.URL+"/api/runs/tiny/evaluate", "application/json", strings.NewReader(`{"samples": 200, "weights": "trained"}`))
+	require.NoError(t, err)
+	lines(t, res2.Body)
+	res2.Body.Close()
+	var h runHistory
+	require.Equal(t, http.StatusOK, get(t, ts.URL+"/api/runs/tiny/history", &h))
+	require.Len(t, h.Evaluations, 2)
+	require.Equal(t, "trained", h.Evaluations[0].Weights, "newest first")
+	require.Equal(t, 200, h.Evaluations[0].Generation.Samples)
+	require.Equal(t, 100, h.Evaluations[1].Generation.Samples)
+	require.Equal(t, 1, h.Evaluations[1].Epoch)
+	require.Greater(t, h.Evaluations[1].Accuracy, 0.0)
+	for _, bad := range []string{"/evaluations/" + evs[0].ID + "/checkpoint.ebm", "/evaluations/..%2F..%2Fx/eval.json", "/evaluations/20990101T000000Z/eval.json"} {
+		require.Equal(t, http.StatusNotFound, get(t, ts.URL+"/api/runs/tiny"+bad, nil), bad)
+	}
 }
 
 func TestEvaluationRefusesBadRequestsAndIsLimited(t *testing.T) {

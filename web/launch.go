@@ -46,9 +46,19 @@ func (t *trainings) start(w http.ResponseWriter, r *http.Request) {
 		t.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
-	job := t.s.job(dir)
+	job, recipe, err := t.s.formJob(dir, req)
+	if err != nil {
+		t.s.fail(w, http.StatusBadRequest, err)
+		return
+	}
+	t.launch(w, req.Name, job, recipe.Epochs)
+}
+
+// formJob is the training the form asks for, in run folder dir. Every bad
+// field is named at once, so the form can mark them all.
+func (s *Server) formJob(dir string, req startRequest) (train.Job, train.Recipe, error) {
+	job := s.job(dir)
 	job.Preset, job.Given = req.Preset, map[string]string{}
-	// Every bad field at once, so the form can mark them all.
 	var errs []error
 	for key, v := range req.Settings {
 		if slices.Contains(formOptions, key) {
@@ -59,14 +69,9 @@ func (t *trainings) start(w http.ResponseWriter, r *http.Request) {
 	}
 	recipe, err := job.NewRecipe()
 	if err := errors.Join(append(errs, err, job.Options.Validate())...); err != nil {
-		t.s.fail(w, http.StatusBadRequest, err)
-		return
+		return job, recipe, err
 	}
-	if err := t.s.fitsData(recipe); err != nil {
-		t.s.fail(w, http.StatusBadRequest, err)
-		return
-	}
-	t.launch(w, req.Name, job)
+	return job, recipe, s.fitsData(recipe)
 }
 
 // cannotStartOver says why a new run may not be started in an existing
@@ -169,7 +174,7 @@ func (t *trainings) resume(w http.ResponseWriter, r *http.Request) {
 		t.s.fail(w, http.StatusBadRequest, err)
 		return
 	}
-	t.launch(w, name, job)
+	t.launch(w, name, job, recipe.Epochs)
 }
 
 // busy says why no training may start now: one runs here already.

@@ -95,6 +95,13 @@ func (m *models) get(name string) (*model, error) {
 	return c, nil
 }
 
+// forget drops a run's model (its folder is gone).
+func (m *models) forget(name string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.cache, name)
+}
+
 // histograms are the energies of the test set and of each out-of-distribution
 // set under the model, computed once per checkpoint.
 func (c *model) histograms(data *datasets) ([]histogram, error) {
@@ -164,17 +171,29 @@ func (m *models) describe(w http.ResponseWriter, r *http.Request) {
 		"data": data.Name, "test_images": data.Test.N, "shape": shapeJSON(c.ck.Shape()), "classes": c.ck.Classes})
 }
 
-// predictRequest is a drawing: one image of the model's shape, values in
-// [-1,1], row by row, channels last.
+// predictRequest is one image of the model's shape, values in [-1,1], row
+// by row, channels last; or a drawing, which the server frames as the data
+// set's images were made (mnist.Data.FrameDrawing).
 type predictRequest struct {
-	Pixels []float32 `json:"pixels"`
+	Pixels  []float32 `json:"pixels"`
+	Drawing *drawing  `json:"drawing"`
 }
 
-// prediction is p(y|x) and E(x) of the drawing.
+// drawing is the canvas's ink, a byte a pixel (0 none, 255 full), row by
+// row (base64 in JSON).
+type drawing struct {
+	Width  int    `json:"width"`
+	Height int    `json:"height"`
+	Ink    []byte `json:"ink"`
+}
+
+// prediction is p(y|x) and E(x) of the image; of a drawing, with the image
+// the model saw.
 type prediction struct {
 	Probs  []float32 `json:"probs"`
 	Energy float64   `json:"energy"`
 	Label  int       `json:"label"`
+	Pixels []float32 `json:"pixels,omitempty"`
 }
 
 func (m *models) predict(w http.ResponseWriter, r *http.Request) {
@@ -188,6 +207,17 @@ func (m *models) predict(w http.ResponseWriter, r *http.Request) {
 		m.s.failRun(w, err)
 		return
 	}
+	framed := req.Drawing != nil
+	if framed {
+		if req.Pixels != nil {
+			m.s.fail(w, http.StatusBadRequest, fmt.Errorf("pixels or a drawing, not both"))
+			return
+		}
+		if req.Pixels, err = m.frame(req.Drawing, c.ck.Shape()); err != nil {
+			m.s.fail(w, http.StatusBadRequest, err)
+			return
+		}
+	}
 	if err := checkImage("pixels", req.Pixels, c.ck.Shape()); err != nil {
 		m.s.fail(w, http.StatusBadRequest, err)
 		return
@@ -197,7 +227,36 @@ func (m *models) predict(w http.ResponseWriter, r *http.Request) {
 		m.s.fail(w, http.StatusInternalServerError, err)
 		return
 	}
+	if framed {
+		p.Pixels = req.Pixels
+	}
 	writeJSON(w, http.StatusOK, p)
+}
+
+// frame makes a drawing an image of shape s, grey repeated in each channel.
+func (m *models) frame(d *drawing, s mnist.Shape) ([]float32, error) {
+	data, err := m.s.loadData()
+	if err != nil {
+		return nil, err
+	}
+	if d.Width <= 0 || d.Height <= 0 || d.Width > 4096 || d.Height > 4096 || len(d.Ink) != d.Width*d.Height {
+		return nil, fmt.Errorf("drawing: %d bytes of ink for %dx%d: want a byte a pixel", len(d.Ink), d.Width, d.Height)
+	}
+	ink := make([]float32, len(d.Ink))
+	for i, b := range d.Ink {
+		ink[i] = float32(b) / 255
+	}
+	grey, err := data.FrameDrawing(ink, d.Width, d.Height)
+	if err != nil {
+		return nil, err
+	}
+	px := make([]float32, 0, s.Dim())
+	for _, v := range grey {
+		for range s.Channels {
+			px = append(px, v)
+		}
+	}
+	return px, nil
 }
 
 func predict(m *nn.Net, pixels []float32) (prediction, error) {

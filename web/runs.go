@@ -118,17 +118,22 @@ func (s *Server) runFile(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, http.StatusNotFound, fmt.Errorf("file %q: not a file a run writes", file))
 		return
 	}
-	path := filepath.Join(dir, file)
-	// The file itself, not a link out of the folder.
+	s.serveRunFile(w, r, dir, filepath.Join(dir, file))
+}
+
+// serveRunFile serves a file of run folder dir: the file itself, not a
+// link out of the folder.
+func (s *Server) serveRunFile(w http.ResponseWriter, r *http.Request, dir, path string) {
 	real, err := filepath.EvalSymlinks(path)
 	folder, ferr := filepath.EvalSymlinks(dir)
-	if err != nil || ferr != nil || filepath.Dir(real) != folder {
-		s.fail(w, http.StatusNotFound, fmt.Errorf("file %q: %w", file, errNotFound))
+	rel, rerr := filepath.Rel(folder, real)
+	if err != nil || ferr != nil || rerr != nil || !filepath.IsLocal(rel) {
+		s.fail(w, http.StatusNotFound, fmt.Errorf("file %q: %w", filepath.Base(path), errNotFound))
 		return
 	}
 	w.Header().Set("Cache-Control", "no-cache")
-	if path == run.Dir(dir).Report() {
-		// The Evaluate view shows the report in a frame of its own page.
+	if filepath.Base(path) == filepath.Base(run.Dir(dir).Report()) {
+		// The Evaluate view shows a report in a frame of its own page.
 		w.Header().Set("Content-Security-Policy", "frame-ancestors 'self'")
 		w.Header().Set("X-Frame-Options", "SAMEORIGIN")
 	}
@@ -158,6 +163,18 @@ func (s *Server) settings(w http.ResponseWriter, r *http.Request) {
 			Help   string            `json:"help"`
 			Values map[string]string `json:"values"`
 		} `json:"presets"`
+		Data struct {
+			Name  string `json:"name,omitempty"`
+			Shape []int  `json:"shape,omitempty"`
+			Train int    `json:"train,omitempty"`
+			Error string `json:"error,omitempty"` // why the server has no data set
+		} `json:"data"`
+	}
+	if err := s.CheckData(); err != nil {
+		out.Data.Error = s.scrub(err)
+	} else {
+		d, _ := s.loadData()
+		out.Data.Name, out.Data.Shape, out.Data.Train = d.Name, shapeJSON(d.Shape()), d.Train.N
 	}
 	for _, st := range train.Settings(&recipe) {
 		out.Recipe = append(out.Recipe, settingInfo{st.Key, st.Help, settingType(st), st.String()})

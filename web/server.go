@@ -53,10 +53,11 @@ type Server struct {
 	ctx    context.Context // done when the server closes: streams end
 	cancel context.CancelFunc
 
-	training *trainings
-	models   *models
-	dreams   chan struct{} // a slot per concurrent dream or inpainting
-	evals    chan struct{} // a slot per concurrent evaluation
+	training  *trainings
+	models    *models
+	dreams    chan struct{} // a slot per concurrent dream or inpainting
+	evals     chan struct{} // a slot per concurrent evaluation
+	estimates chan struct{} // a slot per concurrent time estimate
 
 	paths *strings.Replacer // see scrub
 
@@ -75,7 +76,7 @@ const (
 func New(cfg Config) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Server{cfg: cfg, mux: http.NewServeMux(), ctx: ctx, cancel: cancel,
-		dreams: make(chan struct{}, MaxDreams), evals: make(chan struct{}, MaxEvaluations), paths: pathScrubber(cfg)}
+		dreams: make(chan struct{}, MaxDreams), evals: make(chan struct{}, MaxEvaluations), estimates: make(chan struct{}, 1), paths: pathScrubber(cfg)}
 	s.training = newTrainings(s)
 	s.models = newModels(s)
 	sub, _ := fs.Sub(static, "static")
@@ -83,8 +84,13 @@ func New(cfg Config) *Server {
 	s.mux.HandleFunc("GET /api/settings", s.settings)
 	s.mux.HandleFunc("GET /api/runs", s.listRuns)
 	s.mux.HandleFunc("POST /api/runs", s.training.start)
+	s.mux.HandleFunc("POST /api/estimate", s.estimate)
 	s.mux.HandleFunc("GET /api/runs/{name}", s.showRun)
 	s.mux.HandleFunc("GET /api/runs/{name}/files/{file}", s.runFile)
+	s.mux.HandleFunc("GET /api/runs/{name}/history", s.history)
+	s.mux.HandleFunc("GET /api/runs/{name}/evaluations/{id}/{file}", s.evaluationFile)
+	s.mux.HandleFunc("GET /api/runs/{name}/checkpoint", s.checkpoint)
+	s.mux.HandleFunc("DELETE /api/runs/{name}", s.deleteRun)
 	s.mux.HandleFunc("POST /api/runs/{name}/resume", s.training.resume)
 	s.mux.HandleFunc("POST /api/runs/{name}/stop", s.training.stop)
 	s.mux.HandleFunc("GET /api/training", s.training.events)
@@ -129,6 +135,16 @@ func (s *Server) loadData() (*datasets, error) {
 		}
 	})
 	return s.data, s.dataErr
+}
+
+// CheckData reads the data set, saying why it cannot be read: `ebm serve`
+// says so at its start, not at the first request.
+func (s *Server) CheckData() error {
+	if s.cfg.DataDir == "" {
+		return fmt.Errorf("no --data_dir")
+	}
+	_, err := s.loadData()
+	return err
 }
 
 // fits refuses a model of other images or classes than the server's data

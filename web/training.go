@@ -38,39 +38,20 @@ type liveRun struct {
 	Step      uint64               `json:"step"`
 	ItPerSec  float64              `json:"it_per_s"`
 	ETA       float64              `json:"eta_seconds"`
-	Points    []point              `json:"points"`
+	Points    []run.Point          `json:"points"` // since this server started it; the earlier ones are in the run's history
 	History   []train.EpochMetrics `json:"history"`
-	Rollbacks []rollbackMark       `json:"rollbacks"`
+	Rollbacks []run.Mark           `json:"rollbacks"`
 	Samples   string               `json:"samples,omitempty"` // data: URI of a PNG of 64 replay-buffer slots
 	Error     string               `json:"error,omitempty"`
 
 	cancel      context.CancelFunc
 	done        chan struct{}
-	sum         point // running sums since the last point
-	n           int
 	lastReport  time.Time
 	stepsSince  int
 	lastSamples time.Time
 }
 
-// point averages pointEvery steps; its keys are those of metrics.jsonl.
-type point struct {
-	Step    uint64  `json:"step"`
-	Loss    float64 `json:"train_loss"`
-	CE      float64 `json:"train_ce"`
-	EReal   float64 `json:"e_real"`
-	ESample float64 `json:"e_sample"`
-	LR      float64 `json:"lr"`
-}
-
-type rollbackMark struct {
-	Step   uint64 `json:"step"` // where the run went back to
-	Epoch  int    `json:"epoch"`
-	Reason string `json:"reason"`
-}
-
 const (
-	pointEvery    = 10                     // steps averaged into one point of the curves
 	reportEvery   = 250 * time.Millisecond // progress events
 	samplesEvery  = 2 * time.Second        // replay-buffer pictures
 	subscriberBuf = 256                    // events a slow page may lag before it is dropped (it reconnects)
@@ -80,7 +61,7 @@ func newTrainings(s *Server) *trainings { return &trainings{s: s, subs: map[chan
 
 // launch starts job unless a training runs already, here or in another
 // process on the same folder.
-func (t *trainings) launch(w http.ResponseWriter, name string, job train.Job) {
+func (t *trainings) launch(w http.ResponseWriter, name string, job train.Job, epochs int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.run != nil && (t.run.State == run.Running || t.run.State == run.Stopping) {
@@ -92,9 +73,9 @@ func (t *trainings) launch(w http.ResponseWriter, name string, job train.Job) {
 		return
 	}
 	ctx, cancel := context.WithCancel(t.s.ctx)
-	live := &liveRun{Name: name, State: run.Running, Points: []point{}, History: []train.EpochMetrics{}, Rollbacks: []rollbackMark{},
+	live := &liveRun{Name: name, State: run.Running, Epoch: 1, Epochs: epochs, Points: []run.Point{}, History: []train.EpochMetrics{}, Rollbacks: []run.Mark{},
 		cancel: cancel, done: make(chan struct{}), lastReport: time.Now()}
-	job.Hooks = train.Hooks{Step: t.onStep(live), EpochEnd: t.onEpoch(live, job.Options.OutDir), Rollback: t.onRollback(live)}
+	job.Hooks = train.Hooks{Step: t.onStep(live), Point: t.onPoint(live), EpochEnd: t.onEpoch(live, job.Options.OutDir), Rollback: t.onRollback(live)}
 	t.run = live
 	t.broadcastLocked("state", live)
 	t.wg.Add(1)
@@ -132,33 +113,29 @@ func (t *trainings) stop(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusAccepted, map[string]any{"name": name, "state": run.Stopping})
 }
 
+// busyWith says why run name may not be changed now: this server trains it.
+func (t *trainings) busyWith(name string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.run != nil && t.run.Name == name && (t.run.State == run.Running || t.run.State == run.Stopping) {
+		return fmt.Errorf("run %q is being trained: stop it first", name)
+	}
+	return nil
+}
+
 // wait returns once no training runs.
 func (t *trainings) wait() { t.wg.Wait() }
 
-// onStep folds each step into the curves and, now and then, sends the
-// progress and a picture of the replay buffer. It runs on the training
-// goroutine, between steps.
+// onStep sends, now and then, the progress and a picture of the replay
+// buffer. It runs on the training goroutine, between steps.
 func (t *trainings) onStep(live *liveRun) func(*train.Trainer, train.StepStats) {
-	return func(tr *train.Trainer, st train.StepStats) {
+	return func(tr *train.Trainer, _ train.StepStats) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
 		p := tr.Progress
 		live.Epoch, live.Epochs, live.Batch, live.Step = p.Epoch, tr.Recipe.Epochs, p.Batch+1, p.Step
 		live.Batches = tr.Train.N / tr.Recipe.BatchSize
-		live.sum.Loss += st.Loss
-		live.sum.CE += st.CE
-		live.sum.EReal += st.EReal
-		live.sum.ESample += st.ESample
-		live.sum.LR += tr.Opt.LR
-		live.n++
 		live.stepsSince++
-		if live.n == pointEvery {
-			k := float64(live.n)
-			pt := point{Step: p.Step, Loss: live.sum.Loss / k, CE: live.sum.CE / k, EReal: live.sum.EReal / k, ESample: live.sum.ESample / k, LR: live.sum.LR / k}
-			live.Points = append(live.Points, pt)
-			live.sum, live.n = point{}, 0
-			t.broadcastLocked("point", pt)
-		}
 		now := time.Now()
 		if el := now.Sub(live.lastReport); el >= reportEvery {
 			live.ItPerSec = float64(live.stepsSince) / el.Seconds()
@@ -175,6 +152,16 @@ func (t *trainings) onStep(live *liveRun) func(*train.Trainer, train.StepStats) 
 				t.broadcastLocked("samples", map[string]string{"samples": uri})
 			}
 		}
+	}
+}
+
+// onPoint sends each point of the run's curves as the run records it.
+func (t *trainings) onPoint(live *liveRun) func(*train.Trainer, run.Point) {
+	return func(_ *train.Trainer, p run.Point) {
+		t.mu.Lock()
+		defer t.mu.Unlock()
+		live.Points = append(live.Points, p)
+		t.broadcastLocked("point", p)
 	}
 }
 
@@ -217,12 +204,11 @@ func (t *trainings) onRollback(live *liveRun) func(*train.Trainer, *train.Diverg
 	return func(tr *train.Trainer, d *train.Diverged) {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		mark := rollbackMark{Step: tr.Progress.Step, Epoch: tr.Progress.Epoch, Reason: d.Reason}
+		mark := run.Mark{Kind: run.MarkRollback, Step: tr.Progress.Step, Epoch: tr.Progress.Epoch, Reason: d.Reason, Time: time.Now().UTC()}
 		live.Rollbacks = append(live.Rollbacks, mark)
 		// The curves go back with the run: points past the step it
 		// returned to are of steps undone.
-		live.Points = slices.DeleteFunc(live.Points, func(p point) bool { return p.Step > mark.Step })
-		live.sum, live.n = point{}, 0
+		live.Points = slices.DeleteFunc(live.Points, func(p run.Point) bool { return p.Step > mark.Step })
 		t.broadcastLocked("state", live)
 	}
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -102,31 +103,28 @@ func timeSteps(r train.Recipe, workers int, d *mnist.Dataset, iters, warmup int,
 		return 0, 0, 0, err
 	}
 	defer t.Close()
-	idx := make([]int, r.BatchSize)
-	var start time.Time
-	for it := range iters + warmup {
-		if it == warmup {
-			start = time.Now()
-			if cpuprofile != "" {
-				f, err := os.Create(cpuprofile)
-				if err != nil {
-					return 0, 0, 0, fmt.Errorf("--cpuprofile: %w", err)
-				}
-				defer f.Close()
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return 0, 0, 0, fmt.Errorf("--cpuprofile: %w", err)
-				}
-				defer pprof.StopCPUProfile()
-			}
+	var prof *os.File
+	var profErr error
+	started := func() { // the profile covers the timed steps only
+		if cpuprofile == "" {
+			return
 		}
-		for i := range idx {
-			idx[i] = it*r.BatchSize + i
-		}
-		if _, err := t.Step(idx); err != nil {
-			return 0, 0, 0, err
+		if prof, profErr = os.Create(cpuprofile); profErr == nil {
+			profErr = pprof.StartCPUProfile(prof)
 		}
 	}
-	return time.Since(start).Seconds() / float64(iters), t.Workers(), t.StepFLOPs(), nil
+	sec, err := train.TimeSteps(context.Background(), t, iters, 0, warmup, started)
+	if prof != nil {
+		pprof.StopCPUProfile()
+		prof.Close()
+	}
+	if err == nil && profErr != nil {
+		err = fmt.Errorf("--cpuprofile: %w", profErr)
+	}
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	return sec, t.Workers(), t.StepFLOPs(), nil
 }
 
 // peakGFLOPS is the best of three SGEMMs of peakSide^3 on workers.

@@ -6,19 +6,21 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 
 	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/internal/atomicfile"
+	runfolder "github.com/ebm-project/ebm/run"
 )
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("eval", stderr)
 	fs.renamed = map[string]string{"steps": "langevin_steps", "json": "out", "fashion_dir": "ood_dirs"}
 	ckpt := fs.String("checkpoint", "", "checkpoint to evaluate")
-	out := fs.String("out", "", "write the figures as JSON here")
+	out := fs.String("out", "", "write the figures as JSON here (default: kept in the checkpoint's run folder, under evaluations/, with the report)")
 	report := fs.String("report", "", "write a self-contained HTML report here")
 	sets := addEvalFlags(fs, true)
 	samples := fs.Int("samples", 10000, "chains from noise (and conditional chains in all)")
@@ -29,8 +31,13 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := required(fs, *ckpt, *out); err != nil {
+	if err := required(fs, *ckpt); err != nil {
 		return err
+	}
+	// Without --out, the evaluation is kept where `ebm serve` lists it.
+	runDir := runfolder.Dir(filepath.Dir(*ckpt))
+	if *out == "" && (*report != "" || filepath.Clean(*ckpt) != filepath.Clean(runDir.Checkpoint())) {
+		return fmt.Errorf("--out is required unless the checkpoint is a run folder's %s (then the evaluation is kept in its folder)", filepath.Base(runDir.Checkpoint()))
 	}
 	ck, err := chains.load(*ckpt)
 	if err != nil {
@@ -57,6 +64,14 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	js, err := rep.JSON()
 	if err != nil {
 		return err
+	}
+	if *out == "" {
+		e, err := runDir.NewEvaluation(time.Now())
+		if err != nil {
+			return err
+		}
+		*out, *report = e.JSON, e.Report
+		defer fmt.Fprintf(stderr, "kept in %s\n", filepath.Dir(e.JSON))
 	}
 	if err := atomicfile.WriteFile(*out, js); err != nil {
 		return fmt.Errorf("--out: %w", err)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
+	runfolder "github.com/ebm-project/ebm/run"
 	"github.com/stretchr/testify/require"
 )
 
@@ -38,4 +40,21 @@ func TestEvalWritesJSONAndReport(t *testing.T) {
 		"--out", filepath.Join(ev, "trained.json"), "--samples", "20", "--langevin_steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
 	require.NoError(t, err, stderr)
 	require.Contains(t, readFile(t, filepath.Join(ev, "trained.json")), `"weights": "trained"`)
+
+	// Without --out, the evaluation is kept in the run folder, where the
+	// page lists it; a checkpoint outside a run folder needs --out.
+	folder := t.TempDir()
+	kept := filepath.Join(folder, "checkpoint.ebm")
+	require.NoError(t, os.WriteFile(kept, []byte(readFile(t, ckpt)), 0o644))
+	_, stderr, err = runCLI("eval", "--checkpoint", kept, "--data_dir", data, "--samples", "20", "--langevin_steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
+	require.NoError(t, err, stderr)
+	evs := runfolder.Dir(folder).Evaluations()
+	require.Len(t, evs, 1)
+	require.Contains(t, stderr, "kept in "+filepath.Dir(evs[0].JSON))
+	require.Contains(t, readFile(t, evs[0].JSON), `"epoch": 2`)
+	require.FileExists(t, evs[0].Report)
+	other := filepath.Join(folder, "other.ebm")
+	require.NoError(t, os.Rename(kept, other))
+	_, _, err = runCLI("eval", "--checkpoint", other, "--data_dir", data)
+	require.ErrorContains(t, err, "--out is required unless the checkpoint is a run folder's checkpoint.ebm")
 }

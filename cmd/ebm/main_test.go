@@ -99,7 +99,7 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{[]string{"sample", "--out", "g.png"}, "--checkpoint and --out are required"},
 		{[]string{"sample", "--checkpoint", notCkpt, "--steps", "5"}, "--steps is now --langevin_steps"},
 		{[]string{"bench", "--iters", "0"}, "--iters = 0"},
-		{[]string{"eval", "--checkpoint", notCkpt}, "--checkpoint and --out are required"},
+		{[]string{"eval", "--checkpoint", notCkpt}, "--out is required unless the checkpoint is a run folder's checkpoint.ebm"},
 		{[]string{"eval", "--checkpoint", notCkpt, "--json", "e.json"}, "--json is now --out"},
 		{[]string{"eval", "--checkpoint", notCkpt, "--out", filepath.Join(empty, "e.json")}, "not an ebm checkpoint"},
 		{[]string{"inpaint", "--checkpoint", notCkpt, "--out", "x.png", "--inpaint_steps", "0"}, "--inpaint_steps = 0"},

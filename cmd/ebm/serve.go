@@ -47,6 +47,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	// No ReadTimeout: it would cancel a stream's request after it, mid-dream.
 	// Streams set their own write deadlines (web.Config.StreamTimeout), and a
 	// body is read before any slot is taken.
+	if err := app.CheckData(); err != nil {
+		fmt.Fprintf(stderr, "no data set: %v; the page lists runs, but trains, explores and evaluates nothing until the server is started with --data_dir (or $EBM_DATA) set\n", err)
+	}
 	srv := &http.Server{Handler: app, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
