@@ -48,8 +48,8 @@ type evaluationInfo struct {
 
 // evalFigures are the figures of eval.json the page lists and compares.
 type evalFigures struct {
-	Epoch      int     `json:"epoch"`
-	Weights    string  `json:"weights"`
+	Epoch      int    `json:"epoch"`
+	Weights    string `json:"weights"`
 	Generation struct {
 		Samples       int `json:"samples"`
 		LangevinSteps int `json:"langevin_steps"`
