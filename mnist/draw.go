@@ -26,11 +26,18 @@ func (d *Data) FrameDrawing(ink []float32, width, height int) ([]float32, error)
 	if width <= 0 || height <= 0 || width > 4096 || height > 4096 || len(ink) != width*height {
 		return nil, fmt.Errorf("drawing of %d values as %dx%d: want width*height values, sides 1 to 4096", len(ink), width, height)
 	}
-	s := d.Shape()
-	if d.Verified == MNIST.Name && s.Rows == digitFrame && s.Cols == digitFrame {
+	if d.FramesDigits() {
 		return FrameDigit(ink, width, height), nil
 	}
+	s := d.Shape()
 	return toGrey(resize(ink, width, height, 0, 0, width, height, s.Cols, s.Rows)), nil
+}
+
+// FramesDigits reports whether FrameDrawing frames drawings as MNIST's
+// digits were made: the set is MNIST.
+func (d *Data) FramesDigits() bool {
+	s := d.Shape()
+	return d.Verified == MNIST.Name && s.Rows == digitFrame && s.Cols == digitFrame
 }
 
 // FrameDigit is MNIST's preparation of a drawing: its ink's bounding box

@@ -168,7 +168,7 @@ func (m *models) describe(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"name": c.name, "arch": c.ck.Model.Arch.String(), "weights": weights,
 		"recipe": c.ck.Recipe, "chain_steps": c.ck.ChainSteps(), "epoch": len(c.ck.Progress.History), "histograms": hist,
-		"data": data.Name, "test_images": data.Test.N, "shape": shapeJSON(c.ck.Shape()), "classes": c.ck.Classes})
+		"data": data.Name, "framed": data.FramesDigits(), "test_images": data.Test.N, "shape": shapeJSON(c.ck.Shape()), "classes": c.ck.Classes})
 }
 
 // predictRequest is one image of the model's shape, values in [-1,1], row

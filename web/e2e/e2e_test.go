@@ -46,11 +46,23 @@ func serve(t *testing.T, data, name string, flags ...string) string {
 	dir := t.TempDir()
 	bin := buildEBM(t, dir)
 	runs := filepath.Join(dir, "runs")
-	run(t, bin, append([]string{"train", "--data_dir", data, "--out_dir", filepath.Join(runs, name), "--epochs", "1",
-		"--langevin_steps", "2", "--buffer_size", "100"}, flags...)...)
+	train(t, bin, data, runs, name, append([]string{"--epochs", "1"}, flags...)...)
 	if extra := os.Getenv("EBM_E2E_RUN"); extra != "" {
 		run(t, "cp", "-r", extra, filepath.Join(runs, filepath.Base(extra)))
 	}
+	return serveRuns(t, bin, runs, data)
+}
+
+// train trains run name in runs on data: tiny chains and buffer, then the
+// flags.
+func train(t *testing.T, bin, data, runs, name string, flags ...string) {
+	run(t, bin, append([]string{"train", "--data_dir", data, "--out_dir", filepath.Join(runs, name),
+		"--langevin_steps", "2", "--buffer_size", "100"}, flags...)...)
+}
+
+// serveRuns starts `ebm serve` on a free loopback port over the runs
+// folder and returns its URL.
+func serveRuns(t *testing.T, bin, runs, data string) string {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--runs", runs, "--data_dir", data)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -212,7 +224,7 @@ func TestThePageInARealBrowser(t *testing.T) {
 	t.Logf("dream: %s", status)
 
 	// Start a training from the form, watch it live, stop it.
-	var state string
+	var state, zero string
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(url+"/#runs"),
 		chromedp.WaitVisible(`#settings-table input[data-key="epochs"]`),
@@ -223,8 +235,10 @@ func TestThePageInARealBrowser(t *testing.T) {
 		chromedp.SetValue(`#settings-table input[data-key="buffer_size"]`, "1000"),
 		chromedp.SetValue(`#settings-table input[data-key="langevin_steps"]`, "5"),
 		chromedp.SetValue(`#settings-table input[data-key="test_limit"]`, "500"),
+		// Every text the status line shows is kept: none may be "epoch 0 of 0".
+		chromedp.Evaluate[chromedp.Void](`window.said = []; new MutationObserver(() => said.push(document.getElementById("tr-status").textContent)).observe(document.getElementById("tr-status"), {childList: true, characterData: true, subtree: true})`),
 		chromedp.Click(`#new-run button[type=submit]`),
-		waitJS(`location.hash === "#training" && document.getElementById("tr-state").textContent === "running"`),
+		waitJS(`location.hash === "#training/from-the-page" && document.getElementById("tr-state").textContent === "running"`),
 		waitJS(`/it\/s/.test(document.getElementById("tr-status").textContent)`),
 		waitJS(`document.querySelectorAll("#ch-loss polyline").length > 0`),
 		waitJS(`document.getElementById("tr-samples").src.startsWith("data:image/png")`),
@@ -233,9 +247,13 @@ func TestThePageInARealBrowser(t *testing.T) {
 		chromedp.Click("#tr-stop"),
 		waitJS(`document.getElementById("tr-state").textContent === "interrupted"`),
 		into(chromedp.Text("#tr-state"), &state),
+		into(chromedp.Evaluate[string](`said.filter(s => /epoch 0 of|of 0,/.test(s)).join(" | ")`), &zero),
 	)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if zero != "" {
+		t.Fatalf("before its first step the run said: %s", zero)
 	}
 
 	// Bad settings are shown next to their fields, all at once, and the
@@ -267,17 +285,24 @@ func TestThePageInARealBrowser(t *testing.T) {
 		t.Fatalf("errors next to --lr and --sample_every at once: %q, %q", fieldErr, lastErr)
 	}
 
-	// Evaluate from the page: progress, then the report.
+	// Evaluate from the page: progress (a stage of one part, the FID, says
+	// how long it has run, not "0 of 1"), then the report, kept.
+	var stuck string
 	err = chromedp.Do(ctx,
 		chromedp.Navigate(url+"/#evaluate/"+explore),
 		waitJS(`document.getElementById("ev-run").value !== ""`),
 		chromedp.SetValue("#ev-samples", "500"),
+		chromedp.Evaluate[chromedp.Void](`window.evSaid = []; new MutationObserver(() => evSaid.push(document.getElementById("ev-status").textContent)).observe(document.getElementById("ev-status"), {childList: true, characterData: true, subtree: true})`),
 		chromedp.Click("#ev-start"),
-		waitJS(`!document.getElementById("ev-report").hidden`),
+		waitJS(`!document.getElementById("ev-report").hidden && /^#evaluate\/[^/]+\/[0-9]/.test(location.hash)`),
+		into(chromedp.Evaluate[string](`evSaid.filter(s => / 0 of 1$/.test(s)).join(" | ")`), &stuck),
 		chromedp.Sleep(2*time.Second),
 		shot(t, "evaluate"),
 	)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if stuck != "" {
+		t.Fatalf("the evaluation's progress said: %s", stuck)
 	}
 }

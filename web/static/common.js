@@ -68,40 +68,66 @@ function svgText(svg, x, y, text, anchor = "start") {
   svg.append(t);
 }
 
+// niceStep is a round step (1, 2 or 5 times a power of ten) near span/n.
+function niceStep(span, n) {
+  const raw = span / n, p = 10 ** Math.floor(Math.log10(raw)), f = raw / p;
+  return p * (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10);
+}
+const tickLabel = (v) => Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(1) : +v.toPrecision(3) + "";
+
 // lineChart draws series [{name, color, points: [[x, y], ...]}] with axes,
-// a legend, and dashed vertical marks at the x values in marks.
+// a legend, and vertical marks: [{x, kind}], kind "rollback" (dashed red)
+// or "resume" (dotted grey). The chart scales with the page (viewBox).
 function lineChart(svg, series, {marks = [], xlabel = "", ylo, yhi} = {}) {
   svg.replaceChildren();
   const W = +svg.getAttribute("width"), H = +svg.getAttribute("height");
-  const L = 52, R = 10, T = 10, B = 30;
-  const all = series.flatMap((s) => s.points).filter((p) => isFinite(p[1]));
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
+  const L = 56, R = 12, B = 32;
+  // The legend wraps in rows above the plot.
+  let lx = L, rows = 0;
+  const place = series.map((s) => {
+    const w = 22 + 6.2 * s.name.length;
+    if (lx + w > W - R && lx > L) { lx = L; rows++; }
+    const at = [lx, 8 + rows * 14];
+    lx += w + 8;
+    return at;
+  });
+  const T = 18 + rows * 14;
+  const all = series.flatMap((s) => s.points).filter((p) => isFinite(p[1]) && isFinite(p[0]));
   if (all.length === 0) { svgText(svg, W / 2, H / 2, "no data yet", "middle"); return; }
   let x0 = Math.min(...all.map((p) => p[0])), x1 = Math.max(...all.map((p) => p[0]));
   let y0 = ylo ?? Math.min(...all.map((p) => p[1])), y1 = yhi ?? Math.max(...all.map((p) => p[1]));
-  if (x1 === x0) x1 = x0 + 1;
+  if (x1 === x0) { x0 -= 0.5; x1 += 0.5; }
   if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
   const pad = (y1 - y0) * 0.05; if (ylo === undefined) y0 -= pad; if (yhi === undefined) y1 += pad;
   const sx = (x) => L + (x - x0) / (x1 - x0) * (W - L - R), sy = (y) => T + (y1 - y) / (y1 - y0) * (H - T - B);
-  for (let i = 0; i <= 4; i++) {
-    const v = y0 + i / 4 * (y1 - y0);
+  const ys = niceStep(y1 - y0, 4);
+  for (let v = Math.ceil(y0 / ys) * ys; v <= y1 + 1e-9 * ys; v += ys) {
     svg.append(svgEl("line", {x1: L, x2: W - R, y1: sy(v), y2: sy(v), stroke: "#eee"}));
-    svgText(svg, L - 4, sy(v) + 4, Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(1) : v.toPrecision(3), "end");
+    svgText(svg, L - 4, sy(v) + 4, tickLabel(v), "end");
   }
-  const xstep = Math.max(1, Math.ceil((x1 - x0) / 5)); // whole-number ticks
-  for (let v = Math.ceil(x0); v <= x1; v += xstep) svgText(svg, sx(v), H - B + 14, v, "middle");
+  const xs = Math.max(niceStep(x1 - x0, 5), Number.isInteger(x0) && Number.isInteger(x1) ? 1 : 0);
+  for (let v = Math.ceil(x0 / xs) * xs; v <= x1 + 1e-9 * xs; v += xs) svgText(svg, sx(v), H - B + 14, tickLabel(v), "middle");
   svgText(svg, (L + W - R) / 2, H - 4, xlabel, "middle");
   svg.append(svgEl("line", {x1: L, x2: L, y1: T, y2: H - B, stroke: "#333"}), svgEl("line", {x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#333"}));
   for (const m of marks) {
-    if (m >= x0 && m <= x1) svg.append(svgEl("line", {x1: sx(m), x2: sx(m), y1: T, y2: H - B, stroke: "#d62728", "stroke-dasharray": "4 3", class: "rollback-mark"}));
+    const resume = m.kind === "resume";
+    if (m.x >= x0 && m.x <= x1) {
+      svg.append(svgEl("line", {x1: sx(m.x), x2: sx(m.x), y1: T, y2: H - B, stroke: resume ? "#999" : "#d62728",
+        "stroke-dasharray": resume ? "1 3" : "4 3", class: resume ? "resume-mark" : "rollback-mark"}));
+    }
   }
   series.forEach((s, i) => {
     const pts = s.points.filter((p) => isFinite(p[1])).map((p) => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" ");
-    svg.append(svgEl("polyline", {points: pts, fill: "none", stroke: s.color, "stroke-width": 1.6}));
+    svg.append(svgEl("polyline", {points: pts, fill: "none", stroke: s.color, "stroke-width": 1.6, "data-series": s.name}));
     if (s.points.length === 1) svg.append(svgEl("circle", {cx: sx(s.points[0][0]), cy: sy(s.points[0][1]), r: 3, fill: s.color}));
-    svg.append(svgEl("rect", {x: L + 10 + i * 110, y: T + 2, width: 12, height: 3, fill: s.color}));
-    svgText(svg, L + 26 + i * 110, T + 8, s.name);
+    svg.append(svgEl("rect", {x: place[i][0], y: place[i][1] - 4, width: 14, height: 3, fill: s.color}));
+    svgText(svg, place[i][0] + 18, place[i][1], s.name);
   });
 }
+
+// palette colours series by index.
+const palette = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 // drawGrid paints n images of shape [rows, cols, channels] (uint8, 0 = -1
 // .. 255 = 1, channels last) on a canvas, cols a row.
@@ -134,17 +160,26 @@ const b64bytes = (s) => Uint8Array.from(atob(s), (c) => c.charCodeAt(0));
 
 // ---- navigation ----------------------------------------------------------
 
-const views = ["runs", "training", "explore", "evaluate"];
+// A view's address is #view/argument?query: a run, or the runs compared,
+// so that any view can be bookmarked.
+const views = ["runs", "training", "compare", "explore", "evaluate"];
+function parseHash() {
+  const [path, query] = location.hash.slice(1).split("?");
+  const [view, ...rest] = path.split("/");
+  return {view: views.includes(view) ? view : "runs", arg: rest.map(decodeURIComponent), query: new URLSearchParams(query || "")};
+}
 function route() {
-  const [view, arg] = location.hash.slice(1).split("/");
-  const v = views.includes(view) ? view : "runs";
+  const {view, arg, query} = parseHash();
+  if (view !== "compare") compared = []; // read afresh when shown again
   for (const name of views) {
-    $(name).hidden = name !== v;
-    $("nav-" + name).classList.toggle("active", name === v);
+    $(name).hidden = name !== view;
+    $("nav-" + name).classList.toggle("active", name === view);
   }
-  if (v === "runs") loadRuns();
-  if (v === "explore") pickRun($("ex-run"), arg, selectModel);
-  if (v === "evaluate") pickRun($("ev-run"), arg);
+  if (view === "runs") loadRuns();
+  if (view === "training") showRun(arg[0]);
+  if (view === "compare") showComparison(arg[0] ? arg[0].split(",").filter(Boolean) : [], query);
+  if (view === "explore") pickRun($("ex-run"), arg[0], selectModel);
+  if (view === "evaluate") pickRun($("ev-run"), arg[0], (name) => listEvaluations(name, arg[1]));
 }
 addEventListener("hashchange", route);
 
@@ -157,3 +192,5 @@ async function pickRun(select, want, then) {
   if (then && select.value) then(select.value);
 }
 
+// fmtTime is a date and time as the user reads them.
+const fmtTime = (t) => new Date(t).toLocaleString([], {dateStyle: "medium", timeStyle: "short"});

@@ -41,7 +41,8 @@ $("ex-run").onchange = () => { location.hash = `#explore/${$("ex-run").value}`; 
 function showRange(input) { const o = document.querySelector(`output[for="${input.id}"]`); if (o) o.textContent = input.value; }
 document.querySelectorAll("input[type=range]").forEach((i) => { i.oninput = () => showRange(i); showRange(i); });
 
-// The drawing canvas: 280x280 strokes, averaged down to the model's size.
+// The drawing canvas: 280x280 strokes, framed by the server as the data
+// set's images were (mnist.Data.FrameDrawing).
 const drawCtx = $("draw").getContext("2d");
 drawCtx.fillStyle = "#000"; drawCtx.fillRect(0, 0, 280, 280);
 let drawingNow = false, last = null, pending = false;
@@ -57,24 +58,31 @@ $("draw").onpointermove = (ev) => { if (drawingNow) stroke(ev); };
 $("draw").onpointerup = () => { drawingNow = false; };
 $("draw-clear").onclick = () => { drawCtx.fillStyle = "#000"; drawCtx.fillRect(0, 0, 280, 280); sampleDrawing(); };
 
+// sampleDrawing sends the canvas's ink at half its size (a byte a pixel)
+// to be framed as the data set's images were; the image the model saw
+// comes back with the prediction.
+let inkNow = null;
 function sampleDrawing() {
-  const px = drawCtx.getImageData(0, 0, 280, 280).data, [rows, cols] = shape;
-  drawing = new Float32Array(rows * cols);
-  for (let i = 0; i < rows * cols; i++) {
-    const y0 = Math.floor(Math.floor(i / cols) * 280 / rows), y1 = Math.floor((Math.floor(i / cols) + 1) * 280 / rows);
-    const x0 = Math.floor((i % cols) * 280 / cols), x1 = Math.floor((i % cols + 1) * 280 / cols);
-    let s = 0;
-    for (let y = y0; y < y1; y++) for (let x = x0; x < x1; x++) s += px[(y * 280 + x) * 4];
-    drawing[i] = s / ((y1 - y0) * (x1 - x0)) / 127.5 - 1;
+  const px = drawCtx.getImageData(0, 0, 280, 280).data, ink = new Uint8Array(140 * 140);
+  for (let y = 0; y < 140; y++) {
+    for (let x = 0; x < 140; x++) {
+      const o = (2 * y * 280 + 2 * x) * 4;
+      ink[y * 140 + x] = (px[o] + px[o + 4] + px[o + 280 * 4] + px[o + 280 * 4 + 4] + 2) >> 2;
+    }
   }
+  inkNow = ink;
   if (!pending) { pending = true; requestAnimationFrame(() => { pending = false; predictDrawing(); }); }
 }
 
 async function predictDrawing() {
   if (!model) return;
-  if (drawing.length !== pixels()) sampleDrawing();
+  if (!inkNow) sampleDrawing();
   try {
-    const p = await api(`/api/runs/${model.name}/predict`, {pixels: withChannels(drawing)});
+    const p = await api(`/api/runs/${model.name}/predict`, {drawing: {width: 140, height: 140, ink: btoa(String.fromCharCode(...inkNow))}});
+    drawing = Float32Array.from({length: pixels()}, (_, i) => p.pixels[i * shape[2]]);
+    drawGrid($("seen"), imageBytes(p.pixels), 1, shape);
+    $("seen-note").textContent = `${shape[0]}x${shape[1]}${model.framed ? ", framed as MNIST's digits: 20x20 box, centre of mass in the middle" : ", the canvas averaged down"}; read as ${model.classes[p.label]} (${p.probs[p.label].toFixed(2)})`;
+    $("seen").dataset.label = model.classes[p.label];
     drawBars(p);
     drawHist(p.energy);
   } catch (e) { $("ex-error").textContent = e.message; }
@@ -82,9 +90,10 @@ async function predictDrawing() {
 
 function drawBars(p) {
   const svg = $("bars"); svg.replaceChildren();
+  svg.setAttribute("viewBox", "0 0 300 200");
   const W = 300, H = 200, step = (W - 20) / p.probs.length, bw = step * 0.85;
   p.probs.forEach((v, k) => {
-    const h = v * (H - 40), x = 10 + k * step, name = model.classes[k];
+    const h = v * (H - 54), x = 10 + k * step, name = model.classes[k];
     const bar = svgEl("rect", {x, y: H - 22 - h, width: bw, height: h, fill: k === p.label ? "#d62728" : "#1f77b4", "data-class": k});
     bar.append(svgEl("title", {}, `${name}: ${v.toFixed(3)}`));
     svg.append(bar);
@@ -94,25 +103,43 @@ function drawBars(p) {
   svgText(svg, W - 8, 14, `E(x) = ${p.energy.toFixed(2)}; ${model.classes[p.label]}`, "end");
 }
 
+// drawHist draws the energies of the data sets (symlog axis) and marks the
+// drawing's.
 function drawHist(energy) {
   const svg = $("hist"); svg.replaceChildren();
-  const W = 420, H = 170, L = 10, R = 10, B = 28, colors = ["#1f77b4", "#d62728"];
+  const W = 420, H = 170, L = 24, R = 24, B = 30, T = 12 + 13 * model.histograms.length, colors = ["#1f77b4", "#d62728", "#2ca02c"];
+  svg.setAttribute("viewBox", `0 0 ${W} ${H}`);
   if (!model.histograms.length) return;
-  const {lo, hi} = model.histograms[0], sx = (v) => L + (v - lo) / (hi - lo) * (W - L - R);
+  // The axis spans the data's energies and the drawing's, with a margin.
+  let {lo, hi} = model.histograms[0];
+  const e = symlog(energy), span = Math.max(hi - lo, 0.5);
+  lo = Math.min(lo, e) - 0.05 * span; hi = Math.max(hi, e) + 0.05 * span;
+  const sx = (v) => L + (v - lo) / (hi - lo) * (W - L - R);
   model.histograms.forEach((h, i) => {
-    const peak = Math.max(...h.counts), bw = (W - L - R) / h.counts.length;
-    const pts = h.counts.map((c, k) => `${L + k * bw},${H - B - c / peak * (H - B - 20)} ${L + (k + 1) * bw},${H - B - c / peak * (H - B - 20)}`);
-    svg.append(svgEl("polyline", {points: `${L},${H - B} ${pts.join(" ")} ${W - R},${H - B}`, fill: colors[i], "fill-opacity": 0.25, stroke: colors[i]}));
-    svg.append(svgEl("rect", {x: W - 190, y: 8 + i * 13, width: 10, height: 3, fill: colors[i]}));
-    svgText(svg, W - 176, 13 + i * 13, `${h.name} (median ${h.median.toFixed(1)})`);
+    const peak = Math.max(...h.counts), bw = (h.hi - h.lo) / h.counts.length;
+    const pts = h.counts.map((c, k) => `${sx(h.lo + k * bw)},${H - B - c / peak * (H - B - T)} ${sx(h.lo + (k + 1) * bw)},${H - B - c / peak * (H - B - T)}`);
+    svg.append(svgEl("polyline", {points: `${sx(h.lo)},${H - B} ${pts.join(" ")} ${sx(h.hi)},${H - B}`, fill: colors[i % 3], "fill-opacity": 0.25, stroke: colors[i % 3]}));
+    svg.append(svgEl("rect", {x: W - 200, y: 6 + i * 13, width: 10, height: 3, fill: colors[i % 3]}));
+    svgText(svg, W - 186, 11 + i * 13, `${h.name} (median ${h.median.toFixed(1)})`);
   });
-  for (const v of [-10, -1, 0, 1, 10, 100, 1000]) {
-    const s = symlog(v);
-    if (s >= lo && s <= hi) { svg.append(svgEl("line", {x1: sx(s), x2: sx(s), y1: H - B, y2: H - B + 4, stroke: "#333"})); svgText(svg, sx(s), H - B + 15, v, "middle"); }
+  svg.append(svgEl("line", {x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#333"}));
+  // Ticks at 0, ±1, ±3, ±10, ±30, ... and, for a narrow range, round
+  // energies within it: those on the axis, spaced apart.
+  const unlog = (v) => Math.sign(v) * (10 ** Math.abs(v) - 1), elo = unlog(lo), ehi = unlog(hi), step = niceStep(ehi - elo, 5);
+  const ticks = [0];
+  for (let m = 1; m < 1e7; m *= 10) ticks.push(m, 3 * m, -m, -3 * m);
+  for (let v = Math.ceil(elo / step) * step; v <= ehi; v += step) ticks.push(+v.toPrecision(6));
+  let lastX = -Infinity;
+  for (const v of ticks.filter((v) => symlog(v) >= lo && symlog(v) <= hi).sort((a, b) => a - b)) {
+    const x = sx(symlog(v));
+    if (x - lastX < 28) continue;
+    lastX = x;
+    svg.append(svgEl("line", {x1: x, x2: x, y1: H - B, y2: H - B + 4, stroke: "#333", class: "tick"}));
+    svgText(svg, x, H - B + 15, tickLabel(v), "middle");
   }
-  const x = sx(Math.min(hi, Math.max(lo, symlog(energy))));
-  svg.append(svgEl("line", {x1: x, x2: x, y1: 18, y2: H - B, stroke: "#000", "stroke-width": 2, id: "hist-marker"}));
-  svgText(svg, Math.min(x + 4, W - 110), 48, `your drawing: ${energy.toFixed(1)}`);
+  const x = sx(e);
+  svg.append(svgEl("line", {x1: x, x2: x, y1: T - 4, y2: H - B, stroke: "#000", "stroke-width": 2, id: "hist-marker"}));
+  svgText(svg, x > W / 2 ? x - 4 : x + 4, T + 8, `your drawing: ${energy.toFixed(1)}`, x > W / 2 ? "end" : "start");
   svgText(svg, W / 2, H - 2, "E(x), symmetric log scale", "middle");
 }
 
@@ -137,8 +164,10 @@ async function runChains(body, canvas, status, trace) {
       status.textContent = `step ${m.step}, mean energy ${m.energy.toFixed(2)}, ${fps.toFixed(0)} frames/s`;
       if (trace) lineChart(trace, [{name: "mean E", color: "#d62728", points: energies}], {xlabel: "Langevin step"});
     }, ctl.signal);
+    status.textContent += "; done";
   } catch (e) {
     if (e.name !== "AbortError") status.textContent = e.message;
+    else status.textContent = energies.length ? `stopped at step ${energies.at(-1)[0]}, mean energy ${energies.at(-1)[1].toFixed(2)}` : "stopped";
   } finally {
     if (dreamAbort === ctl) { dreamAbort = null; $("dr-stop").disabled = true; }
   }

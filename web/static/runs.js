@@ -16,43 +16,58 @@ function recipeDiff(recipe) {
   return out.join(" ") || "the default";
 }
 
+const ticked = new Set(); // runs ticked for comparison
+
 async function loadRuns() {
   try {
     const runs = await api("/api/runs");
     $("runs-error").textContent = "";
     $("runs-empty").hidden = runs.length > 0;
+    $("run-table").hidden = runs.length === 0;
+    for (const name of [...ticked]) if (!runs.some((r) => r.name === name)) ticked.delete(name);
     $("run-table").tBodies[0].replaceChildren(...runs.map(runRow));
+    showTicked();
   } catch (e) { $("runs-error").textContent = e.message; }
 }
 
+function showTicked() {
+  $("compare-selected").disabled = ticked.size < 2;
+  $("compare-selected").textContent = ticked.size >= 2 ? `Compare the ${ticked.size} runs ticked` : "Compare the runs ticked";
+}
+$("compare-selected").onclick = () => { location.hash = `#compare/${[...ticked].map(encodeURIComponent).join(",")}`; };
+
 function runRow(r) {
   const acc = r.last ? (r.last.val_acc_ema || r.last.val_acc) : undefined;
-  const thumb = r.samples ? el("img", {class: "thumb", src: `/api/runs/${r.name}/files/${r.samples}?t=${Date.parse(r.modified)}`, alt: "samples"}) : "";
-  const actions = el("td");
+  const href = `#training/${encodeURIComponent(r.name)}`;
+  const thumb = r.samples ? el("a", {href}, el("img", {class: "thumb", src: `/api/runs/${encodeURIComponent(r.name)}/files/${r.samples}?t=${Date.parse(r.modified)}`, alt: "samples"})) : "";
+  const tick = el("input", {type: "checkbox", "aria-label": `compare ${r.name}`, class: "tick"});
+  tick.checked = ticked.has(r.name);
+  tick.onchange = () => { if (tick.checked) ticked.add(r.name); else ticked.delete(r.name); showTicked(); };
+  const actions = el("td", {class: "actions"});
   const button = (label, fn) => actions.append(el("button", {onclick: fn}, label), " ");
-  if (r.state === "running" && live && live.name === r.name) {
-    button("Watch", () => { location.hash = "#training"; });
-    button("Stop", () => api(`/api/runs/${r.name}/stop`, {}).catch((e) => alert(e.message)).then(loadRuns));
-  }
+  button("History", () => { location.hash = href; });
   if (r.checkpoint && (r.state === "interrupted" || r.state === "failed")) {
-    button("Resume", () => api(`/api/runs/${r.name}/resume`, {}).then(() => { location.hash = "#training"; }).catch((e) => alert(e.message)));
+    button("Resume", () => api(`/api/runs/${encodeURIComponent(r.name)}/resume`, {}).then(() => { location.hash = href; }).catch((e) => { $("runs-error").textContent = e.message; }));
   }
   if (r.checkpoint && r.state !== "corrupt") {
-    button("Explore", () => { location.hash = `#explore/${r.name}`; });
-    button("Evaluate", () => { location.hash = `#evaluate/${r.name}`; });
+    button("Explore", () => { location.hash = `#explore/${encodeURIComponent(r.name)}`; });
+    button("Evaluate", () => { location.hash = `#evaluate/${encodeURIComponent(r.name)}`; });
   }
-  return el("tr", {"data-run": r.name}, el("td", {}, thumb), el("td", {}, el("b", {}, r.name), r.error ? el("div", {class: "error"}, r.error) : ""),
+  return el("tr", {"data-run": r.name}, el("td", {}, tick), el("td", {}, thumb),
+    el("td", {}, el("a", {href, class: "run-name"}, r.name), r.error ? el("div", {class: "error"}, r.error) : ""),
     el("td", {}, el("span", {class: "state " + r.state}, r.state)), el("td", {}, `${r.epoch} / ${r.epochs}`),
     el("td", {}, acc ? (100 * acc).toFixed(2) + "%" : "-"), el("td", {class: "hint"}, recipeDiff(r.recipe)), actions);
 }
 
 async function setupForm() {
   settings = await api("/api/settings");
+  $("data-error").hidden = !settings.data.error;
+  $("data-error").textContent = settings.data.error ? `This server has no data set (${settings.data.error}): it lists runs, but trains, explores and evaluates nothing. Start it again with --data_dir (or $EBM_DATA) set.` : "";
   const preset = $("new-preset");
   preset.replaceChildren(...settings.presets.map((p) => el("option", {value: p.name}, p.name)));
   const rows = [...settings.recipe, ...settings.options].map((s) => {
     const input = s.type === "bool" ? el("input", {type: "checkbox", "data-key": s.key}) : el("input", {type: "text", "data-key": s.key});
-    return el("tr", {}, el("td", {}, el("label", {}, "--" + s.key)), el("td", {}, input), el("td", {class: "hint"}, s.help), el("td", {class: "error", "data-field": s.key}));
+    return el("tr", {}, el("td", {class: "key"}, el("label", {}, "--" + s.key)), el("td", {}, input), el("td", {class: "hint"}, s.help), el("td", {class: "error", "data-field": s.key}));
   });
   $("settings-table").tBodies[0].replaceChildren(...rows);
   const fill = () => {
@@ -66,19 +81,33 @@ async function setupForm() {
   };
   preset.onchange = fill;
   fill();
-  $("new-run").onsubmit = async (ev) => {
-    ev.preventDefault();
-    document.querySelectorAll("#new-run .error").forEach((e) => { e.textContent = ""; });
-    const p = settings.presets.find((x) => x.name === preset.value);
-    const given = {};
+  // given is what the form sets beyond its preset.
+  const given = () => {
+    const p = settings.presets.find((x) => x.name === preset.value), out = {};
     for (const s of [...settings.recipe, ...settings.options]) {
       const input = document.querySelector(`#settings-table [data-key="${s.key}"]`);
       const v = input.type === "checkbox" ? String(input.checked) : input.value.trim();
-      if (v !== (p.values[s.key] ?? s.default)) given[s.key] = v;
+      if (v !== (p.values[s.key] ?? s.default)) out[s.key] = v;
     }
+    return out;
+  };
+  $("new-estimate").onclick = async () => {
+    $("estimate").textContent = "measuring a few steps of this recipe on this machine…";
+    $("new-estimate").disabled = true;
     try {
-      await api("/api/runs", {name: $("new-name").value.trim(), preset: preset.value, settings: given});
-      location.hash = "#training";
+      const e = await api("/api/estimate", {preset: preset.value, settings: given()});
+      $("estimate").textContent = `about ${duration(e.seconds)} on this machine: ${e.steps} steps of ${(1000 * e.step_seconds).toFixed(0)} ms` +
+        ` and ${e.validation_seconds < 10 ? e.validation_seconds.toFixed(1) + " s" : duration(e.validation_seconds)} of validation an epoch, measured just now on ${e.workers} worker(s)`;
+    } catch (err) { $("estimate").textContent = err.message; }
+    $("new-estimate").disabled = false;
+  };
+  $("new-run").onsubmit = async (ev) => {
+    ev.preventDefault();
+    document.querySelectorAll("#new-run .error").forEach((e) => { e.textContent = ""; });
+    try {
+      const name = $("new-name").value.trim();
+      await api("/api/runs", {name, preset: preset.value, settings: given()});
+      location.hash = `#training/${encodeURIComponent(name)}`;
     } catch (e) {
       // Every bad field at once, next to its field; the first one in view.
       const marked = [];
