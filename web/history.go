@@ -73,20 +73,14 @@ const maxPoints = 2000
 const maxEvalJSON = 16 << 20
 
 func (s *Server) history(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	dir, err := s.runDir(name)
-	if err != nil {
-		s.failRun(w, err)
+	sum, dir, ok := s.inspect(w, r)
+	if !ok {
 		return
 	}
-	info, err := train.InspectRun(dir)
-	if err != nil {
-		s.fail(w, http.StatusInternalServerError, err)
-		return
-	}
-	d := run.Dir(dir)
+	name, info, d := sum.Name, sum.RunInfo, run.Dir(dir)
 	h := runHistory{Name: name, RunInfo: info, Grids: []sampleGrid{}, Evaluations: []evaluationInfo{},
 		Resumable: info.Checkpoint && info.State != run.Corrupt && info.State != run.Running}
+	var err error
 	if h.Metrics, err = train.ReadMetrics(d.Metrics()); err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
 		return

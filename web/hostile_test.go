@@ -66,6 +66,11 @@ func TestFramingAndCrossSiteAPIRequestsAreRefused(t *testing.T) {
 	require.Equal(t, http.StatusForbidden, w.Code, "another origin's fetch")
 	w = serve(s, "GET", "127.0.0.1:8080", "/", map[string]string{"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"}, "")
 	require.Equal(t, http.StatusOK, w.Code, "a link to the page")
+	// Deleting a run, downloading a checkpoint, timing a recipe: none from another site.
+	for _, q := range [][2]string{{"DELETE", "/api/runs/x"}, {"GET", "/api/runs/x/checkpoint"}, {"POST", "/api/estimate"}} {
+		w = serve(s, q[0], "127.0.0.1:8080", q[1], map[string]string{"Origin": "http://evil.example", "Sec-Fetch-Site": "cross-site"}, `{"confirm":"x"}`)
+		require.Equal(t, http.StatusForbidden, w.Code, "%s %s", q[0], q[1])
+	}
 }
 
 // A body's keys are the fields' names exactly (encoding/json alone matches

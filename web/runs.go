@@ -93,18 +93,25 @@ func (s *Server) listRuns(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) showRun(w http.ResponseWriter, r *http.Request) {
+	if sum, _, ok := s.inspect(w, r); ok {
+		writeJSON(w, http.StatusOK, sum)
+	}
+}
+
+// inspect reads the state of the request's run, or answers why it cannot.
+func (s *Server) inspect(w http.ResponseWriter, r *http.Request) (sum runSummary, dir string, ok bool) {
 	name := r.PathValue("name")
 	dir, err := s.runDir(name)
 	if err != nil {
 		s.failRun(w, err)
-		return
+		return sum, "", false
 	}
 	info, err := train.InspectRun(dir)
 	if err != nil {
 		s.fail(w, http.StatusInternalServerError, err)
-		return
+		return sum, "", false
 	}
-	writeJSON(w, http.StatusOK, runSummary{name, info})
+	return runSummary{name, info}, dir, true
 }
 
 func (s *Server) runFile(w http.ResponseWriter, r *http.Request) {
