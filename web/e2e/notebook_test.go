@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -322,5 +323,50 @@ func TestTheFormsAndViewsAtTwoWidths(t *testing.T) {
 		if wide != "600 600" {
 			t.Errorf("%s at 600 px: page width and window %s", view, wide)
 		}
+	}
+}
+
+// The empty and broken states say what to do: no runs yet, and a server
+// started without its data set (it says so at start, and the page too).
+func TestEmptyAndBrokenStatesSayWhatToDo(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildEBM(t, dir)
+	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--runs", filepath.Join(dir, "runs"), "--data_dir", filepath.Join(dir, "no-such-data"))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := strings.TrimSuffix(strings.Fields(line)[1], "/")
+	ctx := browser(t)
+	var banner, empty, training string
+	err = chromedp.Do(ctx,
+		chromedp.Navigate(url+"/#runs"),
+		chromedp.WaitVisible("#data-error"),
+		chromedp.WaitVisible("#runs-empty"),
+		js(`document.getElementById("data-error").textContent`, &banner),
+		js(`document.getElementById("runs-empty").textContent`, &empty),
+		shot(t, "empty"),
+		chromedp.Navigate(url+"/#training"),
+		chromedp.WaitVisible("#tr-none"),
+		js(`document.getElementById("tr-none").textContent`, &training),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(stderr.String(), "no data set: ") || !strings.Contains(stderr.String(), "--data_dir") {
+		t.Fatalf("the server did not say at start that it has no data: %q", stderr.String())
+	}
+	if !strings.Contains(banner, "no data set") || empty != "No runs yet: train one from the form below." || !strings.Contains(training, "No runs yet") {
+		t.Fatalf("banner %q; runs %q; training %q", banner, empty, training)
 	}
 }

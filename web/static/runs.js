@@ -24,6 +24,7 @@ async function loadRuns() {
     $("runs-error").textContent = "";
     $("runs-empty").hidden = runs.length > 0;
     $("run-table").hidden = runs.length === 0;
+    $("compare-selected").parentElement.hidden = runs.length < 2;
     for (const name of [...ticked]) if (!runs.some((r) => r.name === name)) ticked.delete(name);
     $("run-table").tBodies[0].replaceChildren(...runs.map(runRow));
     showTicked();
