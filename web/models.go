@@ -112,7 +112,7 @@ func (c *model) histograms(data *datasets) ([]histogram, error) {
 			sets, names = append(sets, o.Test), append(names, o.Name)
 		}
 		var all [][]float64
-		lo, hi := math.Inf(1), math.Inf(-1)
+		var pooled []float64
 		for _, d := range sets {
 			_, e, err := jem.Scores(c.ck.Model, d.Floats(0, d.N), d.N)
 			if err != nil {
@@ -120,14 +120,21 @@ func (c *model) histograms(data *datasets) ([]histogram, error) {
 				return
 			}
 			for _, v := range e {
-				lo, hi = math.Min(lo, symlog(v)), math.Max(hi, symlog(v))
+				pooled = append(pooled, symlog(v))
 			}
 			all = append(all, e)
+		}
+		// The axis spans all but the farthest 0.5% at each end, which go in
+		// the end bins: a long tail of one set no longer squeezes the rest.
+		slices.Sort(pooled)
+		lo, hi := pooled[len(pooled)*5/1000], pooled[(len(pooled)-1)*995/1000]
+		if hi <= lo {
+			lo, hi = pooled[0], pooled[len(pooled)-1]+1e-9
 		}
 		for i, e := range all {
 			h := histogram{Name: names[i], Lo: lo, Hi: hi, Counts: make([]int, histBins)}
 			for _, v := range e {
-				h.Counts[min(histBins-1, int((symlog(v)-lo)/(hi-lo)*histBins))]++
+				h.Counts[max(0, min(histBins-1, int((symlog(v)-lo)/(hi-lo)*histBins)))]++
 			}
 			h.Median = median(e)
 			c.hist = append(c.hist, h)

@@ -73,7 +73,13 @@ function niceStep(span, n) {
   const raw = span / n, p = 10 ** Math.floor(Math.log10(raw)), f = raw / p;
   return p * (f < 1.5 ? 1 : f < 3.5 ? 2 : f < 7.5 ? 5 : 10);
 }
-const tickLabel = (v) => Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(1) : +v.toPrecision(3) + "";
+// tickLabel writes a tick's value with as many decimals as the ticks'
+// step needs (a narrow range of 2.345..2.355 reads 2.346, 2.348, ...).
+function tickLabel(v, step) {
+  if (Math.abs(v) < step * 1e-6) v = 0;
+  if (step !== undefined && step >= 1e-3 && Math.abs(v) < 1e5) return v.toFixed(Math.max(0, Math.ceil(-Math.log10(step) - 1e-9)));
+  return Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-2 && v !== 0) ? v.toExponential(1) : +v.toPrecision(3) + "";
+}
 
 // lineChart draws series [{name, color, points: [[x, y], ...]}] with axes,
 // a legend, and vertical marks: [{x, kind}], kind "rollback" (dashed red)
@@ -104,10 +110,10 @@ function lineChart(svg, series, {marks = [], xlabel = "", ylo, yhi} = {}) {
   const ys = niceStep(y1 - y0, 4);
   for (let v = Math.ceil(y0 / ys) * ys; v <= y1 + 1e-9 * ys; v += ys) {
     svg.append(svgEl("line", {x1: L, x2: W - R, y1: sy(v), y2: sy(v), stroke: "#eee"}));
-    svgText(svg, L - 4, sy(v) + 4, tickLabel(v), "end");
+    svgText(svg, L - 4, sy(v) + 4, tickLabel(v, ys), "end");
   }
   const xs = Math.max(niceStep(x1 - x0, 5), Number.isInteger(x0) && Number.isInteger(x1) ? 1 : 0);
-  for (let v = Math.ceil(x0 / xs) * xs; v <= x1 + 1e-9 * xs; v += xs) svgText(svg, sx(v), H - B + 14, tickLabel(v), "middle");
+  for (let v = Math.ceil(x0 / xs) * xs; v <= x1 + 1e-9 * xs; v += xs) svgText(svg, sx(v), H - B + 14, tickLabel(v, xs), "middle");
   svgText(svg, (L + W - R) / 2, H - 4, xlabel, "middle");
   svg.append(svgEl("line", {x1: L, x2: L, y1: T, y2: H - B, stroke: "#333"}), svgEl("line", {x1: L, x2: W - R, y1: H - B, y2: H - B, stroke: "#333"}));
   for (const m of marks) {
