@@ -115,6 +115,13 @@ function epochs() {
   return H.concat(live.history.filter((m) => m.epoch > last));
 }
 
+// liveRollbacks are the live run's rollbacks its folder's marks do not
+// hold yet (the page reads the folder again when one happens).
+function liveRollbacks() {
+  if (!isLiveShown()) return [];
+  return live.rollbacks.filter((r) => !shown.marks.some((m) => m.mark === "rollback" && m.step === r.step && m.reason === r.reason));
+}
+
 function showHistory() {
   const h = shown, running = isLiveShown() && trainingNow();
   const state = running ? live.state : h.state;
@@ -157,7 +164,7 @@ function showProgress() {
     text = `${shown.epoch} of ${shown.epochs} epochs done, ${duration(shown.seconds)} of training`;
   }
   const H = epochs(), last = H.length ? H[H.length - 1] : null;
-  const rollbacks = shown.marks.filter((m) => m.mark === "rollback").length + (isLiveShown() ? live.rollbacks.length : 0);
+  const rollbacks = shown.marks.filter((m) => m.mark === "rollback").length + liveRollbacks().length;
   text += (last ? `; last validation accuracy ${(100 * (last.val_acc_ema || last.val_acc)).toFixed(2)}%` : "") + (rollbacks ? `; ${rollbacks} rollback(s)` : "");
   $("tr-bar").style.width = (100 * frac).toFixed(1) + "%";
   $("tr-status").textContent = text;
@@ -174,7 +181,7 @@ function runMarks(h, x, extra = []) {
 
 function drawCharts() {
   if (!shown || $("training").hidden) return;
-  const P = points(), extra = isLiveShown() ? live.rollbacks : [], marks = runMarks(shown, "step", extra);
+  const P = points(), extra = liveRollbacks(), marks = runMarks(shown, "step", extra);
   const series = (key) => P.map((p) => [p.step, p[key]]);
   lineChart($("ch-loss"), [{name: "train_loss", color: "#1f77b4", points: series("train_loss")}, {name: "train_ce", color: "#ff7f0e", points: series("train_ce")}], {marks, xlabel: "step"});
   lineChart($("ch-energy"), [{name: "e_real", color: "#2ca02c", points: series("e_real")}, {name: "e_sample", color: "#d62728", points: series("e_sample")}], {marks, xlabel: "step"});
