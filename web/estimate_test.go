@@ -31,8 +31,13 @@ func TestARunsTimeIsEstimatedFromItsOwnSteps(t *testing.T) {
 	require.Contains(t, bad.Error, "--lr")
 
 	// While a training runs, the cores are its own.
-	s.training.run = &liveRun{Name: "busy", State: run.Running}
+	setRun := func(r *liveRun) {
+		s.training.mu.Lock()
+		defer s.training.mu.Unlock()
+		s.training.run = r
+	}
+	setRun(&liveRun{Name: "busy", State: run.Running})
 	require.Equal(t, http.StatusConflict, post(t, ts.URL+"/api/estimate", startRequest{}, &bad))
 	require.Contains(t, bad.Error, "while a training runs")
-	s.training.run = nil
+	setRun(nil)
 }
