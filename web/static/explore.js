@@ -81,8 +81,10 @@ async function predictDrawing() {
     const p = await api(`/api/runs/${model.name}/predict`, {drawing: {width: 140, height: 140, ink: btoa(String.fromCharCode(...inkNow))}});
     drawing = Float32Array.from({length: pixels()}, (_, i) => p.pixels[i * shape[2]]);
     drawGrid($("seen"), imageBytes(p.pixels), 1, shape);
-    $("seen-note").textContent = `${shape[0]}x${shape[1]}${model.framed ? ", framed as MNIST's digits: 20x20 box, centre of mass in the middle" : ", the canvas averaged down"}; read as ${model.classes[p.label]} (${p.probs[p.label].toFixed(2)})`;
-    $("seen").dataset.label = model.classes[p.label];
+    const blank = !inkNow.some((v) => v > 25);
+    $("seen-note").textContent = `${shape[0]}x${shape[1]}${model.framed ? ", framed as MNIST's digits: 20x20 box, centre of mass in the middle" : ", the canvas averaged down"}; ` +
+      (blank ? "nothing drawn yet" : `read as ${model.classes[p.label]} (${p.probs[p.label].toFixed(2)})`);
+    $("seen").dataset.label = blank ? "" : model.classes[p.label];
     drawBars(p);
     drawHist(p.energy);
   } catch (e) { $("ex-error").textContent = e.message; }
