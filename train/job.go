@@ -173,10 +173,10 @@ func (j Job) train(ctx context.Context, recipe Recipe, ck *Checkpoint, log *slog
 	curve := newCurveRecorder(dir, t, j.Hooks.Point)
 	hooks := Hooks{
 		Checkpoint: func(t *Trainer) error {
-			if err := curve.flush(); err != nil {
-				return err
-			}
-			return SaveCheckpoint(dir.Checkpoint(), t)
+			// The curve first, so that it never lacks a checkpoint's steps;
+			// the checkpoint is saved even if the curve could not be.
+			cerr := curve.flush()
+			return errors.Join(SaveCheckpoint(dir.Checkpoint(), t), cerr)
 		},
 		EpochEnd: func(t *Trainer, m EpochMetrics) error {
 			if err := WriteMetrics(dir.Metrics(), t.Progress.History); err != nil {
