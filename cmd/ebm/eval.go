@@ -36,7 +36,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	}
 	// Without --out, the evaluation is kept where `ebm serve` lists it.
 	runDir := runfolder.Dir(filepath.Dir(*ckpt))
-	if *out == "" && (*report != "" || filepath.Clean(*ckpt) != filepath.Clean(runDir.Checkpoint())) {
+	if *out == "" && *report != "" {
+		return fmt.Errorf("--report needs --out (give neither to keep both in the run folder)")
+	}
+	if *out == "" && filepath.Clean(*ckpt) != filepath.Clean(runDir.Checkpoint()) {
 		return fmt.Errorf("--out is required unless the checkpoint is a run folder's %s (then the evaluation is kept in its folder)", filepath.Base(runDir.Checkpoint()))
 	}
 	ck, err := chains.load(*ckpt)

@@ -57,4 +57,6 @@ func TestEvalWritesJSONAndReport(t *testing.T) {
 	require.NoError(t, os.Rename(kept, other))
 	_, _, err = runCLI("eval", "--checkpoint", other, "--data_dir", data)
 	require.ErrorContains(t, err, "--out is required unless the checkpoint is a run folder's checkpoint.ebm")
+	_, _, err = runCLI("eval", "--checkpoint", filepath.Join(folder, "checkpoint.ebm"), "--report", "r.html")
+	require.ErrorContains(t, err, "--report needs --out")
 }
