@@ -63,12 +63,19 @@ func train(t *testing.T, bin, data, runs, name string, flags ...string) {
 // serveRuns starts `ebm serve` on a free loopback port over the runs
 // folder and returns its URL.
 func serveRuns(t *testing.T, bin, runs, data string) string {
+	return serveRunsTo(t, bin, runs, data, os.Stderr)
+}
+
+// serveRunsTo is serveRuns with the server's stderr written to a file of
+// the caller's: what it says before it prints its URL is there once the
+// URL is.
+func serveRunsTo(t *testing.T, bin, runs, data string, stderr *os.File) string {
 	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--runs", runs, "--data_dir", data)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"bufio"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -331,22 +330,16 @@ func TestTheFormsAndViewsAtTwoWidths(t *testing.T) {
 func TestEmptyAndBrokenStatesSayWhatToDo(t *testing.T) {
 	dir := t.TempDir()
 	bin := buildEBM(t, dir)
-	cmd := exec.Command(bin, "serve", "--addr", "127.0.0.1:0", "--runs", filepath.Join(dir, "runs"), "--data_dir", filepath.Join(dir, "no-such-data"))
-	var stderr strings.Builder
-	cmd.Stderr = &stderr
-	out, err := cmd.StdoutPipe()
+	stderr, err := os.Create(filepath.Join(dir, "stderr"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	line, err := bufio.NewReader(out).ReadString('\n')
+	defer stderr.Close()
+	url := serveRunsTo(t, bin, filepath.Join(dir, "runs"), filepath.Join(dir, "no-such-data"), stderr)
+	said, err := os.ReadFile(stderr.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	url := strings.TrimSuffix(strings.Fields(line)[1], "/")
 	ctx := browser(t)
 	var banner, empty, training string
 	err = chromedp.Do(ctx,
@@ -363,8 +356,8 @@ func TestEmptyAndBrokenStatesSayWhatToDo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(stderr.String(), "no data set: ") || !strings.Contains(stderr.String(), "--data_dir") {
-		t.Fatalf("the server did not say at start that it has no data: %q", stderr.String())
+	if !strings.Contains(string(said), "no data set: ") || !strings.Contains(string(said), "--data_dir") {
+		t.Fatalf("the server did not say at start that it has no data: %q", said)
 	}
 	if !strings.Contains(banner, "no data set") || empty != "No runs yet: train one from the form below." || !strings.Contains(training, "No runs yet") {
 		t.Fatalf("banner %q; runs %q; training %q", banner, empty, training)
