@@ -46,6 +46,7 @@ type Config struct {
 	Steps     int     // K, Langevin steps per call
 	Alpha     float32 // the gradient step
 	Sigma     float32 // the noise scale
+	MaxStep   float32 // d: the largest gradient move of a pixel in one step (0: unbounded)
 	Clamp     bool    // clamp samples to [-1,1] after every step
 	Seed      uint64  // root of every random stream
 	Workers   int     // goroutines (0: one per core); results do not depend on it
@@ -60,6 +61,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("langevin: alpha = %v: must be finite and non-negative", c.Alpha)
 	case c.Sigma < 0 || isBad(c.Sigma):
 		return fmt.Errorf("langevin: sigma = %v: must be finite and non-negative", c.Sigma)
+	case c.MaxStep < 0 || isBad(c.MaxStep):
+		return fmt.Errorf("langevin: max step = %v: must be finite and non-negative (0: unbounded)", c.MaxStep)
 	case c.Workers < 0:
 		return fmt.Errorf("langevin: workers = %d: must be >= 0 (0: one per core)", c.Workers)
 	case c.ShardSize < 1:
@@ -228,6 +231,9 @@ func (s *Sampler) runShard(wk, sh int) {
 			s.fail(err)
 			return
 		}
+		if cfg.MaxStep > 0 && cfg.Alpha > 0 {
+			clipGrad(g, cfg.MaxStep/cfg.Alpha)
+		}
 		if s.mask != nil {
 			w.maskedUpdate(x, g, floor, ceil, key, stream, uint64(k))
 			continue
@@ -249,6 +255,14 @@ func (s *Sampler) runShard(wk, sh int) {
 	}
 	if s.progress != nil {
 		s.progress(int(s.done.Add(1)), s.shards())
+	}
+}
+
+// clipGrad clips every component of g to [-c, c], so that alpha*g moves no
+// pixel by more than alpha*c.
+func clipGrad(g []float32, c float32) {
+	for i, v := range g {
+		g[i] = min(max(v, -c), c)
 	}
 }
 

@@ -266,3 +266,43 @@ func TestRunContextStopsWhenCancelled(t *testing.T) {
 	require.NoError(t, s.SetDynamics(3, 0.01, 0))
 	require.NoError(t, s.Run(make([]float32, 64*2), nil, nil, true, 0))
 }
+
+// Proximal SGLD (PYLD) clips each pixel's gradient move to [-d, d]:
+// x' = x - clip(alpha*grad E, -d, d), here with grad E = x/s^2 and no noise.
+// Where no move reaches d it is SGLD, bit for bit, noise included.
+func TestProximalStepsMoveNoPixelFurtherThanMaxStep(t *testing.T) {
+	q := quadratic{dim: 4, mu: 0, s: 0.1}
+	const alpha, d = 0.5, 0.05
+	start := []float32{0.3, -0.3, 0.004, -0.0002, 0.05, 0.1, 0.01, 0.0}
+	for _, masked := range []bool{false, true} {
+		s, err := New(q, Config{Steps: 1, Alpha: alpha, MaxStep: d, Seed: 3, Workers: 1})
+		require.NoError(t, err)
+		if masked {
+			require.NoError(t, s.SetMask([]bool{true, true, true, true}))
+		}
+		x := slices.Clone(start)
+		require.NoError(t, s.Run(x, nil, nil, false, 0))
+		s.Close()
+		for i, v := range start {
+			move := float64(alpha) * float64(v) / (q.s * q.s)
+			want := float64(v) - math.Min(math.Max(move, -d), d)
+			require.InDelta(t, want, float64(x[i]), 1e-6, "pixel %d, masked %v", i, masked)
+		}
+	}
+
+	small := []float32{0.001, -0.002, 0.0005, 0}
+	run := func(maxStep float32) []float32 {
+		s, err := New(q, Config{Steps: 3, Alpha: 0.001, Sigma: 0.01, MaxStep: maxStep, Seed: 4, Workers: 1})
+		require.NoError(t, err)
+		defer s.Close()
+		x := slices.Clone(small)
+		require.NoError(t, s.Run(x, nil, nil, false, 7))
+		return x
+	}
+	require.Equal(t, run(0), run(1))
+
+	for _, bad := range []float32{-0.1, float32(math.NaN()), float32(math.Inf(1))} {
+		_, err := New(q, Config{Steps: 1, Alpha: 1, MaxStep: bad})
+		require.ErrorContains(t, err, "max step")
+	}
+}
