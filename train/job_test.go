@@ -28,6 +28,6 @@ func TestNewRecipeIsThePresetWithTheGivenSettings(t *testing.T) {
 	want, _ := PresetRecipe("original")
 	want.Epochs, want.LangevinSigma = 2, 0.1
 	require.Equal(t, want, r)
-	_, err = Job{Given: map[string]string{"gen_weight": "0"}}.NewRecipe()
-	require.ErrorContains(t, err, "--gen_weight = 0")
+	_, err = Job{Given: map[string]string{"gen_weight": "-1"}}.NewRecipe()
+	require.ErrorContains(t, err, "--gen_weight = -1")
 }

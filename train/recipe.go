@@ -15,34 +15,36 @@ import (
 // continues under it (only Epochs may be raised). Each field's JSON key is
 // its flag, its key in config.json and in the log; help is the flag's text.
 type Recipe struct {
-	Epochs        int     `json:"epochs" help:"training epochs"`
-	BatchSize     int     `json:"batch_size" help:"real images per step, and as many Langevin chains"`
-	LangevinSteps int     `json:"langevin_steps" help:"SGLD steps per training step"`
-	LangevinAlpha float64 `json:"langevin_alpha" help:"SGLD step size alpha: x -= alpha*grad E(x)"`
-	LangevinSigma float64 `json:"langevin_sigma" help:"SGLD noise scale sigma: x += sigma*N(0,1)"`
-	LR            float64 `json:"lr" help:"Adam learning rate"`
-	LRSchedule    string  `json:"lr_schedule" help:"learning-rate schedule: cosine (decays to 5% of --lr) or constant"`
-	WarmupSteps   int     `json:"warmup_steps" help:"steps of linear learning-rate warmup"`
-	Convs         string  `json:"convs" help:"convolutions in front of the hidden layers, comma-separated, each channels c kernel s stride p padding: 32c3s1p1,64c4s2p1 (empty: none, an MLP)"`
-	Hidden        []int   `json:"hidden" help:"hidden layer widths, comma-separated"`
-	BufferSize    int     `json:"buffer_size" help:"replay buffer slots (0: every chain starts from noise)"`
-	BufferReinit  float64 `json:"buffer_reinit" help:"share of drawn buffer chains restarted from noise"`
-	ClassCond     bool    `json:"class_cond" help:"training chains sample p(x|y) from E(x,y) = -f(x)[y], classes balanced over the buffer's slots"`
-	EnergyReg     float64 `json:"energy_reg" help:"lambda of the regulariser lambda*mean(E_real^2 + E_sample^2) (0: off)"`
-	GenWeight     float64 `json:"gen_weight" help:"w, the weight of the generative term w*(mean E(x_real) - mean E(x_sample)) against the cross-entropy"`
-	ClipNorm      float64 `json:"clip_norm" help:"clip the gradient norm to this (0: off)"`
-	DataNoise     float64 `json:"data_noise" help:"standard deviation of Gaussian noise added to real training images (0: off)"`
-	Shift         int     `json:"shift" help:"move each real training image by up to this many pixels each way, at random (0: off)"`
-	ShiftCEOnly   bool    `json:"shift_ce_only" help:"the moved images (--shift) train the cross-entropy only; the generative term sees them unmoved, so p(x) models digits where MNIST has them (one more pass of the batch)"`
-	EMADecay      float64 `json:"ema_decay" help:"decay of the moving average of the weights that evaluation and sampling use (0: off)"`
-	Clamp         bool    `json:"clamp" help:"clamp samples to [-1,1] after each Langevin step"`
-	OODScore      string  `json:"ood_score" help:"the score ebm eval reports as the model's out-of-distribution score (ood_score_auroc): logpx, maxsoftmax or gradnorm; declared before the runs it judges"`
-	Seed          uint64  `json:"seed" help:"seeds every random stream of the run"`
-	GuardEnergy   float64 `json:"guard_energy" help:"divergence guard: a batch whose mean |E| exceeds this counts as diverged (0: off)"`
-	GuardAccDrop  float64 `json:"guard_acc_drop" help:"divergence guard: validation accuracy this far below its best counts as diverged (0: off)"`
-	MaxRollbacks  int     `json:"max_rollbacks" help:"divergences recovered from (roll back the epoch, halve the lr, restart the buffer) before the run stops"`
-	TrainLimit    int     `json:"train_limit" help:"use only the first N training images (0: all)"`
-	TestLimit     int     `json:"test_limit" help:"use only the first N test images (0: all)"`
+	Epochs          int     `json:"epochs" help:"training epochs"`
+	BatchSize       int     `json:"batch_size" help:"real images per step, and as many Langevin chains"`
+	LangevinSteps   int     `json:"langevin_steps" help:"SGLD steps per training step"`
+	LangevinAlpha   float64 `json:"langevin_alpha" help:"SGLD step size alpha: x -= alpha*grad E(x)"`
+	LangevinSigma   float64 `json:"langevin_sigma" help:"SGLD noise scale sigma: x += sigma*N(0,1)"`
+	LangevinMaxStep float64 `json:"langevin_max_step" help:"proximal SGLD (JEM++'s PYLD): each pixel's gradient move alpha*grad E is clipped to [-d, d] (0: off)"`
+	LR              float64 `json:"lr" help:"Adam learning rate"`
+	LRSchedule      string  `json:"lr_schedule" help:"learning-rate schedule: cosine (decays to 5% of --lr) or constant"`
+	WarmupSteps     int     `json:"warmup_steps" help:"steps of linear learning-rate warmup"`
+	Convs           string  `json:"convs" help:"convolutions in front of the hidden layers, comma-separated, each channels c kernel s stride p padding: 32c3s1p1,64c4s2p1 (empty: none, an MLP)"`
+	Hidden          []int   `json:"hidden" help:"hidden layer widths, comma-separated"`
+	BufferSize      int     `json:"buffer_size" help:"replay buffer slots (0: every chain starts from noise)"`
+	BufferReinit    float64 `json:"buffer_reinit" help:"share of drawn buffer chains restarted from noise"`
+	ClassCond       bool    `json:"class_cond" help:"training chains sample p(x|y) from E(x,y) = -f(x)[y], classes balanced over the buffer's slots"`
+	EnergyReg       float64 `json:"energy_reg" help:"lambda of the regulariser lambda*mean(E_real^2 + E_sample^2) (0: off)"`
+	GenWeight       float64 `json:"gen_weight" help:"w, the weight of the generative term w*(mean E(x_real) - mean E(x_sample)) against the cross-entropy (0: a plain classifier, no chains)"`
+	SAMRho          float64 `json:"sam_rho" help:"sharpness-aware minimisation (SADA-JEM): each step's gradient is taken again at w + rho*g/|g| and that one applied (0: off)"`
+	ClipNorm        float64 `json:"clip_norm" help:"clip the gradient norm to this (0: off)"`
+	DataNoise       float64 `json:"data_noise" help:"standard deviation of Gaussian noise added to real training images (0: off)"`
+	Shift           int     `json:"shift" help:"move each real training image by up to this many pixels each way, at random (0: off)"`
+	ShiftCEOnly     bool    `json:"shift_ce_only" help:"the moved images (--shift) train the cross-entropy only; the generative term sees them unmoved, so p(x) models digits where MNIST has them (one more pass of the batch)"`
+	EMADecay        float64 `json:"ema_decay" help:"decay of the moving average of the weights that evaluation and sampling use (0: off)"`
+	Clamp           bool    `json:"clamp" help:"clamp samples to [-1,1] after each Langevin step"`
+	OODScore        string  `json:"ood_score" help:"the score ebm eval reports as the model's out-of-distribution score (ood_score_auroc): logpx, maxsoftmax or gradnorm; declared before the runs it judges"`
+	Seed            uint64  `json:"seed" help:"seeds every random stream of the run"`
+	GuardEnergy     float64 `json:"guard_energy" help:"divergence guard: a batch whose mean |E| exceeds this counts as diverged (0: off)"`
+	GuardAccDrop    float64 `json:"guard_acc_drop" help:"divergence guard: validation accuracy this far below its best counts as diverged (0: off)"`
+	MaxRollbacks    int     `json:"max_rollbacks" help:"divergences recovered from (roll back the epoch, halve the lr, restart the buffer) before the run stops"`
+	TrainLimit      int     `json:"train_limit" help:"use only the first N training images (0: all)"`
+	TestLimit       int     `json:"test_limit" help:"use only the first N test images (0: all)"`
 }
 
 // DefaultRecipe is what `ebm train` runs without flags: JEM's sampler
@@ -155,6 +157,9 @@ func (r Recipe) Validate() error {
 	if r.ShiftCEOnly && r.Shift == 0 {
 		errs = append(errs, bad("shift_ce_only", "--shift_ce_only needs --shift > 0"))
 	}
+	if r.ShiftCEOnly && r.GenWeight == 0 {
+		errs = append(errs, bad("shift_ce_only", "--shift_ce_only keeps the generative term's images unmoved: it needs --gen_weight > 0"))
+	}
 	if r.Epochs > streams.MaxEpochs {
 		errs = append(errs, bad("epochs", "--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs))
 	}
@@ -163,6 +168,7 @@ func (r Recipe) Validate() error {
 		v    float64
 	}{{"langevin_alpha", r.LangevinAlpha}, {"langevin_sigma", r.LangevinSigma}, {"buffer_reinit", r.BufferReinit},
 		{"energy_reg", r.EnergyReg}, {"clip_norm", r.ClipNorm}, {"data_noise", r.DataNoise},
+		{"gen_weight", r.GenWeight}, {"sam_rho", r.SAMRho}, {"langevin_max_step", r.LangevinMaxStep},
 		{"guard_energy", r.GuardEnergy}, {"guard_acc_drop", r.GuardAccDrop}} {
 		if p.v < 0 || math.IsNaN(p.v) || math.IsInf(p.v, 0) {
 			errs = append(errs, bad(p.name, "--%s = %v: must be a finite number >= 0", p.name, p.v))
@@ -171,7 +177,7 @@ func (r Recipe) Validate() error {
 	for _, p := range []struct {
 		name string
 		v    float64
-	}{{"lr", r.LR}, {"gen_weight", r.GenWeight}} {
+	}{{"lr", r.LR}} {
 		if !(p.v > 0) || math.IsInf(p.v, 0) {
 			errs = append(errs, bad(p.name, "--%s = %v: must be a finite number > 0", p.name, p.v))
 		}
@@ -219,7 +225,8 @@ func (r Recipe) Validate() error {
 // its chain length, step size, noise, clamp and seed (workers are the
 // run's option, not the recipe's).
 func (r Recipe) Dynamics() langevin.Config {
-	return langevin.Config{Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha), Sigma: float32(r.LangevinSigma), Clamp: r.Clamp, Seed: r.Seed}
+	return langevin.Config{Steps: r.LangevinSteps, Alpha: float32(r.LangevinAlpha), Sigma: float32(r.LangevinSigma),
+		MaxStep: float32(r.LangevinMaxStep), Clamp: r.Clamp, Seed: r.Seed}
 }
 
 // LRAt is the learning rate of step (0-based) out of total: linear warmup,

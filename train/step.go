@@ -16,7 +16,8 @@ import (
 type StepStats struct{ Loss, CE, EReal, ESample float64 }
 
 // Step runs one training step on the examples idx: SGLD samples, the
-// hybrid loss on real and sampled images in one batch, and an Adam update.
+// hybrid loss on real and sampled images in one batch, and an Adam update
+// (with --sam_rho, of the gradient taken again at the worst nearby weights).
 func (t *Trainer) Step(idx []int) (StepStats, error) {
 	r := t.Recipe
 	b, dim, out := len(idx), t.Model.In(), t.Model.Out()
@@ -27,7 +28,6 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		t.Train.Image(k, t.x[i*dim:(i+1)*dim])
 		t.y[i] = int(t.Train.Labels[k])
 	}
-	xs := t.x[b*dim : 2*b*dim]
 	if r.ShiftCEOnly {
 		// The generative term's real images: the batch before it moves.
 		copy(t.x[2*b*dim:3*b*dim], t.x[:b*dim])
@@ -64,30 +64,29 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	if r.ClassCond && t.Buffer == nil {
 		labels = t.y // chains from noise take the batch's labels
 	}
-	if t.Buffer != nil {
-		t.Buffer.Draw(xs, labels, t.rng)
-	}
-	if err := t.sampler.Run(xs, labels, nil, t.Buffer == nil, streams.TrainRound(step)); err != nil {
-		var nf *jem.NonFinite
-		if errors.As(err, &nf) {
-			return StepStats{}, &Diverged{Step: step, Reason: err.Error()}
+	if r.generative() {
+		if err := t.sample(t.x[b*dim:2*b*dim], labels, step); err != nil {
+			return StepStats{}, err
 		}
-		return StepStats{}, err
 	}
-	if t.Buffer != nil {
-		t.Buffer.Store(xs, r.LangevinSteps)
-	}
-	logits, err := t.ws.Forward(t.x, r.lossRows())
+	st, err := t.lossGrads(out)
 	if err != nil {
-		return StepStats{}, err
+		return st, err
 	}
-	st := hybridLoss(logits, t.y, t.dl, out, float32(r.EnergyReg), float32(r.GenWeight))
 	if math.IsNaN(st.Loss) || math.IsInf(st.Loss, 0) {
 		return st, &Diverged{Step: step, Reason: fmt.Sprintf("loss is %v", st.Loss)}
 	}
-	t.grads.ZeroParallel(t.run)
-	if err := t.ws.Backward(t.dl, t.grads); err != nil {
-		return st, err
+	if t.sam != nil {
+		// The same batch and samples at w + rho*g/|g|; that gradient is
+		// the one applied at w.
+		if _, err := t.sam.Ascend(t.Model, t.grads, t.run); err != nil {
+			return st, &Diverged{Step: step, Reason: err.Error()}
+		}
+		_, err := t.lossGrads(out)
+		t.sam.Return(t.Model, t.run)
+		if err != nil {
+			return st, err
+		}
 	}
 	t.Opt.LR = r.LRAt(int(step), t.totalSteps()) * t.Progress.LRScale
 	if _, err := t.Opt.StepParallel(t.Model, t.grads, t.run); err != nil {
@@ -100,8 +99,41 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 	return st, nil
 }
 
+// sample advances the step's chains in xs, drawn from and stored back to
+// the buffer when there is one, from noise when not.
+func (t *Trainer) sample(xs []float32, labels []int, step uint64) error {
+	if t.Buffer != nil {
+		t.Buffer.Draw(xs, labels, t.rng)
+	}
+	if err := t.sampler.Run(xs, labels, nil, t.Buffer == nil, streams.TrainRound(step)); err != nil {
+		var nf *jem.NonFinite
+		if errors.As(err, &nf) {
+			return &Diverged{Step: step, Reason: err.Error()}
+		}
+		return err
+	}
+	if t.Buffer != nil {
+		t.Buffer.Store(xs, t.Recipe.LangevinSteps)
+	}
+	return nil
+}
+
+// lossGrads runs the loss pass over the step's rows at the model's current
+// weights: the loss, and its gradient in t.grads.
+func (t *Trainer) lossGrads(out int) (StepStats, error) {
+	r := t.Recipe
+	logits, err := t.ws.Forward(t.x, r.lossRows())
+	if err != nil {
+		return StepStats{}, err
+	}
+	st := hybridLoss(logits, t.y, t.dl, out, float32(r.EnergyReg), float32(r.GenWeight))
+	t.grads.ZeroParallel(t.run)
+	return st, t.ws.Backward(t.dl, t.grads)
+}
+
 // hybridLoss computes the loss over logits (b real rows with labels y, then
-// b sample rows, and with --shift_ce_only b more real rows) and its
+// b sample rows, and with --shift_ce_only b more real rows; a plain
+// classifier's b real rows alone) and its
 // gradient dl with respect to them:
 //
 //	CE(real) + w*(mean E(real) - mean E(sample)) + lambda*mean(E_real^2 + E_sample^2)

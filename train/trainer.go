@@ -26,6 +26,7 @@ type Trainer struct {
 
 	sampler *langevin.Sampler
 	run     nn.Parallel // the sampler's pool, for the rest of a step
+	sam     *nn.SAM     // nil: Recipe.SAMRho is 0
 	snap    *snapshot
 	grads   *nn.Grads
 	ws      *nn.Workspace
@@ -68,7 +69,12 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 			return nil, err
 		}
 	}
-	if r.BufferSize > 0 {
+	if r.SAMRho > 0 {
+		if t.sam, err = nn.NewSAM(model, r.SAMRho); err != nil {
+			return nil, err
+		}
+	}
+	if r.BufferSize > 0 && r.generative() {
 		t.Buffer, err = langevin.NewBuffer(r.BufferSize, dim, len(trainSet.ClassNames()), r.BufferReinit, rand.New(rand.NewPCG(r.Seed, streams.BufferInit)))
 		if err != nil {
 			return nil, err
@@ -116,13 +122,21 @@ func (t *Trainer) epochOrder(epoch int) [][]int {
 }
 
 // lossRows is the number of images in a step's loss pass: the real batch
-// and the samples, and with ShiftCEOnly the real batch unmoved as well.
+// and the samples, and with ShiftCEOnly the real batch unmoved as well; a
+// plain classifier's, the real batch alone.
 func (r Recipe) lossRows() int {
-	if r.ShiftCEOnly {
+	switch {
+	case !r.generative():
+		return r.BatchSize
+	case r.ShiftCEOnly:
 		return 3 * r.BatchSize
 	}
 	return 2 * r.BatchSize
 }
+
+// generative is whether the recipe trains the energy on samples: with
+// --gen_weight 0 it is a plain classifier and runs no chains.
+func (r Recipe) generative() bool { return r.GenWeight > 0 }
 
 // totalSteps is the number of optimiser steps of the whole run.
 func (t *Trainer) totalSteps() int { return t.Recipe.Epochs * (t.Train.N / t.Recipe.BatchSize) }
@@ -141,7 +155,13 @@ func (t *Trainer) StepFLOPs() float64 {
 		}
 	}
 	r := t.Recipe
-	chains := float64(r.LangevinSteps*r.BatchSize) * 2 * macs
+	var chains float64
+	if r.generative() {
+		chains = float64(r.LangevinSteps*r.BatchSize) * 2 * macs
+	}
 	batch := float64(r.lossRows()) * (macs + macs + macs - first)
+	if r.SAMRho > 0 {
+		batch *= 2
+	}
 	return 2 * (chains + batch)
 }

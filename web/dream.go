@@ -132,7 +132,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 
 	stride := (q.Steps + q.Frames - 1) / q.Frames
 	sampler, err := langevin.New(jem.Energy{Model: c.ck.Model}, langevin.Config{Steps: stride,
-		Alpha: float32(*q.Alpha), Sigma: float32(*q.Sigma), Clamp: c.ck.Recipe.Clamp || q.Mask != nil, Seed: q.Seed})
+		Alpha: float32(*q.Alpha), Sigma: float32(*q.Sigma), MaxStep: float32(c.ck.Recipe.LangevinMaxStep), Clamp: c.ck.Recipe.Clamp || q.Mask != nil, Seed: q.Seed})
 	if err != nil {
 		s.fail(w, http.StatusBadRequest, err)
 		return

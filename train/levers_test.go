@@ -1,0 +1,116 @@
+package train
+
+import (
+	"testing"
+
+	"github.com/ebm-project/ebm/internal/allocs"
+	"github.com/ebm-project/ebm/nn"
+	"github.com/stretchr/testify/require"
+)
+
+// --gen_weight 0 is the same network trained as a plain classifier: no
+// chains and no buffer, a loss pass over the real batch alone, and the loss
+// is its cross-entropy.
+func TestGenWeightZeroIsAPlainClassifier(t *testing.T) {
+	tr, te := smallMNIST(t)
+	r := quickRecipe()
+	r.GenWeight = 0
+	tn := newTrainer(t, r, tr.Subset(256), te.Subset(100))
+	require.Nil(t, tn.Buffer)
+	require.Len(t, tn.x, r.BatchSize*tr.Dim())
+	st, err := tn.Step(tn.epochOrder(1)[0])
+	require.NoError(t, err)
+	require.Zero(t, st.ESample)
+	require.InDelta(t, st.CE, st.Loss, 1e-12)
+
+	macs := 0.0
+	first := 0.0
+	for i, l := range tn.Model.Layers {
+		macs += float64(l.Rows() * l.In * l.Out)
+		if i == 0 {
+			first = macs
+		}
+	}
+	require.Equal(t, 2*float64(r.BatchSize)*(3*macs-first), tn.StepFLOPs(), "no chains counted")
+}
+
+// With --sam_rho the step applies the gradient taken at w + rho*g/|g|, g
+// the gradient at w, to w: the SAM trainer's gradient is the one a plain
+// trainer computes from those weights, and its update is Adam's from w with
+// that gradient.
+func TestSAMStepAppliesTheGradientAtTheWorstNearbyWeights(t *testing.T) {
+	tr, te := smallMNIST(t)
+	tr, te = tr.Subset(256), te.Subset(100)
+	r := quickRecipe()
+	r.GenWeight = 0 // no chains: the batch alone decides the gradient
+	const rho = 0.05
+	idx := newTrainer(t, r, tr, te).epochOrder(1)[0]
+
+	plain := newTrainer(t, r, tr, te)
+	_, err := plain.Step(idx)
+	require.NoError(t, err)
+	g := plain.grads // the gradient at w
+
+	// A plain trainer moved to w + rho*g/|g| as SAM moves it.
+	at := newTrainer(t, r, tr, te)
+	s, err := nn.NewSAM(at.Model, rho)
+	require.NoError(t, err)
+	_, err = s.Ascend(at.Model, g, nil)
+	require.NoError(t, err)
+	_, err = at.Step(idx)
+	require.NoError(t, err)
+
+	r.SAMRho = rho
+	sam := newTrainer(t, r, tr, te)
+	_, err = sam.Step(idx)
+	require.NoError(t, err)
+	require.Equal(t, at.grads.G, sam.grads.G, "the applied gradient is the one at w + rho*g/|g|")
+	require.NotEqual(t, g.G, sam.grads.G)
+
+	// Adam from w with that gradient.
+	r.SAMRho = 0
+	ref := newTrainer(t, r, tr, te)
+	ref.Opt.LR = r.LRAt(0, ref.totalSteps())
+	_, err = ref.Opt.Step(ref.Model, sam.grads)
+	require.NoError(t, err)
+	require.Equal(t, ref.Model.Params(), sam.Model.Params())
+}
+
+// In a JEM step SAM reuses the step's samples: the chains run once, at w,
+// and leave the buffer as a step without SAM does.
+func TestSAMReusesTheStepsSamples(t *testing.T) {
+	tr, te := smallMNIST(t)
+	tr, te = tr.Subset(256), te.Subset(100)
+	r := quickRecipe()
+	plain := newTrainer(t, r, tr, te)
+	r.SAMRho = 0.05
+	sam := newTrainer(t, r, tr, te)
+	idx := plain.epochOrder(1)[0]
+	a, err := plain.Step(idx)
+	require.NoError(t, err)
+	b, err := sam.Step(idx)
+	require.NoError(t, err)
+	require.Equal(t, plain.Buffer.Data, sam.Buffer.Data)
+	require.Equal(t, a, b, "the step reports the loss at w")
+	require.NotEqual(t, plain.Model.Params(), sam.Model.Params())
+}
+
+// A step with SAM, or of a plain classifier, allocates nothing once warm.
+func TestLeverStepsDoNotAllocate(t *testing.T) {
+	tr, te := smallMNIST(t)
+	for _, tc := range []struct{ rho, gen, maxStep float64 }{{0.05, 1, 0}, {0, 0, 0}, {0.05, 0, 0}, {0, 1, 0.03}} {
+		r := quickRecipe()
+		r.LangevinSteps = 2
+		r.SAMRho, r.GenWeight, r.LangevinMaxStep = tc.rho, tc.gen, tc.maxStep
+		tn := newTrainer(t, r, tr, te)
+		batches := tn.epochOrder(1)
+		var stepErr error
+		n := allocs.PerRun(5, func() {
+			if _, err := tn.Step(batches[tn.Progress.Step]); err != nil {
+				stepErr = err
+			}
+		})
+		require.NoError(t, stepErr)
+		require.Zero(t, n, "%+v", tc)
+	}
+}
