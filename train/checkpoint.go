@@ -213,13 +213,14 @@ func openCheckpoint(path string) (*run.CheckpointReader, ckptHeader, error) {
 }
 
 // decodeHeader reads the JSON header of a file of the given version.
-// Headers written before --gen_weight existed trained with weight 1, and
-// those before --ood_score declared log p(x), the score the results of
-// those runs report.
+// Headers written before --gen_weight existed trained with weight 1, those
+// before --ood_score declared log p(x), the score the results of those
+// runs report, and those before --chain_start started chains from noise.
 func decodeHeader(version int, js []byte) (ckptHeader, error) {
 	var h ckptHeader
 	h.Recipe.GenWeight = 1
 	h.Recipe.OODScore = "logpx"
+	h.Recipe.ChainStart = "uniform"
 	if version == run.CheckpointVersion {
 		return h, json.Unmarshal(js, &h)
 	}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"math"
 	"testing"
 
 	"github.com/ebm-project/ebm/internal/allocs"
@@ -98,10 +99,13 @@ func TestSAMReusesTheStepsSamples(t *testing.T) {
 // A step with SAM, or of a plain classifier, allocates nothing once warm.
 func TestLeverStepsDoNotAllocate(t *testing.T) {
 	tr, te := smallMNIST(t)
-	for _, tc := range []struct{ rho, gen, maxStep float64 }{{0.05, 1, 0}, {0, 0, 0}, {0.05, 0, 0}, {0, 1, 0.03}} {
+	for _, tc := range []struct {
+		rho, gen, maxStep float64
+		start             string
+	}{{0.05, 1, 0, "uniform"}, {0, 0, 0, "uniform"}, {0.05, 0, 0, "uniform"}, {0, 1, 0.03, "uniform"}, {0, 1, 0, "class_gauss"}} {
 		r := quickRecipe()
 		r.LangevinSteps = 2
-		r.SAMRho, r.GenWeight, r.LangevinMaxStep = tc.rho, tc.gen, tc.maxStep
+		r.SAMRho, r.GenWeight, r.LangevinMaxStep, r.ChainStart = tc.rho, tc.gen, tc.maxStep, tc.start
 		tn := newTrainer(t, r, tr, te)
 		batches := tn.epochOrder(1)
 		var stepErr error
@@ -113,4 +117,71 @@ func TestLeverStepsDoNotAllocate(t *testing.T) {
 		require.NoError(t, stepErr)
 		require.Zero(t, n, "%+v", tc)
 	}
+}
+
+// With --chain_start class_gauss a chain starts from a Gaussian fitted to
+// its class's training images: a buffer slot of class c starts nearer that
+// class's mean image than any other class's; chains without a buffer start
+// from the law too, not from noise.
+func TestClassGaussStartsChainsNearTheirClass(t *testing.T) {
+	tr, te := smallMNIST(t)
+	r := quickRecipe()
+	r.ChainStart = "class_gauss"
+	tn := newTrainer(t, r, tr, te)
+	dim, classes := tr.Dim(), 10
+	means := make([][]float64, classes)
+	counts := make([]int, classes)
+	img := make([]float32, dim)
+	for i := range tr.N {
+		c := int(tr.Labels[i])
+		if means[c] == nil {
+			means[c] = make([]float64, dim)
+		}
+		tr.Image(i, img)
+		for j, v := range img {
+			means[c][j] += float64(v)
+		}
+		counts[c]++
+	}
+	for c := range means {
+		for j := range means[c] {
+			means[c][j] /= float64(counts[c])
+		}
+	}
+	dist := func(x []float32, m []float64) float64 {
+		var s float64
+		for j, v := range x {
+			s += (float64(v) - m[j]) * (float64(v) - m[j])
+		}
+		return s
+	}
+	nearest := 0
+	for k, c := range tn.Buffer.Labels[:200] {
+		x := tn.Buffer.Data[k*dim : (k+1)*dim]
+		best := 0
+		for o := range classes {
+			if dist(x, means[o]) < dist(x, means[best]) {
+				best = o
+			}
+		}
+		if best == c {
+			nearest++
+		}
+	}
+	require.Greater(t, nearest, 150, "slots nearest their own class's mean, of 200 (chance: 20)")
+
+	r.BufferSize = 0
+	r.LangevinSteps = 1
+	nb := newTrainer(t, r, tr.Subset(256), te.Subset(100))
+	_, err := nb.Step(nb.epochOrder(1)[0])
+	require.NoError(t, err)
+	b := r.BatchSize
+	var border float64 // MNIST's corner pixel: -1 in every digit, anywhere in noise
+	for i := range b {
+		border += math.Abs(float64(nb.x[(b+i)*dim]) + 1)
+	}
+	require.Less(t, border/float64(b), 0.1, "chains without a buffer start from the class law")
+
+	r.ChainStart = "bogus"
+	require.ErrorContains(t, r.Validate(), "--chain_start")
 }

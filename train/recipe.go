@@ -27,7 +27,8 @@ type Recipe struct {
 	Convs           string  `json:"convs" help:"convolutions in front of the hidden layers, comma-separated, each channels c kernel s stride p padding: 32c3s1p1,64c4s2p1 (empty: none, an MLP)"`
 	Hidden          []int   `json:"hidden" help:"hidden layer widths, comma-separated"`
 	BufferSize      int     `json:"buffer_size" help:"replay buffer slots (0: every chain starts from noise)"`
-	BufferReinit    float64 `json:"buffer_reinit" help:"share of drawn buffer chains restarted from noise"`
+	BufferReinit    float64 `json:"buffer_reinit" help:"share of drawn buffer chains restarted from their start (--chain_start)"`
+	ChainStart      string  `json:"chain_start" help:"where training chains start and restart: uniform (noise in [-1,1]) or class_gauss (JEM++'s informative start: a Gaussian fitted to each class's training images)"`
 	ClassCond       bool    `json:"class_cond" help:"training chains sample p(x|y) from E(x,y) = -f(x)[y], classes balanced over the buffer's slots"`
 	EnergyReg       float64 `json:"energy_reg" help:"lambda of the regulariser lambda*mean(E_real^2 + E_sample^2) (0: off)"`
 	GenWeight       float64 `json:"gen_weight" help:"w, the weight of the generative term w*(mean E(x_real) - mean E(x_sample)) against the cross-entropy (0: a plain classifier, no chains)"`
@@ -66,6 +67,7 @@ func DefaultRecipe() Recipe {
 		Hidden:        []int{512, 512, 512},
 		BufferSize:    10000,
 		BufferReinit:  0.05,
+		ChainStart:    "uniform",
 		GenWeight:     1,
 		DataNoise:     0.03,
 		EMADecay:      0.999,
@@ -85,6 +87,9 @@ const maxShift = 4
 // up to a constant (-E(x)), the largest class probability, and minus the
 // norm of grad_x log p(x).
 var OODScores = []string{"logpx", "maxsoftmax", "gradnorm"}
+
+// ChainStarts are the laws a training chain starts from (--chain_start).
+var ChainStarts = []string{"uniform", "class_gauss"}
 
 // Preset is a named starting recipe: the default with some settings changed.
 type Preset struct {
@@ -199,6 +204,9 @@ func (r Recipe) Validate() error {
 	}
 	if !slices.Contains(OODScores, r.OODScore) {
 		errs = append(errs, bad("ood_score", "--ood_score = %q: want one of %v", r.OODScore, OODScores))
+	}
+	if !slices.Contains(ChainStarts, r.ChainStart) {
+		errs = append(errs, bad("chain_start", "--chain_start = %q: want one of %v", r.ChainStart, ChainStarts))
 	}
 	if r.LRSchedule != "cosine" && r.LRSchedule != "constant" {
 		errs = append(errs, bad("lr_schedule", "--lr_schedule = %q: want cosine or constant", r.LRSchedule))

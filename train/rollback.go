@@ -75,11 +75,7 @@ func (t *Trainer) rollback(div *Diverged) error {
 	t.Progress.History = append([]EpochMetrics(nil), s.p.History...)
 	t.Progress.Rollbacks, t.Progress.LRScale = rollbacks, scale
 	if t.Buffer != nil {
-		rng := rand.New(rand.NewPCG(t.Recipe.Seed, streams.Rollback(rollbacks)))
-		for i := range t.Buffer.Data {
-			t.Buffer.Data[i] = float32(2*rng.Float64() - 1)
-		}
-		clear(t.Buffer.ChainSteps)
+		t.Buffer.Restart(rand.New(rand.NewPCG(t.Recipe.Seed, streams.Rollback(rollbacks))))
 	}
 	if t.Log != nil {
 		t.Log.Warn("divergence: rolled back", "reason", div.Reason, "at_step", div.Step, "back_to_epoch", t.Progress.Epoch,

@@ -100,12 +100,24 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 }
 
 // sample advances the step's chains in xs, drawn from and stored back to
-// the buffer when there is one, from noise when not.
+// the buffer when there is one, started afresh when not.
 func (t *Trainer) sample(xs []float32, labels []int, step uint64) error {
-	if t.Buffer != nil {
+	fromNoise := t.Buffer == nil
+	switch {
+	case t.Buffer != nil:
 		t.Buffer.Draw(xs, labels, t.rng)
+	case t.start != nil:
+		dim, classes := t.Model.In(), t.Model.Out()
+		for i := range len(xs) / dim {
+			c := t.rng.IntN(classes)
+			if labels != nil {
+				c = labels[i]
+			}
+			t.start.Fill(xs[i*dim:(i+1)*dim], c, t.rng)
+		}
+		fromNoise = false
 	}
-	if err := t.sampler.Run(xs, labels, nil, t.Buffer == nil, streams.TrainRound(step)); err != nil {
+	if err := t.sampler.Run(xs, labels, nil, fromNoise, streams.TrainRound(step)); err != nil {
 		var nf *jem.NonFinite
 		if errors.As(err, &nf) {
 			return &Diverged{Step: step, Reason: err.Error()}

@@ -25,8 +25,9 @@ type Trainer struct {
 	Log         *slog.Logger // nil: silent
 
 	sampler *langevin.Sampler
-	run     nn.Parallel // the sampler's pool, for the rest of a step
-	sam     *nn.SAM     // nil: Recipe.SAMRho is 0
+	run     nn.Parallel    // the sampler's pool, for the rest of a step
+	sam     *nn.SAM        // nil: Recipe.SAMRho is 0
+	start   langevin.Start // nil: chains start from uniform noise
 	snap    *snapshot
 	grads   *nn.Grads
 	ws      *nn.Workspace
@@ -74,8 +75,13 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 			return nil, err
 		}
 	}
+	if r.generative() {
+		if t.start, err = chainStart(r, trainSet); err != nil {
+			return nil, err
+		}
+	}
 	if r.BufferSize > 0 && r.generative() {
-		t.Buffer, err = langevin.NewBuffer(r.BufferSize, dim, len(trainSet.ClassNames()), r.BufferReinit, rand.New(rand.NewPCG(r.Seed, streams.BufferInit)))
+		t.Buffer, err = langevin.NewBufferFrom(r.BufferSize, dim, len(trainSet.ClassNames()), r.BufferReinit, t.start, rand.New(rand.NewPCG(r.Seed, streams.BufferInit)))
 		if err != nil {
 			return nil, err
 		}
