@@ -182,7 +182,10 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, rowsA bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
 	mr, nr := im.mr, im.nr
 	size := unsafe.Sizeof(alpha)
-	directB := !transB && m <= directMaxM
+	// B's rows are read in place for few rows of A by the SIMD kernels;
+	// the portable kernel's four-wide panels gain 1.3x from packing
+	// (bench/README.md).
+	directB := !transB && m <= directMaxM && im.rows != nil
 	// A last block of nr/2 columns is a whole tile of the half kernel (which
 	// reads packed A only).
 	halfCols := -1

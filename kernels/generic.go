@@ -11,8 +11,8 @@ var genericImpl = register(&impl{
 	name:    "generic",
 	rank:    0,
 	missing: func() string { return "" },
-	sgemm:   &gemmImpl[float32]{mr: 4, nr: 4, kernel: gemmKernelGeneric[float32]},
-	dgemm:   &gemmImpl[float64]{mr: 4, nr: 4, kernel: gemmKernelGeneric[float64]},
+	sgemm:   &gemmImpl[float32]{mr: genericMR, nr: 4, kernel: genericKernel[float32]},
+	dgemm:   &gemmImpl[float64]{mr: genericMR, nr: 4, kernel: genericKernel[float64]},
 	eluFwd:  eluForwardGeneric,
 	eluBwd:  eluBackwardGeneric,
 
@@ -24,8 +24,9 @@ var genericImpl = register(&impl{
 
 func at[E element](p *E, off uintptr) *E { return (*E)(unsafe.Add(unsafe.Pointer(p), off)) }
 
-// gemmKernelGeneric is the 4x4 micro-kernel in Go; sixteen scalar
-// accumulators stay in registers.
+// gemmKernelGeneric is the 4x4 micro-kernel in Go, for machines with 32
+// floating-point registers (arm64, riscv64, ...): sixteen scalar
+// accumulators and eight operands stay in registers.
 func gemmKernelGeneric[E element](kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E) {
 	var c00, c01, c02, c03, c10, c11, c12, c13, c20, c21, c22, c23, c30, c31, c32, c33 E
 	for p := 0; p < kc; p++ {
@@ -53,6 +54,40 @@ func gemmKernelGeneric[E element](kc int, a *E, aStride uintptr, b *E, bStride u
 	}
 	acc := [4][4]E{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
 	for i := range 4 {
+		row := (*[4]E)(unsafe.Pointer(at(c, uintptr(i)*ldc)))
+		for j := range 4 {
+			if beta == 0 {
+				row[j] = alpha * acc[i][j]
+			} else {
+				row[j] = alpha*acc[i][j] + beta*row[j]
+			}
+		}
+	}
+}
+
+// gemmKernelGeneric2x4 is the 2x4 micro-kernel in Go, for machines with
+// 16 floating-point registers (amd64, 386, wasm): eight accumulators and
+// six operands fit where the 4x4 tile's would spill to the stack on every
+// step of k. Each element of C sums its products in the same order as the
+// 4x4 kernel's, so both give the same bits.
+func gemmKernelGeneric2x4[E element](kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E) {
+	var c00, c01, c02, c03, c10, c11, c12, c13 E
+	for p := 0; p < kc; p++ {
+		ap := (*[2]E)(unsafe.Pointer(at(a, uintptr(p)*aStride)))
+		bp := (*[4]E)(unsafe.Pointer(at(b, uintptr(p)*bStride)))
+		a0, a1 := ap[0], ap[1]
+		b0, b1, b2, b3 := bp[0], bp[1], bp[2], bp[3]
+		c00 += a0 * b0
+		c01 += a0 * b1
+		c02 += a0 * b2
+		c03 += a0 * b3
+		c10 += a1 * b0
+		c11 += a1 * b1
+		c12 += a1 * b2
+		c13 += a1 * b3
+	}
+	acc := [2][4]E{{c00, c01, c02, c03}, {c10, c11, c12, c13}}
+	for i := range 2 {
 		row := (*[4]E)(unsafe.Pointer(at(c, uintptr(i)*ldc)))
 		for j := range 4 {
 			if beta == 0 {
