@@ -16,6 +16,11 @@ type Options struct {
 	// (InpaintSteps); Workers and Seed serve every stage.
 	Dynamics     langevin.Config
 	InpaintSteps int
+	// Start, if set, is the law the chains from noise start from instead
+	// of uniform noise, ChainStart its --chain_start name ("" or uniform
+	// without one); the inpainting's hidden pixels start from uniform noise.
+	Start      langevin.Start
+	ChainStart string
 	// Progress, if set, hears which stage the evaluation is in and how far
 	// along it is (done of total); it is called from the sampler's workers.
 	Progress func(stage string, done, total int)
@@ -109,6 +114,7 @@ type Generation struct {
 	LangevinSteps int     `json:"langevin_steps"`
 	LangevinAlpha float32 `json:"langevin_alpha"`
 	LangevinSigma float32 `json:"langevin_sigma"`
+	ChainStart    string  `json:"chain_start"`    // where the chains started: uniform noise, or class_gauss
 	BufferSamples int     `json:"buffer_samples"` // replay-buffer chains scored separately (fid_buffer)
 }
 
@@ -116,7 +122,7 @@ type Generation struct {
 // chain length.
 func DefaultOptions(ck *train.Checkpoint) Options {
 	ch := ck.Chains(defaultSamples)
-	return Options{Samples: ch.N, Dynamics: ch.Config, InpaintSteps: defaultInpaintSteps}
+	return Options{Samples: ch.N, Dynamics: ch.Config, InpaintSteps: defaultInpaintSteps, ChainStart: "uniform"}
 }
 
 const (
@@ -130,6 +136,12 @@ const (
 // stops early with ctx's error once ctx is done.
 func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 	classes := data.Test.ClassNames()
+	if o.Start == nil && o.ChainStart == "" {
+		o.ChainStart = "uniform"
+	}
+	if (o.Start == nil) != (o.ChainStart == "uniform") {
+		return nil, fmt.Errorf("eval: chain start %q with a start law %T", o.ChainStart, o.Start)
+	}
 	if o.Samples < len(classes) || o.Dynamics.Steps <= 0 {
 		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples (one per class) and 1 step", o.Samples, o.Dynamics.Steps, len(classes))
 	}
@@ -150,7 +162,8 @@ func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (
 	}
 	judge := data.Judge.Net
 	rep := &Report{Data: data.Name, Classes: classes, Shape: s, Judge: data.Judge.Info, Weights: "trained", Epoch: len(ck.Progress.History), OODScore: ck.Recipe.OODScore,
-		Generation: Generation{Samples: o.Samples, LangevinSteps: o.Dynamics.Steps, LangevinAlpha: o.Dynamics.Alpha, LangevinSigma: o.Dynamics.Sigma}}
+		Generation: Generation{Samples: o.Samples, LangevinSteps: o.Dynamics.Steps, LangevinAlpha: o.Dynamics.Alpha, LangevinSigma: o.Dynamics.Sigma,
+			ChainStart: o.ChainStart}}
 	if ck.Averaged() {
 		rep.Weights, rep.EMADecay = "ema", ck.Recipe.EMADecay
 	}

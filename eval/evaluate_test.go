@@ -122,7 +122,7 @@ func TestEvaluateWritesEveryKey(t *testing.T) {
 	}
 	gen := m["generation"].(map[string]any)
 	require.Equal(t, map[string]any{"samples": 40.0, "langevin_steps": 3.0, "langevin_alpha": 10.0, "langevin_sigma": 0.005,
-		"buffer_samples": 100.0}, gen)
+		"chain_start": "uniform", "buffer_samples": 100.0}, gen)
 	page, err := rep.HTML(path, ck.Model.Arch)
 	require.NoError(t, err)
 	checkPage(t, string(page), d.OOD != nil)

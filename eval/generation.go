@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"math/rand/v2"
 
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/jem"
@@ -30,7 +31,7 @@ func generate(ctx context.Context, ck *train.Checkpoint, judge *nn.Net, testX []
 	defer sampler.Close()
 	x := make([]float32, o.Samples*dim)
 	o.watch(sampler, "samples")
-	if err := sampler.RunContext(ctx, x, nil, nil, true, streams.UncondRound); err != nil {
+	if err := o.run(ctx, sampler, x, nil, dim, len(rep.Classes), streams.UncondRound); err != nil {
 		return err
 	}
 	rep.SampleGrid = x[:min(gridSamples, o.Samples)*dim]
@@ -91,7 +92,7 @@ func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, 
 		yc[i] = i / per
 	}
 	o.watch(sampler, "conditional samples")
-	if err := sampler.RunContext(ctx, xc, yc, nil, true, streams.CondRound); err != nil {
+	if err := o.run(ctx, sampler, xc, yc, dim, classes, streams.CondRound); err != nil {
 		return err
 	}
 	pc, err := Predict(ctx, judge, jws, xc, len(yc))
@@ -117,12 +118,40 @@ func conditional(ctx context.Context, sampler *langevin.Sampler, judge *nn.Net, 
 	return nil
 }
 
+// run advances the chains in x (labels y, or nil for E(x)) in round from
+// their start: uniform noise (the sampler's own), or draws from o.Start,
+// each of its label's law or, unlabelled, of a class drawn uniformly.
+func (o Options) run(ctx context.Context, sampler *langevin.Sampler, x []float32, y []int, dim, classes int, round uint64) error {
+	if o.Start == nil {
+		return sampler.RunContext(ctx, x, y, nil, true, round)
+	}
+	o.fill(x, y, dim, classes, round)
+	return sampler.RunContext(ctx, x, y, nil, false, round)
+}
+
+// fill draws the chains in x from o.Start, as run does.
+func (o Options) fill(x []float32, y []int, dim, classes int, round uint64) {
+	rng := rand.New(rand.NewPCG(o.Dynamics.Seed^streams.EvalStart, round))
+	for i := range len(x) / dim {
+		c := 0
+		if y != nil {
+			c = y[i]
+		} else {
+			c = rng.IntN(classes)
+		}
+		o.Start.Fill(x[i*dim:(i+1)*dim], c, rng)
+	}
+}
+
 // animate records a few chains from noise frame by frame: the starting
 // noise, then every Dynamics.Steps/MaxFrames steps.
 func animate(ctx context.Context, sampler *langevin.Sampler, dim int, o Options, rep *Report) error {
 	chain := make([]float32, frameChains*dim)
 	stride := max(1, o.Dynamics.Steps/streams.MaxFrames)
 	sampler.SetProgress(nil)
+	if o.Start != nil {
+		o.fill(chain, nil, dim, len(rep.Classes), streams.FramesRound+1)
+	}
 	for f := range streams.MaxFrames + 1 {
 		o.report("animation", f, streams.MaxFrames+1)
 		// Frame 0 is the noise that frame 1's chains start from: the same
@@ -134,7 +163,7 @@ func animate(ctx context.Context, sampler *langevin.Sampler, dim int, o Options,
 		if err := sampler.SetDynamics(steps, o.Dynamics.Alpha, o.Dynamics.Sigma); err != nil {
 			return err
 		}
-		if err := sampler.RunContext(ctx, chain, nil, nil, f <= 1, round); err != nil {
+		if err := sampler.RunContext(ctx, chain, nil, nil, f <= 1 && o.Start == nil, round); err != nil {
 			return err
 		}
 		rep.ChainFrames = append(rep.ChainFrames, append([]float32(nil), chain...))

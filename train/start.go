@@ -12,13 +12,17 @@ import (
 // factor exists.
 const gaussRidge = 1e-4
 
-// chainStart is the law the recipe's training chains start from: nil for
-// uniform noise (the sampler's own), or Gaussians fitted to each class of
-// set. The fit is a function of the training images alone, so a resumed
-// run fits the same law again.
-func chainStart(r Recipe, set *mnist.Dataset) (langevin.Start, error) {
-	if r.ChainStart != "class_gauss" {
+// ChainStart is the law named by --chain_start: nil for uniform noise (the
+// sampler's own), or Gaussians fitted to each class of set, the training
+// images. The fit is a function of those images alone, so a resumed run,
+// or an evaluation, fits the same law again.
+func ChainStart(name string, set *mnist.Dataset) (langevin.Start, error) {
+	switch name {
+	case "uniform":
 		return nil, nil
+	case "class_gauss":
+	default:
+		return nil, bad("chain_start", "--chain_start = %q: want one of %v", name, ChainStarts)
 	}
 	classes := len(set.ClassNames())
 	g, err := langevin.NewClassGaussians(set.Dim(), classes, gaussRidge)

@@ -76,7 +76,7 @@ func NewTrainer(r Recipe, workers int, trainSet, testSet *mnist.Dataset, log *sl
 		}
 	}
 	if r.generative() {
-		if t.start, err = chainStart(r, trainSet); err != nil {
+		if t.start, err = ChainStart(r.ChainStart, trainSet); err != nil {
 			return nil, err
 		}
 	}

@@ -91,7 +91,7 @@ func TestStartRefusesBadSettingsByName(t *testing.T) {
 		"lr text":      {startRequest{Name: "a", Settings: map[string]string{"lr": "fast"}}, "lr"},
 		"unknown":      {startRequest{Name: "a", Settings: map[string]string{"nope": "1"}}, "nope"},
 		"preset":       {startRequest{Name: "a", Preset: "fast"}, "preset"},
-		"gen_weight":   {startRequest{Name: "a", Settings: map[string]string{"gen_weight": "0"}}, "gen_weight"},
+		"gen_weight":   {startRequest{Name: "a", Settings: map[string]string{"gen_weight": "-1"}}, "gen_weight"},
 		"sample_every": {startRequest{Name: "a", Settings: map[string]string{"sample_every": "0"}}, "sample_every"},
 		"bad name":     {startRequest{Name: "../a"}, ""},
 		"empty name":   {startRequest{Name: ""}, ""},

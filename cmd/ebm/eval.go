@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/internal/atomicfile"
 	runfolder "github.com/ebm-project/ebm/run"
+	"github.com/ebm-project/ebm/train"
 )
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
@@ -27,12 +29,16 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("langevin_steps", 0, "Langevin steps per chain from noise"+chainLengthHelp)
 	inpaintSteps := fs.Int("inpaint_steps", 200, "Langevin steps of the inpainting chains")
 	fs.IntVar(&sets.testLimit, "test_limit", 0, "use only the first N test images of each set (0: all)")
+	start := fs.String("chain_start", "uniform", "where the chains from noise start: uniform (noise in [-1,1]) or class_gauss (Gaussians fitted to each class's training images, as training with --chain_start class_gauss starts them); inpainting starts from uniform noise")
 	chains := addChainFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, *ckpt); err != nil {
 		return err
+	}
+	if !slices.Contains(train.ChainStarts, *start) {
+		return fmt.Errorf("--chain_start = %q: want one of %v", *start, train.ChainStarts)
 	}
 	// Without --out, the evaluation is kept where `ebm serve` lists it.
 	runDir := runfolder.Dir(filepath.Dir(*ckpt))
@@ -55,6 +61,10 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if o.Start, err = train.ChainStart(*start, data.Train); err != nil {
+		return err
+	}
+	o.ChainStart = *start
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o.Progress = progressLine(stderr)

@@ -60,3 +60,9 @@ func TestEvalWritesJSONAndReport(t *testing.T) {
 	_, _, err = runCLI("eval", "--checkpoint", filepath.Join(folder, "checkpoint.ebm"), "--report", "r.html")
 	require.ErrorContains(t, err, "--report needs --out")
 }
+
+// --chain_start names a start law or is refused, before any work.
+func TestEvalRefusesAnUnknownChainStart(t *testing.T) {
+	_, _, err := runCLI("eval", "--checkpoint", "no-such.ebm", "--out", "x.json", "--chain_start", "bogus")
+	require.ErrorContains(t, err, `--chain_start = "bogus": want one of [uniform class_gauss]`)
+}

@@ -104,6 +104,11 @@ const (
 	MaxFrames    = 20
 )
 
+// EvalStart keys the draws of an evaluation's chains from a start law other
+// than uniform noise (`ebm eval --chain_start`): PCG(seed ^ EvalStart,
+// round), the round of the chains they start.
+const EvalStart = 0x7374617274 // "start"
+
 // The web app's dreams (`ebm serve`) under the seed each request carries:
 // frame f's chains run in round f (frame 0 is their start), and the pixels
 // an inpainting fills start from PCG(seed, InpaintNoise).
