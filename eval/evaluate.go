@@ -18,7 +18,8 @@ type Options struct {
 	InpaintSteps int
 	// Start, if set, is the law the chains from noise start from instead
 	// of uniform noise, ChainStart its --chain_start name ("" or uniform
-	// without one); the inpainting's hidden pixels start from uniform noise.
+	// without one); the inpainting's hidden pixels then start from the lower
+	// half of a draw of a random class.
 	Start      langevin.Start
 	ChainStart string
 	// Progress, if set, hears which stage the evaluation is in and how far

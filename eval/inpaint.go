@@ -17,7 +17,8 @@ const (
 )
 
 // Inpaint hides the lower half of the first n test digits, fills it by
-// Langevin dynamics on the hidden pixels only (E(x), visible pixels fixed),
+// Langevin dynamics on the hidden pixels only (E(x), visible pixels fixed)
+// from uniform noise or, with o.Start, from the start law's draws,
 // and returns the judge's accuracy on the results and a grid (8 hidden
 // inputs, then their fills, then the originals).
 func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, o Options) (float64, []float32, error) {
@@ -39,9 +40,19 @@ func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, 
 	originals := test.Floats(0, n)
 	x := append([]float32(nil), originals...)
 	rng := rand.New(rand.NewPCG(o.Dynamics.Seed, streams.InpaintNoise))
-	for i := range n {
-		for j := dim / 2; j < dim; j++ {
-			x[i*dim+j] = float32(2*rng.Float64() - 1)
+	if o.Start != nil {
+		// The hidden half of a draw of a class picked at random: the start
+		// law's marginal, which knows nothing of the visible half.
+		draw := make([]float32, n*dim)
+		o.fill(draw, nil, dim, m.Out(), streams.InpaintRound)
+		for i := range n {
+			copy(x[i*dim+dim/2:(i+1)*dim], draw[i*dim+dim/2:(i+1)*dim])
+		}
+	} else {
+		for i := range n {
+			for j := dim / 2; j < dim; j++ {
+				x[i*dim+j] = float32(2*rng.Float64() - 1)
+			}
 		}
 	}
 	shown := min(inpaintShown, n)

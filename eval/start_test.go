@@ -21,7 +21,8 @@ func (classLevel) Fill(x []float32, c int, _ *rand.Rand) {
 
 // With a start law the chains from noise begin from its draws, and the
 // report says which law: the animation's first frame is the start itself,
-// a flat image of one class's level. A name without its law, or a law
+// a flat image of one class's level; an inpainting's hidden half starts
+// from the lower half of a draw. A name without its law, or a law
 // under the name of uniform noise, is refused.
 func TestChainsFromAStartLawBeginThere(t *testing.T) {
 	if testing.Short() {
@@ -45,6 +46,13 @@ func TestChainsFromAStartLawBeginThere(t *testing.T) {
 		c := (img[0] + 0.5) * 10
 		require.InDelta(t, float64(int(c+0.5)), float64(c), 1e-5, "chain %d starts at a class's level", i)
 	}
+	// Inpainting: the visible half is the digit's, the hidden half a draw.
+	hidden := rep.InpaintGrid[:dim]
+	lower := hidden[dim/2:]
+	for _, v := range lower {
+		require.Equal(t, lower[0], v, "the hidden half starts flat")
+	}
+	require.Equal(t, d.Test.Floats(0, 1)[:dim/2], hidden[:dim/2])
 
 	o.ChainStart = "uniform"
 	_, err = Evaluate(context.Background(), ck, d, o)

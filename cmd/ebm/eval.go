@@ -29,7 +29,7 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("langevin_steps", 0, "Langevin steps per chain from noise"+chainLengthHelp)
 	inpaintSteps := fs.Int("inpaint_steps", 200, "Langevin steps of the inpainting chains")
 	fs.IntVar(&sets.testLimit, "test_limit", 0, "use only the first N test images of each set (0: all)")
-	start := fs.String("chain_start", "uniform", "where the chains from noise start: uniform (noise in [-1,1]) or class_gauss (Gaussians fitted to each class's training images, as training with --chain_start class_gauss starts them); inpainting starts from uniform noise")
+	start := fs.String("chain_start", "uniform", "where the chains from noise start: uniform (noise in [-1,1]) or class_gauss (Gaussians fitted to each class's training images, as training with --chain_start class_gauss starts them; inpainting's hidden half from a draw of a random class)")
 	chains := addChainFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
