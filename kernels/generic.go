@@ -53,15 +53,8 @@ func gemmKernelGeneric[E element](kc int, a *E, aStride uintptr, b *E, bStride u
 		c33 += a3 * b3
 	}
 	acc := [4][4]E{{c00, c01, c02, c03}, {c10, c11, c12, c13}, {c20, c21, c22, c23}, {c30, c31, c32, c33}}
-	for i := range 4 {
-		row := (*[4]E)(unsafe.Pointer(at(c, uintptr(i)*ldc)))
-		for j := range 4 {
-			if beta == 0 {
-				row[j] = alpha * acc[i][j]
-			} else {
-				row[j] = alpha*acc[i][j] + beta*row[j]
-			}
-		}
+	for i, r := range acc {
+		storeRow(at(c, uintptr(i)*ldc), r, alpha, beta)
 	}
 }
 
@@ -87,14 +80,20 @@ func gemmKernelGeneric2x4[E element](kc int, a *E, aStride uintptr, b *E, bStrid
 		c13 += a1 * b3
 	}
 	acc := [2][4]E{{c00, c01, c02, c03}, {c10, c11, c12, c13}}
-	for i := range 2 {
-		row := (*[4]E)(unsafe.Pointer(at(c, uintptr(i)*ldc)))
-		for j := range 4 {
-			if beta == 0 {
-				row[j] = alpha * acc[i][j]
-			} else {
-				row[j] = alpha*acc[i][j] + beta*row[j]
-			}
+	for i, r := range acc {
+		storeRow(at(c, uintptr(i)*ldc), r, alpha, beta)
+	}
+}
+
+// storeRow writes one row of a tile: C = alpha*acc + beta*C, C not read
+// when beta is 0 (BLAS semantics).
+func storeRow[E element](c *E, acc [4]E, alpha, beta E) {
+	row := (*[4]E)(unsafe.Pointer(c))
+	for j, v := range acc {
+		if beta == 0 {
+			row[j] = alpha * v
+		} else {
+			row[j] = alpha*v + beta*row[j]
 		}
 	}
 }

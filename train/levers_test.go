@@ -4,7 +4,6 @@ import (
 	"math"
 	"testing"
 
-	"github.com/ebm-project/ebm/internal/allocs"
 	"github.com/ebm-project/ebm/nn"
 	"github.com/stretchr/testify/require"
 )
@@ -94,29 +93,6 @@ func TestSAMReusesTheStepsSamples(t *testing.T) {
 	require.Equal(t, plain.Buffer.Data, sam.Buffer.Data)
 	require.Equal(t, a, b, "the step reports the loss at w")
 	require.NotEqual(t, plain.Model.Params(), sam.Model.Params())
-}
-
-// A step with SAM, or of a plain classifier, allocates nothing once warm.
-func TestLeverStepsDoNotAllocate(t *testing.T) {
-	tr, te := smallMNIST(t)
-	for _, tc := range []struct {
-		rho, gen, maxStep float64
-		start             string
-	}{{0.05, 1, 0, "uniform"}, {0, 0, 0, "uniform"}, {0.05, 0, 0, "uniform"}, {0, 1, 0.03, "uniform"}, {0, 1, 0, "class_gauss"}} {
-		r := quickRecipe()
-		r.LangevinSteps = 2
-		r.SAMRho, r.GenWeight, r.LangevinMaxStep, r.ChainStart = tc.rho, tc.gen, tc.maxStep, tc.start
-		tn := newTrainer(t, r, tr, te)
-		batches := tn.epochOrder(1)
-		var stepErr error
-		n := allocs.PerRun(5, func() {
-			if _, err := tn.Step(batches[tn.Progress.Step]); err != nil {
-				stepErr = err
-			}
-		})
-		require.NoError(t, stepErr)
-		require.Zero(t, n, "%+v", tc)
-	}
 }
 
 // With --chain_start class_gauss a chain starts from a Gaussian fitted to

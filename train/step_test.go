@@ -172,7 +172,8 @@ func TestTrainingIsIdenticalForAnyWorkerCount(t *testing.T) {
 	}
 }
 
-// The training step, sampling included, allocates nothing once warm.
+// The training step, sampling included, allocates nothing once warm, with
+// every lever.
 func TestStepDoesNotAllocate(t *testing.T) {
 	tr, te := smallMNIST(t)
 	for _, tc := range []struct {
@@ -180,10 +181,18 @@ func TestStepDoesNotAllocate(t *testing.T) {
 		convs     string
 		shift     int
 		ceOnly    bool
-	}{{false, "", 0, false}, {true, "", 0, false}, {false, "8c4s2p1,12c3s2p1", 2, false}, {false, "", 1, true}} {
+		// the levers: SAM, a plain classifier, proximal steps, the class start
+		rho, gen, maxStep float64
+		start             string
+	}{{false, "", 0, false, 0, 1, 0, "uniform"}, {true, "", 0, false, 0, 1, 0, "uniform"},
+		{false, "8c4s2p1,12c3s2p1", 2, false, 0, 1, 0, "uniform"}, {false, "", 1, true, 0, 1, 0, "uniform"},
+		{false, "", 0, false, 0.05, 1, 0, "uniform"}, {false, "", 0, false, 0, 0, 0, "uniform"},
+		{false, "", 0, false, 0.05, 0, 0, "uniform"}, {false, "", 0, false, 0, 1, 0.03, "uniform"},
+		{false, "", 0, false, 0, 1, 0, "class_gauss"}} {
 		classCond := tc.classCond
 		r := quickRecipe()
 		r.Convs, r.Shift, r.ShiftCEOnly = tc.convs, tc.shift, tc.ceOnly
+		r.SAMRho, r.GenWeight, r.LangevinMaxStep, r.ChainStart = tc.rho, tc.gen, tc.maxStep, tc.start
 		r.LangevinSteps = 2
 		r.DataNoise = 0.03
 		r.ClassCond = classCond
