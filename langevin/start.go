@@ -16,6 +16,14 @@ type Start interface {
 	Fill(x []float32, class int, rng *rand.Rand)
 }
 
+// ConditionalStart is a start law that can also start a chain whose first
+// known pixels are given (inpainting): it draws the others from the law
+// conditioned on them and returns the class it drew.
+type ConditionalStart interface {
+	Start
+	FillGiven(x []float32, known int, rng *rand.Rand) int
+}
+
 // Uniform starts chains from uniform noise in [-1, 1]: every pixel
 // independent, no knowledge of the data.
 type Uniform struct{}
@@ -43,7 +51,10 @@ type ClassGaussians struct {
 	ridge        float64
 	mean         [][]float32 // per class
 	chol         [][]float32 // per class, the lower Cholesky factor of Sigma_c + ridge*I, row-major
+	count        []int       // per class, the images fitted: the mixture's weights
 	z            []float32   // Fill's scratch
+	given        []float64   // FillGiven's scratch: each class's z of the given pixels
+	logp         []float64   // FillGiven's scratch: each class's log posterior
 }
 
 // NewClassGaussians makes room for classes Gaussians of dimension dim; Fit
@@ -58,7 +69,8 @@ func NewClassGaussians(dim, classes int, ridge float64) (*ClassGaussians, error)
 	if !(ridge > 0) || math.IsInf(ridge, 0) {
 		return nil, fmt.Errorf("langevin: class Gaussians: ridge = %v: must be a finite number > 0", ridge)
 	}
-	g := &ClassGaussians{dim: dim, classes: classes, ridge: ridge, z: make([]float32, dim)}
+	g := &ClassGaussians{dim: dim, classes: classes, ridge: ridge, z: make([]float32, dim),
+		count: make([]int, classes), given: make([]float64, classes*dim), logp: make([]float64, classes)}
 	for range classes {
 		g.mean = append(g.mean, nil)
 		g.chol = append(g.chol, nil)
@@ -103,6 +115,7 @@ func (g *ClassGaussians) Fit(c int, x []float32) error {
 	}
 	g.mean[c] = make([]float32, d)
 	g.chol[c] = make([]float32, d*d)
+	g.count[c] = n
 	for j := range d {
 		g.mean[c][j] = float32(mean[j])
 		for k := 0; k <= j; k++ {
@@ -154,6 +167,65 @@ func (g *ClassGaussians) Fill(x []float32, c int, rng *rand.Rand) {
 		}
 		x[j] = min(max(s, -1), 1)
 	}
+}
+
+// FillGiven keeps x[:known], the pixels given, and draws the rest from the
+// mixture conditioned on them (inpainting's start): a class c with
+// probability
+//
+//	p(c | given) ∝ n_c N(given; mu_c, Sigma_c)   (n_c the images fitted)
+//
+// then the rest from N(mu_c + S_rg S_gg^-1 (given - mu_c), S_rr - S_rg S_gg^-1 S_gr),
+// clamped, S = Sigma_c + ridge*I. It returns c. Because the given pixels come
+// first, the Cholesky factor holds that law already: x = mu + L z with the
+// given block of z solved from the given pixels, z_g = L_gg^-1 (given - mu_g),
+// and the rest of z drawn; and |z_g|^2/2 + log det L_gg is the given
+// pixels' negative log density. Not safe for concurrent use.
+func (g *ClassGaussians) FillGiven(x []float32, known int, rng *rand.Rand) int {
+	d := g.dim
+	known = min(max(known, 0), d)
+	total := 0
+	for _, n := range g.count {
+		total += n
+	}
+	best := math.Inf(-1)
+	for c := range g.classes {
+		mean, l, z := g.mean[c], g.chol[c], g.given[c*d:(c+1)*d]
+		lp := math.Log(float64(g.count[c]) / float64(total))
+		for j := range known {
+			s := float64(x[j]) - float64(mean[j])
+			for k, v := range l[j*d : j*d+j] {
+				s -= float64(v) * z[k]
+			}
+			ljj := float64(l[j*d+j])
+			z[j] = s / ljj
+			lp -= z[j]*z[j]/2 + math.Log(ljj)
+		}
+		g.logp[c] = lp
+		best = max(best, lp)
+	}
+	var sum float64
+	for c, lp := range g.logp {
+		g.logp[c] = math.Exp(lp - best)
+		sum += g.logp[c]
+	}
+	c, u := 0, rng.Float64()*sum
+	for c < g.classes-1 && u >= g.logp[c] {
+		u -= g.logp[c]
+		c++
+	}
+	mean, l, z := g.mean[c], g.chol[c], g.given[c*d:(c+1)*d]
+	for j := known; j < d; j++ {
+		z[j] = rng.NormFloat64()
+	}
+	for j := known; j < d; j++ {
+		s := float64(mean[j])
+		for k, v := range l[j*d : j*d+j+1] {
+			s += float64(v) * z[k]
+		}
+		x[j] = float32(min(max(s, -1), 1))
+	}
+	return c
 }
 
 // Fitted reports whether every class has been fitted.

@@ -93,6 +93,84 @@ func TestClassGaussiansFitEachClass(t *testing.T) {
 	require.InDelta(t, ridge, cov[2*d+2], 0.0001, "the fixed pixel spreads by the ridge alone")
 }
 
+// FillGiven is the mixture's conditional law given the first pixels: the
+// class with probability n_c N(given; mu_c, S_c) / sum over classes, the
+// rest Gaussian with mean mu_r + S_rg S_gg^-1 (given - mu_g) and covariance
+// S_rr - S_rg S_gg^-1 S_gr (S the fitted covariance plus the ridge), the
+// given pixels untouched. Given nothing it is the mixture, weighted by
+// the images fitted; given everything it draws only the class.
+func TestFillGivenIsTheMixturesConditional(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	const d, ridge = 3, 1e-3
+	counts := []int{400, 200}
+	mus := [][]float64{{0.2, 0.1, -0.2}, {0.0, -0.1, 0.1}}
+	signs := []float64{1, -1}
+	g, err := NewClassGaussians(d, 2, ridge)
+	require.NoError(t, err)
+	var sigmas [][]float64
+	for c, mu := range mus {
+		x := make([]float32, counts[c]*d)
+		for i := range counts[c] {
+			z0, z1, z2 := rng.NormFloat64(), rng.NormFloat64(), rng.NormFloat64()
+			x[i*d+0] = float32(mu[0] + 0.1*z0)
+			x[i*d+1] = float32(mu[1] + signs[c]*0.06*z0 + 0.05*z1)
+			x[i*d+2] = float32(mu[2] + 0.03*z1 + 0.02*z2)
+		}
+		require.NoError(t, g.Fit(c, x))
+		_, cov := moments3(x, d)
+		for j := range d {
+			cov[j*d+j] += ridge
+		}
+		sigmas = append(sigmas, cov)
+	}
+
+	// Given pixel 0 = v: Bayes' rule over the two classes, then the
+	// Gaussian conditional of pixels 1 and 2 for each.
+	const v = 0.1
+	var post [2]float64
+	for c := range 2 {
+		s, m := sigmas[c][0], float64(g.mean[c][0])
+		post[c] = float64(counts[c]) * math.Exp(-(v-m)*(v-m)/(2*s)) / math.Sqrt(s)
+	}
+	post[0], post[1] = post[0]/(post[0]+post[1]), post[1]/(post[0]+post[1])
+	require.InDelta(t, 0.5, post[0], 0.3, "a given value both classes could have made")
+
+	const draws = 40000
+	var n [2]int
+	var sum, sq [2][2]float64 // per class: pixels 1, 2
+	x := make([]float32, d)
+	for range draws {
+		x[0] = v
+		c := g.FillGiven(x, 1, rng)
+		require.Equal(t, float32(v), x[0], "the given pixel stays")
+		n[c]++
+		for j := 1; j < d; j++ {
+			sum[c][j-1] += float64(x[j])
+			sq[c][j-1] += float64(x[j]) * float64(x[j])
+		}
+	}
+	require.InDelta(t, post[0], float64(n[0])/draws, 0.01, "p(class 0 | given)")
+	for c := range 2 {
+		s := sigmas[c]
+		for j := 1; j < d; j++ {
+			wantMean := float64(g.mean[c][j]) + s[j*d]/s[0]*(v-float64(g.mean[c][0]))
+			wantVar := s[j*d+j] - s[j*d]*s[j*d]/s[0]
+			mean := sum[c][j-1] / float64(n[c])
+			require.InDelta(t, wantMean, mean, 0.004, "class %d pixel %d: conditional mean", c, j)
+			require.InDelta(t, wantVar, sq[c][j-1]/float64(n[c])-mean*mean, wantVar*0.06, "class %d pixel %d: conditional variance", c, j)
+		}
+	}
+
+	n = [2]int{}
+	for range draws {
+		n[g.FillGiven(x, 0, rng)]++
+	}
+	require.InDelta(t, 2.0/3, float64(n[0])/draws, 0.01, "given nothing, the classes by their images")
+	y := []float32{0.3, -0.2, 0.5}
+	g.FillGiven(y, d, rng)
+	require.Equal(t, []float32{0.3, -0.2, 0.5}, y, "given everything, nothing is drawn")
+}
+
 func moments3(x []float32, d int) (mean, cov []float64) {
 	n := len(x) / d
 	mean, cov = make([]float64, d), make([]float64, d*d)
