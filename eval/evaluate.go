@@ -3,6 +3,7 @@ package eval
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/ebm-project/ebm/langevin"
 	"github.com/ebm-project/ebm/mnist"
@@ -16,10 +17,12 @@ type Options struct {
 	// (InpaintSteps); Workers and Seed serve every stage.
 	Dynamics     langevin.Config
 	InpaintSteps int
-	// Start, if set, is the law the chains from noise start from instead
-	// of uniform noise, ChainStart its --chain_start name ("" or uniform
-	// without one); the inpainting's hidden pixels then start from the lower
-	// half of a draw of a random class.
+	// ChainStart names the law the chains from noise start from (a
+	// --chain_start; "" is uniform noise), the run's own by default; Start
+	// is that law, fitted to the training images by FitStart unless set.
+	// The inpainting's hidden pixels then start from the law conditioned on
+	// the visible half, if it can be, else from the lower half of a draw of
+	// a random class.
 	Start      langevin.Start
 	ChainStart string
 	// Progress, if set, hears which stage the evaluation is in and how far
@@ -123,7 +126,31 @@ type Generation struct {
 // chain length.
 func DefaultOptions(ck *train.Checkpoint) Options {
 	ch := ck.Chains(defaultSamples)
-	return Options{Samples: ch.N, Dynamics: ch.Config, InpaintSteps: defaultInpaintSteps, ChainStart: "uniform"}
+	return Options{Samples: ch.N, Dynamics: ch.Config, InpaintSteps: defaultInpaintSteps, ChainStart: ck.Recipe.ChainStart}
+}
+
+// FitStart fits o.Start, the law o.ChainStart names, to the training
+// images, unless it is set; a law under the name of uniform noise, or a
+// name unknown, is refused.
+func (o *Options) FitStart(trainSet *mnist.Dataset) error {
+	if o.ChainStart == "" {
+		o.ChainStart = "uniform"
+	}
+	if o.Start != nil {
+		if o.ChainStart == "uniform" {
+			return fmt.Errorf("eval: chain start %q with a start law %T", o.ChainStart, o.Start)
+		}
+		return nil
+	}
+	if o.ChainStart != "uniform" && trainSet == nil && slices.Contains(train.ChainStarts, o.ChainStart) {
+		return fmt.Errorf("eval: chain start %q needs the training images to fit it", o.ChainStart)
+	}
+	start, err := train.ChainStart(o.ChainStart, trainSet)
+	if err != nil {
+		return fmt.Errorf("eval: %w", err)
+	}
+	o.Start = start
+	return nil
 }
 
 const (
@@ -137,11 +164,8 @@ const (
 // stops early with ctx's error once ctx is done.
 func Evaluate(ctx context.Context, ck *train.Checkpoint, data Data, o Options) (*Report, error) {
 	classes := data.Test.ClassNames()
-	if o.Start == nil && o.ChainStart == "" {
-		o.ChainStart = "uniform"
-	}
-	if (o.Start == nil) != (o.ChainStart == "uniform") {
-		return nil, fmt.Errorf("eval: chain start %q with a start law %T", o.ChainStart, o.Start)
+	if err := o.FitStart(data.Train); err != nil {
+		return nil, err
 	}
 	if o.Samples < len(classes) || o.Dynamics.Steps <= 0 {
 		return nil, fmt.Errorf("eval: --samples = %d, --langevin_steps = %d: need at least %d samples (one per class) and 1 step", o.Samples, o.Dynamics.Steps, len(classes))

@@ -18,8 +18,8 @@ const (
 
 // Inpaint hides the lower half of the first n test digits, fills it by
 // Langevin dynamics on the hidden pixels only (E(x), visible pixels fixed)
-// from uniform noise or, with o.Start, from the start law's draws,
-// and returns the judge's accuracy on the results and a grid (8 hidden
+// from uniform noise or, with o.Start, from the start law (conditioned on
+// the visible half where the law can be), and returns the judge's accuracy on the results and a grid (8 hidden
 // inputs, then their fills, then the originals).
 func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, o Options) (float64, []float32, error) {
 	dim := test.Dim()
@@ -40,19 +40,28 @@ func Inpaint(ctx context.Context, m, judge *nn.Net, test *mnist.Dataset, n int, 
 	originals := test.Floats(0, n)
 	x := append([]float32(nil), originals...)
 	rng := rand.New(rand.NewPCG(o.Dynamics.Seed, streams.InpaintNoise))
-	if o.Start != nil {
+	switch start := o.Start.(type) {
+	case langevin.ConditionalStart:
+		// The start law conditioned on the visible half: for class
+		// Gaussians, a class by Bayes' rule on the visible pixels and the
+		// hidden ones from its Gaussian given them.
+		srng := rand.New(rand.NewPCG(o.Dynamics.Seed^streams.EvalStart, streams.InpaintRound))
+		for i := range n {
+			start.FillGiven(x[i*dim:(i+1)*dim], dim/2, srng)
+		}
+	case nil:
+		for i := range n {
+			for j := dim / 2; j < dim; j++ {
+				x[i*dim+j] = float32(2*rng.Float64() - 1)
+			}
+		}
+	default:
 		// The hidden half of a draw of a class picked at random: the start
 		// law's marginal, which knows nothing of the visible half.
 		draw := make([]float32, n*dim)
 		o.fill(draw, nil, dim, m.Out(), streams.InpaintRound)
 		for i := range n {
 			copy(x[i*dim+dim/2:(i+1)*dim], draw[i*dim+dim/2:(i+1)*dim])
-		}
-	} else {
-		for i := range n {
-			for j := dim / 2; j < dim; j++ {
-				x[i*dim+j] = float32(2*rng.Float64() - 1)
-			}
 		}
 	}
 	shown := min(inpaintShown, n)

@@ -19,11 +19,23 @@ func (classLevel) Fill(x []float32, c int, _ *rand.Rand) {
 	}
 }
 
+// givenLevel is a conditional start: it fills what is not given with the
+// number of pixels given, scaled, and reports class 0.
+type givenLevel struct{ classLevel }
+
+func (givenLevel) FillGiven(x []float32, known int, _ *rand.Rand) int {
+	for i := known; i < len(x); i++ {
+		x[i] = float32(known) / 1000
+	}
+	return 0
+}
+
 // With a start law the chains from noise begin from its draws, and the
 // report says which law: the animation's first frame is the start itself,
 // a flat image of one class's level; an inpainting's hidden half starts
-// from the lower half of a draw. A name without its law, or a law
-// under the name of uniform noise, is refused.
+// from the lower half of a draw, or from the law's conditional given the
+// visible half. A law under the name of uniform noise, or a name unknown,
+// is refused; a known name alone is fitted.
 func TestChainsFromAStartLawBeginThere(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: trains a model and evaluates it (CI's purego pass); the full suite runs it")
@@ -54,12 +66,34 @@ func TestChainsFromAStartLawBeginThere(t *testing.T) {
 	}
 	require.Equal(t, d.Test.Floats(0, 1)[:dim/2], hidden[:dim/2])
 
+	// A law that can condition on the visible half starts the hidden half
+	// from its conditional draw, given exactly the visible half.
+	o.Start, o.InpaintSteps = givenLevel{}, 0
+	_, grid, err := Inpaint(context.Background(), ck.Model, d.Judge.Net, d.Test, 3, o)
+	require.NoError(t, err)
+	for i := range 3 {
+		fill := grid[(3+i)*dim : (4+i)*dim]
+		require.Equal(t, d.Test.Floats(i, i+1)[:dim/2], fill[:dim/2], "digit %d: the visible half", i)
+		for _, v := range fill[dim/2:] {
+			require.Equal(t, float32(dim/2)/1000, v, "digit %d: the hidden half, given %d pixels", i, dim/2)
+		}
+	}
+	o.Start, o.InpaintSteps = classLevel{}, 1
+
 	o.ChainStart = "uniform"
 	_, err = Evaluate(context.Background(), ck, d, o)
 	require.ErrorContains(t, err, "chain start")
-	o.Start, o.ChainStart = nil, "class_gauss"
+	o.Start, o.ChainStart = nil, "bogus"
 	_, err = Evaluate(context.Background(), ck, d, o)
-	require.ErrorContains(t, err, "chain start")
+	require.ErrorContains(t, err, "want one of")
+
+	// A name alone is fitted to the training images; without them it
+	// cannot be.
+	o.ChainStart = "class_gauss"
+	require.ErrorContains(t, o.FitStart(nil), "needs the training images")
+	require.NoError(t, o.FitStart(d.Train))
+	require.IsType(t, &langevin.ClassGaussians{}, o.Start)
+	o.Start = nil
 
 	o.ChainStart = ""
 	rep, err = Evaluate(context.Background(), ck, d, o)

@@ -27,7 +27,7 @@ func ChainStart(name string, set *mnist.Dataset) (langevin.Start, error) {
 	classes := len(set.ClassNames())
 	g, err := langevin.NewClassGaussians(set.Dim(), classes, gaussRidge)
 	if err != nil {
-		return nil, bad("chain_start", "--chain_start class_gauss: %v", err)
+		return nil, bad("chain_start", "--chain_start class_gauss: %v (--chain_start uniform fits nothing)", err)
 	}
 	dim := set.Dim()
 	var x []float32

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -15,7 +14,6 @@ import (
 	"github.com/ebm-project/ebm/eval"
 	"github.com/ebm-project/ebm/internal/atomicfile"
 	runfolder "github.com/ebm-project/ebm/run"
-	"github.com/ebm-project/ebm/train"
 )
 
 func cmdEval(args []string, stdout, stderr io.Writer) error {
@@ -29,16 +27,16 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	steps := fs.Int("langevin_steps", 0, "Langevin steps per chain from noise"+chainLengthHelp)
 	inpaintSteps := fs.Int("inpaint_steps", 200, "Langevin steps of the inpainting chains")
 	fs.IntVar(&sets.testLimit, "test_limit", 0, "use only the first N test images of each set (0: all)")
-	start := fs.String("chain_start", "uniform", "where the chains from noise start: uniform (noise in [-1,1]) or class_gauss (Gaussians fitted to each class's training images, as training with --chain_start class_gauss starts them; inpainting's hidden half from a draw of a random class)")
+	start := startFlag(fs)
 	chains := addChainFlags(fs)
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	if err := required(fs, *ckpt); err != nil {
+	if err := checkStart(*start); err != nil {
 		return err
 	}
-	if !slices.Contains(train.ChainStarts, *start) {
-		return fmt.Errorf("--chain_start = %q: want one of %v", *start, train.ChainStarts)
+	if err := required(fs, *ckpt); err != nil {
+		return err
 	}
 	// Without --out, the evaluation is kept where `ebm serve` lists it.
 	runDir := runfolder.Dir(filepath.Dir(*ckpt))
@@ -53,6 +51,9 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	o := chains.evalOptions(ck)
+	if *start != "" {
+		o.ChainStart = *start
+	}
 	o.Samples, o.InpaintSteps = *samples, *inpaintSteps
 	if *steps != 0 {
 		o.Dynamics.Steps = *steps
@@ -61,10 +62,6 @@ func cmdEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if o.Start, err = train.ChainStart(*start, data.Train); err != nil {
-		return err
-	}
-	o.ChainStart = *start
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	o.Progress = progressLine(stderr)

@@ -61,8 +61,11 @@ func TestEvalWritesJSONAndReport(t *testing.T) {
 	require.ErrorContains(t, err, "--report needs --out")
 }
 
-// --chain_start names a start law or is refused, before any work.
+// --chain_start names a start law or is refused, before any work, by
+// every command that takes it.
 func TestEvalRefusesAnUnknownChainStart(t *testing.T) {
 	_, _, err := runCLI("eval", "--checkpoint", "no-such.ebm", "--out", "x.json", "--chain_start", "bogus")
+	require.ErrorContains(t, err, `--chain_start = "bogus": want one of [uniform class_gauss]`)
+	_, _, err = runCLI("inpaint", "--checkpoint", "no-such.ebm", "--out", "x.png", "--chain_start", "bogus")
 	require.ErrorContains(t, err, `--chain_start = "bogus": want one of [uniform class_gauss]`)
 }

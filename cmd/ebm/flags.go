@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/ebm-project/ebm/eval"
@@ -101,6 +102,20 @@ func dataDirFlag(fs *flagSet) *string {
 }
 
 const dataDirHelp = "the data set: an IDX folder (MNIST, Fashion-MNIST, ...) or an image folder (train/<class>/*.png) (default $" + mnist.EnvVar + ")"
+
+// startFlag is --chain_start of the commands that start chains from
+// noise: "" keeps the run's own.
+func startFlag(fs *flagSet) *string {
+	return fs.String("chain_start", "", "where the chains start: uniform (noise in [-1,1]) or class_gauss (Gaussians fitted to each class of --data_dir's training images; inpainting's hidden half from them given the visible half) (default: the run's --chain_start)")
+}
+
+// checkStart refuses a --chain_start that names no law.
+func checkStart(name string) error {
+	if name != "" && !slices.Contains(train.ChainStarts, name) {
+		return fmt.Errorf("--chain_start = %q: want one of %v", name, train.ChainStarts)
+	}
+	return nil
+}
 
 // chainFlags are the flags of the commands that run a checkpoint's model:
 // which weights, and the SGLD dynamics and randomness of its chains.

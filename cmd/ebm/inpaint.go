@@ -16,16 +16,20 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	out := fs.String("out", "", "PNG grid to write: hidden inputs, fills, originals")
 	sets := addEvalFlags(fs, false)
 	fs.IntVar(&sets.testLimit, "test_limit", 1000, "inpaint the first N test images")
-	steps := fs.Int("inpaint_steps", 200, "Langevin steps on the hidden pixels")
+	steps := fs.Int("inpaint_steps", 200, "Langevin steps on the hidden pixels (0: the start alone)")
+	start := startFlag(fs)
 	chains := addChainFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkStart(*start); err != nil {
 		return err
 	}
 	if err := required(fs, *ckpt, *out); err != nil {
 		return err
 	}
-	if sets.testLimit <= 0 || *steps <= 0 {
-		return fmt.Errorf("inpaint: --test_limit = %d, --inpaint_steps = %d: both must be positive", sets.testLimit, *steps)
+	if sets.testLimit <= 0 || *steps < 0 {
+		return fmt.Errorf("inpaint: --test_limit = %d, --inpaint_steps = %d: want a positive number of images and steps >= 0", sets.testLimit, *steps)
 	}
 	ck, err := chains.load(*ckpt)
 	if err != nil {
@@ -33,8 +37,14 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	}
 	o := chains.evalOptions(ck)
 	o.InpaintSteps = *steps
+	if *start != "" {
+		o.ChainStart = *start
+	}
 	data, err := sets.open(ck, *ckpt)
 	if err != nil {
+		return err
+	}
+	if err := o.FitStart(data.Train); err != nil {
 		return err
 	}
 	n := data.Test.N
@@ -46,6 +56,6 @@ func cmdInpaint(args []string, stdout, stderr io.Writer) error {
 	if err := train.WriteGrid(*out, grid, shown, data.Test.Shape(), shown/3); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "inpaint_accuracy %.4f on %d test images (lower half hidden, %d steps); grid in %s\n", acc, n, *steps, *out)
+	fmt.Fprintf(stdout, "inpaint_accuracy %.4f on %d test images (lower half hidden, from %s, %d steps); grid in %s\n", acc, n, o.ChainStart, *steps, *out)
 	return nil
 }

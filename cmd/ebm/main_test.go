@@ -102,7 +102,7 @@ func TestBadInputIsOneClearLine(t *testing.T) {
 		{[]string{"eval", "--checkpoint", notCkpt}, "--out is required unless the checkpoint is a run folder's checkpoint.ebm"},
 		{[]string{"eval", "--checkpoint", notCkpt, "--json", "e.json"}, "--json is now --out"},
 		{[]string{"eval", "--checkpoint", notCkpt, "--out", filepath.Join(empty, "e.json")}, "not an ebm checkpoint"},
-		{[]string{"inpaint", "--checkpoint", notCkpt, "--out", "x.png", "--inpaint_steps", "0"}, "--inpaint_steps = 0"},
+		{[]string{"inpaint", "--checkpoint", notCkpt, "--out", "x.png", "--inpaint_steps", "-1"}, "--inpaint_steps = -1"},
 		{[]string{"classifier", "--data_dir", empty}, "neither an image folder"},
 	}
 	for _, c := range cases {
