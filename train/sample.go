@@ -2,6 +2,7 @@ package train
 
 import (
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/ebm-project/ebm/internal/streams"
 	"github.com/ebm-project/ebm/jem"
@@ -15,11 +16,14 @@ const GridSize = 64
 // gridColumns is the width of a run's grids, in images.
 const gridColumns = 8
 
-// Chains describe fresh Langevin chains from uniform noise: how many, the
-// energy (a class, or -1 for E(x)), and the dynamics.
+// Chains describe fresh Langevin chains: how many, the energy (a class, or
+// -1 for E(x)), where they start and the dynamics.
 type Chains struct {
 	N     int
 	Class int // >= 0: sample E(x, Class); -1: E(x)
+	// Start is the law of the first points (nil: uniform noise); an
+	// unconditional chain starts from a class drawn at random.
+	Start langevin.Start
 	langevin.Config
 }
 
@@ -44,7 +48,8 @@ func Sample(model *nn.Net, ch Chains) ([]float32, error) {
 		return nil, err
 	}
 	defer s.Close()
-	x := make([]float32, ch.N*model.In())
+	dim := model.In()
+	x := make([]float32, ch.N*dim)
 	var y []int
 	if ch.Class >= 0 {
 		y = make([]int, ch.N)
@@ -52,7 +57,17 @@ func Sample(model *nn.Net, ch Chains) ([]float32, error) {
 			y[i] = ch.Class
 		}
 	}
-	return x, s.Run(x, y, nil, true, streams.SampleRound)
+	if ch.Start != nil {
+		rng := rand.New(rand.NewPCG(ch.Seed^streams.EvalStart, streams.SampleRound))
+		for i := range ch.N {
+			c := ch.Class
+			if c < 0 {
+				c = rng.IntN(model.Out())
+			}
+			ch.Start.Fill(x[i*dim:(i+1)*dim], c, rng)
+		}
+	}
+	return x, s.Run(x, y, nil, ch.Start == nil, streams.SampleRound)
 }
 
 // writeSamples writes a grid of generated images: with a replay buffer, 64

@@ -3,6 +3,9 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+
+	"github.com/ebm-project/ebm/mnist"
 
 	"github.com/ebm-project/ebm/train"
 )
@@ -19,8 +22,13 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	class := fs.Int("class", -1, "sample E(x, y) for this class (default: unconditional E(x))")
 	samples := fs.Int("samples", train.GridSize, "number of samples")
 	steps := fs.Int("langevin_steps", 0, "Langevin steps from noise"+chainLengthHelp)
+	start := startFlag(fs)
+	dataDir := fs.String("data_dir", os.Getenv(mnist.EnvVar), "the run's data set, read only to fit a --chain_start other than uniform (default $"+mnist.EnvVar+")")
 	chains := addChainFlags(fs)
 	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if err := checkStart(*start); err != nil {
 		return err
 	}
 	if err := required(fs, *ckpt, *out); err != nil {
@@ -31,6 +39,21 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	ch := ck.Chains(*samples)
+	if *start == "" {
+		*start = ck.Recipe.ChainStart
+	}
+	if *start != "uniform" {
+		d, err := mnist.Open(*dataDir, false)
+		if err != nil {
+			return fmt.Errorf("--chain_start %s is fitted to the run's training images: %w", *start, err)
+		}
+		if d.Shape() != ck.Shape() || len(d.Classes()) != ck.Model.Out() {
+			return fmt.Errorf("--data_dir %s has %v images in %d classes, the model %v in %d: fit --chain_start %s to the run's own data set", *dataDir, d.Shape(), len(d.Classes()), ck.Shape(), ck.Model.Out(), *start)
+		}
+		if ch.Start, err = train.ChainStart(*start, d.Train); err != nil {
+			return err
+		}
+	}
 	if *steps != 0 {
 		ch.Steps = *steps
 	}
@@ -43,6 +66,6 @@ func cmdSample(args []string, stdout, stderr io.Writer) error {
 	if err := train.WriteGrid(*out, x, ch.N, ck.Shape(), 8); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %d samples (%d steps) to %s\n", ch.N, ch.Steps, *out)
+	fmt.Fprintf(stdout, "wrote %d samples (%d steps from %s) to %s\n", ch.N, ch.Steps, *start, *out)
 	return nil
 }

@@ -104,9 +104,10 @@ const (
 	MaxFrames    = 20
 )
 
-// EvalStart keys the draws of an evaluation's chains from a start law other
-// than uniform noise (`ebm eval --chain_start`): PCG(seed ^ EvalStart,
-// round), the round of the chains they start.
+// EvalStart keys the draws of chains from a start law other than uniform
+// noise (`ebm eval`, `ebm inpaint` and `ebm sample` with a run's
+// --chain_start): PCG(seed ^ EvalStart, round), the round of the chains
+// they start.
 const EvalStart = 0x7374617274 // "start"
 
 // The web app's dreams (`ebm serve`) under the seed each request carries:
