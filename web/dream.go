@@ -18,7 +18,8 @@ import (
 // dreamRequest starts Langevin chains on a run's model and streams them
 // frame by frame. With Start the chains begin at that image (a drawing);
 // with Mask too, only the masked pixels move and begin from noise
-// (inpainting); otherwise they begin from uniform noise.
+// (inpainting); otherwise they begin where the run's chains began (its
+// --chain_start: uniform noise, or its class Gaussians).
 type dreamRequest struct {
 	Chains int       `json:"chains"`         // 1..MaxChains
 	Steps  int       `json:"langevin_steps"` // 0: the run's chain length
@@ -162,10 +163,22 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	// Chains from noise start where the run's chains started.
+	fromLaw := false
+	if q.Start == nil {
+		if fromLaw, err = s.fillStart(c.ck.Recipe.ChainStart, x, dim, c.ck.Model.Out(), q.Class, q.Seed); err != nil {
+			s.fail(w, http.StatusConflict, err)
+			return
+		}
+	}
 
 	out := s.newLineStream(w, done)
 	send := out.send
-	send(map[string]any{"chains": q.Chains, "langevin_steps": q.Steps, "langevin_alpha": *q.Alpha, "langevin_sigma": *q.Sigma,
+	chainStart := c.ck.Recipe.ChainStart
+	if q.Start != nil {
+		chainStart = "start"
+	}
+	send(map[string]any{"chains": q.Chains, "langevin_steps": q.Steps, "langevin_alpha": *q.Alpha, "langevin_sigma": *q.Sigma, "chain_start": chainStart,
 		"steps_per_frame": stride, "shape": shapeJSON(c.ck.Shape())})
 	e := make([]float32, q.Chains)
 	pix := make([]byte, q.Chains*dim)
@@ -181,7 +194,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 			send(apiError{Error: s.scrub(err)})
 			return
 		}
-		if err := sampler.RunContext(ctx, x, y, e, f == 0 && q.Start == nil, uint64(f)); err != nil {
+		if err := sampler.RunContext(ctx, x, y, e, f == 0 && q.Start == nil && !fromLaw, uint64(f)); err != nil {
 			if ctx.Err() == nil {
 				send(apiError{Error: s.scrub(err)})
 			}

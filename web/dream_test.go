@@ -42,6 +42,35 @@ func TestDreamStreamsEveryFrame(t *testing.T) {
 	require.Equal(t, true, got[6]["done"])
 }
 
+// A run trained from class Gaussians dreams from them: frame 0 is their
+// draws (MNIST's corner pixel is -1 in every digit, so in every draw, but
+// anywhere in uniform noise); a run trained from noise dreams from noise.
+func TestDreamStartsWhereTheRunsChainsStarted(t *testing.T) {
+	for _, c := range []struct {
+		runs, name, start string
+	}{{gaussRuns.get(t, "tinygauss", map[string]string{"chain_start": "class_gauss"}), "tinygauss", "class_gauss"}, {fixture(t), "tiny", "uniform"}} {
+		_, ts := newTestServer(t, c.runs)
+		res, err := dreamStream(t, ts.URL+"/api/runs/"+c.name+"/dream", dreamRequest{Chains: 16, Steps: 1, Frames: 1, Seed: 3})
+		require.NoError(t, err)
+		got := lines(t, res.Body)
+		res.Body.Close()
+		require.Equal(t, c.start, got[0]["chain_start"])
+		px, err := base64.StdEncoding.DecodeString(got[1]["pixels"].(string))
+		require.NoError(t, err)
+		dark := 0
+		for i := range 16 {
+			if px[i*mnist.Pixels] <= 2 {
+				dark++
+			}
+		}
+		if c.start == "class_gauss" {
+			require.Equal(t, 16, dark, "every draw's corner is dark")
+		} else {
+			require.Less(t, dark, 4, "noise's corners are anything")
+		}
+	}
+}
+
 // Inpainting moves only the masked pixels; the others keep the image's.
 func TestInpaintingMovesOnlyTheMask(t *testing.T) {
 	_, ts := newTestServer(t, fixture(t))

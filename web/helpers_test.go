@@ -54,7 +54,7 @@ func (r *trainedRuns) get(t *testing.T, name string, extra map[string]string) st
 	return r.dir
 }
 
-var mlpRuns, convRuns trainedRuns
+var mlpRuns, convRuns, gaussRuns trainedRuns
 
 // fixture is a runs folder holding one finished tiny run, "tiny", shared
 // by the tests that only read it.

@@ -58,6 +58,7 @@ type Server struct {
 	dreams    chan struct{} // a slot per concurrent dream or inpainting
 	evals     chan struct{} // a slot per concurrent evaluation
 	estimates chan struct{} // a slot per concurrent time estimate
+	starts    startLaws
 
 	paths *strings.Replacer // see scrub
 
