@@ -20,6 +20,20 @@ import (
 // workers is the machine's peak the iteration is compared with.
 const peakSide = 2048
 
+// syntheticMNIST is n random MNIST-shaped images and labels drawn from
+// PCG(BenchSeed, key): timing does not depend on their values.
+func syntheticMNIST(n int, key uint64) *mnist.Dataset {
+	rng := rand.New(rand.NewPCG(streams.BenchSeed, key))
+	d := &mnist.Dataset{N: n, Rows: mnist.Side, Cols: mnist.Side, Pixels: make([]uint8, n*mnist.Pixels), Labels: make([]uint8, n)}
+	for i := range d.Pixels {
+		d.Pixels[i] = uint8(rng.IntN(256))
+	}
+	for i := range d.Labels {
+		d.Labels[i] = uint8(rng.IntN(mnist.Classes))
+	}
+	return d
+}
+
 // cmdBench times training steps of the original configuration, on all
 // workers and on one, beside the machine's SGEMM peak: every figure of a
 // speed comparison from one command.
@@ -55,15 +69,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	}
 	// Timing does not depend on pixel values: synthetic data keeps the
 	// benchmark free of the data set.
-	rng := rand.New(rand.NewPCG(streams.BenchSeed, streams.BenchData))
-	n := r.BatchSize * (*iters + *warmup)
-	d := &mnist.Dataset{N: n, Rows: mnist.Side, Cols: mnist.Side, Pixels: make([]uint8, n*mnist.Pixels), Labels: make([]uint8, n)}
-	for i := range d.Pixels {
-		d.Pixels[i] = uint8(rng.IntN(256))
-	}
-	for i := range d.Labels {
-		d.Labels[i] = uint8(rng.IntN(mnist.Classes))
-	}
+	d := syntheticMNIST(r.BatchSize*(*iters+*warmup), streams.BenchData)
 	all, used, flops, err := timeSteps(r, *workers, d, *iters, *warmup, *cpuprofile)
 	if err != nil {
 		return err

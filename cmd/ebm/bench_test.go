@@ -31,3 +31,35 @@ func TestInfoAndBench(t *testing.T) {
 	require.Equal(t, "28x28x1 8c4s2p1 1568-10", res["arch"])
 	require.Greater(t, res["gflop_per_iter"].(float64), 0.0)
 }
+
+// info --estimate times both presets a user chooses between and
+// extrapolates to their whole trainings on MNIST: 15 epochs of 937 steps
+// each, plus 15 validations.
+func TestInfoEstimatesBothPresets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short: times convolutional training steps, slow without the assembly kernels (CI's purego pass); the full suite runs it")
+	}
+	stdout, _, err := runCLI("info", "--json", "--estimate")
+	require.NoError(t, err)
+	var info struct {
+		Active    string `json:"active"`
+		Estimates map[string]struct {
+			StepSeconds       float64 `json:"step_seconds"`
+			Steps             int     `json:"steps"`
+			ValidationSeconds float64 `json:"validation_seconds"`
+			Seconds           float64 `json:"seconds"`
+		} `json:"estimates"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &info))
+	require.NotEmpty(t, info.Active)
+	for _, name := range []string{"default", "conv"} {
+		e, ok := info.Estimates[name]
+		require.True(t, ok, name)
+		require.Equal(t, 15*(60000/64), e.Steps, name)
+		require.Positive(t, e.StepSeconds, name)
+		require.InDelta(t, float64(e.Steps)*e.StepSeconds+15*e.ValidationSeconds, e.Seconds, 1e-6*e.Seconds, name)
+	}
+	stdout, _, err = runCLI("info")
+	require.NoError(t, err)
+	require.NotContains(t, stdout, "a step", "without --estimate nothing is timed")
+}

@@ -35,7 +35,7 @@ func init() {
 		{"eval", "--checkpoint F --out eval.json [--report report.html] [flags]", "evaluate a checkpoint: figures as JSON, a report page", cmdEval},
 		{"inpaint", "--checkpoint F --out grid.png [flags]", "fill the hidden lower half of test digits by Langevin dynamics", cmdInpaint},
 		{"classifier", "--out F [flags]", "train the fixed judge classifier that eval uses", cmdClassifier},
-		{"info", "[--json]", "CPU features and the kernels chosen", cmdInfo},
+		{"info", "[--json] [--estimate]", "CPU features and the kernels chosen; with --estimate, how long the default and --preset conv train here", cmdInfo},
 		{"bench", "[--json] [flags]", "time training iterations of the original configuration", cmdBench},
 		{"export", "--checkpoint F --out model.safetensors", "write the model for PyTorch: the original EnergyNet's names and layouts, as safetensors", cmdExport},
 		{"import", "--weights model.safetensors --out_dir DIR", "make a run folder from a PyTorch EnergyNet saved as safetensors", cmdImport},

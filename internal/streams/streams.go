@@ -128,8 +128,12 @@ const (
 func JudgeEpoch(epoch int) uint64 { return uint64(epoch) }
 
 // `ebm bench`: its synthetic images and labels, PCG(BenchSeed, BenchData);
-// timing does not depend on them.
+// `ebm info --estimate`'s training and test images, PCG(BenchSeed,
+// EstimateTrain) and PCG(BenchSeed, EstimateTest). Timing does not depend
+// on them.
 const (
-	BenchSeed = 1
-	BenchData = 2
+	BenchSeed     = 1
+	BenchData     = 2
+	EstimateTrain = 3
+	EstimateTest  = 4
 )
