@@ -26,12 +26,14 @@ var benchShapes = []benchShape{
 	{"NN", 1024, 1024, 1024}, {"NN", 2048, 2048, 2048},
 }
 
-// convShapes are the products of `--preset conv` as nn runs them, m x k x
-// n: for a Langevin shard of 32 chains a chunk of images at a time (20, 2
-// and 7 images for the three convolutions), the forward pass (NN: patches
-// times weights) and the input gradient (NN: output gradient times the
-// transposed weights); for the training step's 128 images the weight
-// gradients (TN: patches^T times the output gradient).
+// convShapes are the products of issue 16's `--preset conv` (its three
+// convolutions, then the 10 outputs; today's preset adds a hidden layer of
+// 256) as nn runs them, m x k x n: for a Langevin shard of 32 chains a
+// chunk of images at a time (20, 2 and 7 images for the three
+// convolutions), the forward pass (NN: patches times weights) and the
+// input gradient (NN: output gradient times the transposed weights); for
+// the training step's 128 images the weight gradients (TN: patches^T times
+// the output gradient).
 var convShapes = []benchShape{
 	{"NN", 3920, 16, 32}, {"NN", 98, 512, 64}, {"NN", 112, 576, 128}, {"NN", 32, 2048, 10},
 	{"NN", 112, 128, 576}, {"NN", 98, 64, 512}, {"NN", 3920, 32, 16},

@@ -10,7 +10,7 @@ import (
 
 // --gen_weight 0 is the same network trained as a plain classifier: no
 // chains and no buffer, a loss pass over the real batch alone, and the loss
-// is its cross-entropy.
+// is its cross-entropy; --shift_ce_only changes nothing then.
 func TestGenWeightZeroIsAPlainClassifier(t *testing.T) {
 	tr, te := smallMNIST(t)
 	r := quickRecipe()
@@ -32,6 +32,20 @@ func TestGenWeightZeroIsAPlainClassifier(t *testing.T) {
 		}
 	}
 	require.Equal(t, 2*float64(r.BatchSize)*(3*macs-first), tn.StepFLOPs(), "no chains counted")
+
+	// With no generative term, --shift_ce_only is --shift: the moved
+	// digits train the cross-entropy, which is the whole loss.
+	r.Shift = 2
+	shifted := newTrainer(t, r, tr.Subset(256), te.Subset(100))
+	r.ShiftCEOnly = true
+	ceOnly := newTrainer(t, r, tr.Subset(256), te.Subset(100))
+	require.NoError(t, r.Validate())
+	require.Len(t, ceOnly.x, r.BatchSize*tr.Dim(), "no unmoved rows")
+	for _, k := range []*Trainer{shifted, ceOnly} {
+		_, err := k.Step(k.epochOrder(1)[0])
+		require.NoError(t, err)
+	}
+	require.Equal(t, shifted.Model.Params(), ceOnly.Model.Params())
 }
 
 // With --sam_rho the step applies the gradient taken at w + rho*g/|g|, g

@@ -36,7 +36,7 @@ type Recipe struct {
 	ClipNorm        float64 `json:"clip_norm" help:"clip the gradient norm to this (0: off)"`
 	DataNoise       float64 `json:"data_noise" help:"standard deviation of Gaussian noise added to real training images (0: off)"`
 	Shift           int     `json:"shift" help:"move each real training image by up to this many pixels each way, at random (0: off)"`
-	ShiftCEOnly     bool    `json:"shift_ce_only" help:"the moved images (--shift) train the cross-entropy only; the generative term sees them unmoved, so p(x) models digits where MNIST has them (one more pass of the batch)"`
+	ShiftCEOnly     bool    `json:"shift_ce_only" help:"the moved images (--shift) train the cross-entropy only; the generative term sees them unmoved, so p(x) models digits where MNIST has them (one more pass of the batch; with --gen_weight 0 the cross-entropy is all there is, and it is --shift)"`
 	EMADecay        float64 `json:"ema_decay" help:"decay of the moving average of the weights that evaluation and sampling use (0: off)"`
 	Clamp           bool    `json:"clamp" help:"clamp samples to [-1,1] after each Langevin step"`
 	OODScore        string  `json:"ood_score" help:"the score ebm eval reports as the model's out-of-distribution score (ood_score_auroc): logpx, maxsoftmax or gradnorm; declared before the runs it judges"`
@@ -120,9 +120,13 @@ var Presets = []Preset{
 		r.LRSchedule = "constant"
 		r.WarmupSteps = 1000
 	}},
-	{"conv", "the default's recipe on a convolutional energy: three convolutions at stride 2 (32, 64 and 128 channels; 28x28 -> 14x14 -> 7x7 -> 4x4), then the 10 outputs; its declared OOD score is the gradient norm (measured on seed 1 alone)", func(r *Recipe) {
+	{"conv", "a convolutional energy that classifies like a classifier and samples near the data: three convolutions at stride 2 (32, 64 and 128 channels; 28x28 -> 14x14 -> 7x7 -> 4x4), a hidden layer of 256, then the outputs; generative weight 0.25, shifts of up to 2 pixels in the classifier's term only, chains started from a Gaussian fitted to each class (JEM++); its declared OOD score is the gradient norm", func(r *Recipe) {
 		r.Convs = "32c4s2p1,64c4s2p1,128c3s2p1"
-		r.Hidden = []int{}
+		r.Hidden = []int{256}
+		r.GenWeight = 0.25
+		r.Shift = 2
+		r.ShiftCEOnly = true
+		r.ChainStart = "class_gauss"
 		r.OODScore = "gradnorm"
 	}},
 }
@@ -161,9 +165,6 @@ func (r Recipe) Validate() error {
 	}
 	if r.ShiftCEOnly && r.Shift == 0 {
 		errs = append(errs, bad("shift_ce_only", "--shift_ce_only needs --shift > 0"))
-	}
-	if r.ShiftCEOnly && r.GenWeight == 0 {
-		errs = append(errs, bad("shift_ce_only", "--shift_ce_only keeps the generative term's images unmoved: it needs --gen_weight > 0"))
 	}
 	if r.Epochs > streams.MaxEpochs {
 		errs = append(errs, bad("epochs", "--epochs = %d: at most %d", r.Epochs, streams.MaxEpochs))

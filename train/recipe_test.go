@@ -22,7 +22,7 @@ func TestRecipeValidationNamesTheFlag(t *testing.T) {
 		"--gen_weight":        func(r *Recipe) { r.GenWeight = -1 },
 		"--sam_rho":           func(r *Recipe) { r.SAMRho = math.Inf(1) },
 		"--langevin_max_step": func(r *Recipe) { r.LangevinMaxStep = -0.1 },
-		"--shift_ce_only":     func(r *Recipe) { r.Shift, r.ShiftCEOnly, r.GenWeight = 2, true, 0 },
+		"--shift_ce_only":     func(r *Recipe) { r.Shift, r.ShiftCEOnly = 0, true },
 		"--guard_energy":      func(r *Recipe) { r.GuardEnergy = -1 },
 		"--max_rollbacks":     func(r *Recipe) { r.MaxRollbacks = 101 },
 		"--warmup_steps":      func(r *Recipe) { r.WarmupSteps = -1 },
@@ -86,7 +86,8 @@ func TestPresetsDifferFromTheDefaultOnlyWhereTheyMust(t *testing.T) {
 		"data_noise": 0.0, "ema_decay": 0.0, "clamp": false, "lr_schedule": "constant", "warmup_steps": 0}, changed("original"))
 	require.Equal(t, map[string]any{"epochs": 8, "lr": 1e-4, "data_noise": 0.0, "ema_decay": 0.0, "clamp": false,
 		"lr_schedule": "constant", "warmup_steps": 1000}, changed("jem"))
-	require.Equal(t, map[string]any{"convs": "32c4s2p1,64c4s2p1,128c3s2p1", "hidden": []int{}, "ood_score": "gradnorm"}, changed("conv"))
+	require.Equal(t, map[string]any{"convs": "32c4s2p1,64c4s2p1,128c3s2p1", "hidden": []int{256}, "gen_weight": 0.25, "shift": 2,
+		"shift_ce_only": true, "chain_start": "class_gauss", "ood_score": "gradnorm"}, changed("conv"))
 }
 
 // The learning rate warms up linearly, then follows a cosine to 5%.

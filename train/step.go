@@ -28,7 +28,8 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		t.Train.Image(k, t.x[i*dim:(i+1)*dim])
 		t.y[i] = int(t.Train.Labels[k])
 	}
-	if r.ShiftCEOnly {
+	unmovedRows := r.ShiftCEOnly && r.generative()
+	if unmovedRows {
 		// The generative term's real images: the batch before it moves.
 		copy(t.x[2*b*dim:3*b*dim], t.x[:b*dim])
 	}
@@ -53,7 +54,7 @@ func (t *Trainer) Step(idx []int) (StepStats, error) {
 		for i, n := range noise {
 			t.x[i] += sd * n
 		}
-		if r.ShiftCEOnly {
+		if unmovedRows {
 			unmoved := t.x[2*b*dim : 3*b*dim]
 			for i, n := range noise {
 				unmoved[i] += sd * n

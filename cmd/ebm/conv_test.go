@@ -25,7 +25,7 @@ func TestConvRunWritesEveryArtifactAndServesEveryCommand(t *testing.T) {
 		"samples_epoch001.png", "samples_final.png", "train.log"} {
 		require.FileExists(t, filepath.Join(out, f))
 	}
-	require.Contains(t, readFile(t, filepath.Join(out, "train.log")), `arch="28x28x1 32c4s2p1 64c4s2p1 128c3s2p1 2048-10"`)
+	require.Contains(t, readFile(t, filepath.Join(out, "train.log")), `arch="28x28x1 32c4s2p1 64c4s2p1 128c3s2p1 2048-256-10"`)
 	var config map[string]any
 	require.NoError(t, json.Unmarshal([]byte(readFile(t, filepath.Join(out, "config.json"))), &config))
 	require.Equal(t, "32c4s2p1,64c4s2p1,128c3s2p1", config["convs"])
@@ -34,7 +34,7 @@ func TestConvRunWritesEveryArtifactAndServesEveryCommand(t *testing.T) {
 	stdout, stderr, err := runCLI("sample", "--checkpoint", ckpt, "--samples", "8", "--langevin_steps", "2",
 		"--out", filepath.Join(out, "grid.png"))
 	require.NoError(t, err, stderr)
-	require.Contains(t, stdout, "wrote 8 samples (2 steps)")
+	require.Contains(t, stdout, "wrote 8 samples (2 steps from class_gauss)", "the preset's chains start from class Gaussians")
 	ev := filepath.Join(out, "eval.json")
 	_, stderr, err = runCLI("eval", "--checkpoint", ckpt, "--data_dir", data, "--weights", "trained", "--out", ev, "--report", filepath.Join(out, "report.html"),
 		"--samples", "20", "--langevin_steps", "2", "--inpaint_steps", "2", "--test_limit", "200")
@@ -42,8 +42,9 @@ func TestConvRunWritesEveryArtifactAndServesEveryCommand(t *testing.T) {
 	var rep map[string]any
 	require.NoError(t, json.Unmarshal([]byte(readFile(t, ev)), &rep))
 	require.Greater(t, rep["accuracy"].(float64), 0.2, "31 steps on 2,000 digits classify twice as well as chance")
-	require.Contains(t, readFile(t, filepath.Join(out, "report.html")), "28x28x1 32c4s2p1 64c4s2p1 128c3s2p1 2048-10")
+	require.Contains(t, readFile(t, filepath.Join(out, "report.html")), "28x28x1 32c4s2p1 64c4s2p1 128c3s2p1 2048-256-10")
 	require.Equal(t, "gradnorm", rep["ood_score"])
+	require.Equal(t, "class_gauss", rep["generation"].(map[string]any)["chain_start"], "evaluated from the run's own start")
 	stdout, stderr, err = runCLI("inpaint", "--checkpoint", ckpt, "--data_dir", data, "--out", filepath.Join(out, "inpaint.png"),
 		"--test_limit", "8", "--inpaint_steps", "2")
 	require.NoError(t, err, stderr)
