@@ -53,7 +53,20 @@ def time_one(form, m, k, n, dtype, min_seconds=0.3):
     return best
 
 
+def blas_library():
+    """The libblas.so.3 numpy's products run on, from this process's mapped
+    files: Debian's numpy links that alternative, which is the slow
+    reference BLAS unless libopenblas0-pthread is installed."""
+    np.matmul(np.ones((2, 2)), np.ones((2, 2)))
+    with open("/proc/self/maps") as f:
+        return sorted({line.split()[-1] for line in f if "/libblas.so" in line})
+
+
 def main():
+    libs = blas_library()
+    if not libs or not all("openblas" in lib for lib in libs):
+        sys.exit(f"blas_peers.py: numpy runs on {libs or 'no libblas.so found'}, not OpenBLAS: "
+                 "apt-get install libopenblas0-pthread (the reference BLAS is some 30x slower)")
     peer = sys.argv[1] if len(sys.argv) > 1 else "openblas"
     dtype = sys.argv[2] if len(sys.argv) > 2 else "float32"
     shapes = DGEMM_SHAPES if dtype == "float64" else SHAPES

@@ -23,6 +23,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 torch.set_num_threads(int(sys.argv[1]) if len(sys.argv) > 1 else 2)
+
+# Debian's PyTorch runs its float32 products on the libblas.so.3
+# alternative: the reference BLAS, some 30x slower than OpenBLAS, unless
+# libopenblas0-pthread is installed. A comparison against that is no
+# comparison.
+torch.ones(2, 2) @ torch.ones(2, 2)
+with open("/proc/self/maps") as maps:
+    BLAS = sorted({l.split()[-1] for l in maps if "/libblas.so" in l})
+if BLAS and not all("openblas" in lib for lib in BLAS):
+    sys.exit(f"torch_iteration.py: PyTorch runs on {BLAS}, not OpenBLAS: apt-get install libopenblas0-pthread")
 CONVS = sys.argv[2] if len(sys.argv) > 2 else ""
 HIDDEN = sys.argv[3] if len(sys.argv) > 3 else ("512,512,512" if not CONVS else "")
 torch.manual_seed(0)

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Training-iteration speed of the original configuration (batch 64, 50
 # Langevin steps from noise), ebm beside PyTorch on the same cores, in one
-# run. Needs: apt-get install python3-torch.
+# run. Needs: apt-get install python3-torch libopenblas0-pthread.
 #
 #   bench/train_speed.sh                                     the MLP 784-512-512-512-10
 #   bench/train_speed.sh 32c4s2p1,64c4s2p1,128c3s2p1 ""      a network as --convs and --hidden give it
+#   EBM_KERNELS=avx2 bench/train_speed.sh                    the AVX2 path on both sides (PyTorch's
+#                                                            ATEN_CPU_CAPABILITY and oneDNN, OpenBLAS's Haswell kernels)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 py=/usr/bin/python3
@@ -15,7 +17,12 @@ ours=$(/tmp/ebm-bench bench --json --iters 40 --convs "$convs" --hidden "$hidden
 # PyTorch's intra-op threads already use the cores: OpenBLAS must not start
 # its own on top (that oversubscription triples PyTorch's time here), and it
 # may use its AVX-512 kernels.
-torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 $py bench/torch_iteration.py "$(nproc)" "$convs" "$hidden")
+if [ "${EBM_KERNELS:-}" = avx2 ]; then
+  # The AVX2 path on an AVX-512 machine: PyTorch and OpenBLAS held to AVX2 too.
+  torch=$(env -u OPENBLAS_L2_SIZE OPENBLAS_CORETYPE=Haswell ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 OPENBLAS_NUM_THREADS=1 $py bench/torch_iteration.py "$(nproc)" "$convs" "$hidden")
+else
+  torch=$(env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE OPENBLAS_NUM_THREADS=1 $py bench/torch_iteration.py "$(nproc)" "$convs" "$hidden")
+fi
 echo "ebm:     $ours"
 echo "pytorch: $torch"
 $py - "$ours" "$torch" <<'PY'
