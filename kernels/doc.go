@@ -13,7 +13,9 @@
 // slices, op(X) being X or its transpose (all four forms), with any
 // strides, as BLAS's xGEMM does in row-major order; they run on the calling
 // goroutine, and SgemmParallel and DgemmParallel split a large product over
-// several. gonum users get them through the adapter in the separate module
+// several (the caller's among them; the goroutines that ran a part spin for
+// 100 µs afterwards, ready for the next product's parts, as BLAS threads
+// do). gonum users get them through the adapter in the separate module
 // github.com/ebm-project/ebm/gonumblas: blas64.Use(gonumblas.Implementation{}).
 // Transpose transposes a matrix; Adam applies one Adam update in place;
 // Add adds one vector onto another (a convolution's input gradient sums its

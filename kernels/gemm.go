@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"sync"
 )
 
 // element is a type the GEMM routines take: float32 (Sgemm) or
@@ -71,11 +70,11 @@ func gemmParallel[E element](g *gemmImpl[E], routine string, workers int, transA
 		gemmWith(g, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return nil
 	}
-	var wg sync.WaitGroup
-	for _, r := range parts {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	pending := &pendingParts{done: make(chan struct{}, 1)}
+	pending.left.Store(int32(len(parts) - 1))
+	var first func()
+	for i, r := range parts {
+		part := func() {
 			if byRows {
 				aOff := r[0] * lda
 				if transA {
@@ -89,9 +88,15 @@ func gemmParallel[E element](g *gemmImpl[E], routine string, workers int, transA
 				}
 				gemmWith(g, transA, transB, m, r[1]-r[0], k, alpha, a, lda, b[bOff:], ldb, beta, c[r[0]:], ldc)
 			}
-		}()
+		}
+		if i == 0 {
+			first = part // the caller's own, once the others are handed out
+			continue
+		}
+		runPart(part, pending)
 	}
-	wg.Wait()
+	first()
+	pending.wait()
 	return nil
 }
 
