@@ -64,8 +64,13 @@ func (r *Report) HTML(checkpoint string, arch nn.Arch) ([]byte, error) {
 			ood = append(ood, oodRow{set.title, s["logpx"], s["maxsoftmax"], s["gradnorm"]})
 		}
 	}
+	// Where the chains started, in words.
+	start := "uniform noise"
+	if c := r.Generation.ChainStart; c != "" && c != "uniform" {
+		start = "the run's start law (" + c + ")"
+	}
 	var buf bytes.Buffer
-	err = page.Execute(&buf, map[string]any{
+	err = page.Execute(&buf, map[string]any{"Start": start,
 		"Checkpoint": checkpoint, "Arch": arch.String(), "R": r, "Samples": samples, "Classes": classes, "Inpaint": inpaint,
 		"Chain": dataURI("image/gif", chain), "OOD": ood, "PerClass": r.perClassRows(),
 		"ECEBins": eceBins, "FloorN": fidFloorN, "FrameChains": frameChains,

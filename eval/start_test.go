@@ -48,6 +48,10 @@ func TestChainsFromAStartLawBeginThere(t *testing.T) {
 	rep, err := Evaluate(context.Background(), ck, d, o)
 	require.NoError(t, err)
 	require.Equal(t, "class_level", rep.Generation.ChainStart)
+	page, err := rep.HTML("run/checkpoint.ebm", ck.Model.Arch)
+	require.NoError(t, err)
+	require.Contains(t, string(page), "chains from the run&#39;s start law (class_level)", "the report says where the chains started")
+	require.NotContains(t, string(page), "uniform noise,")
 	first := rep.ChainFrames[0]
 	dim := d.Test.Dim()
 	for i := range frameChains {
@@ -99,4 +103,7 @@ func TestChainsFromAStartLawBeginThere(t *testing.T) {
 	rep, err = Evaluate(context.Background(), ck, d, o)
 	require.NoError(t, err)
 	require.Equal(t, "uniform", rep.Generation.ChainStart)
+	page, err = rep.HTML("run/checkpoint.ebm", ck.Model.Arch)
+	require.NoError(t, err)
+	require.Contains(t, string(page), "chains from uniform noise,")
 }
