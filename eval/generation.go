@@ -131,16 +131,7 @@ func (o Options) run(ctx context.Context, sampler *langevin.Sampler, x []float32
 
 // fill draws the chains in x from o.Start, as run does.
 func (o Options) fill(x []float32, y []int, dim, classes int, round uint64) {
-	rng := rand.New(rand.NewPCG(o.Dynamics.Seed^streams.EvalStart, round))
-	for i := range len(x) / dim {
-		c := 0
-		if y != nil {
-			c = y[i]
-		} else {
-			c = rng.IntN(classes)
-		}
-		o.Start.Fill(x[i*dim:(i+1)*dim], c, rng)
-	}
+	langevin.FillChains(o.Start, x, dim, y, classes, rand.New(rand.NewPCG(o.Dynamics.Seed^streams.EvalStart, round)))
 }
 
 // animate records a few chains from noise frame by frame: the starting

@@ -24,6 +24,21 @@ type ConditionalStart interface {
 	FillGiven(x []float32, known int, rng *rand.Rand) int
 }
 
+// FillChains fills the chains in x (len(x)/dim of them) from start: chain
+// i from its label y[i], or, with y nil, from a class drawn from rng among
+// classes (before its draw, chain by chain).
+func FillChains(start Start, x []float32, dim int, y []int, classes int, rng *rand.Rand) {
+	for i := range len(x) / dim {
+		var c int
+		if y != nil {
+			c = y[i]
+		} else {
+			c = rng.IntN(classes)
+		}
+		start.Fill(x[i*dim:(i+1)*dim], c, rng)
+	}
+}
+
 // Uniform starts chains from uniform noise in [-1, 1]: every pixel
 // independent, no knowledge of the data.
 type Uniform struct{}

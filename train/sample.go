@@ -58,14 +58,7 @@ func Sample(model *nn.Net, ch Chains) ([]float32, error) {
 		}
 	}
 	if ch.Start != nil {
-		rng := rand.New(rand.NewPCG(ch.Seed^streams.EvalStart, streams.SampleRound))
-		for i := range ch.N {
-			c := ch.Class
-			if c < 0 {
-				c = rng.IntN(model.Out())
-			}
-			ch.Start.Fill(x[i*dim:(i+1)*dim], c, rng)
-		}
+		langevin.FillChains(ch.Start, x, dim, y, model.Out(), rand.New(rand.NewPCG(ch.Seed^streams.EvalStart, streams.SampleRound)))
 	}
 	return x, s.Run(x, y, nil, ch.Start == nil, streams.SampleRound)
 }

@@ -166,7 +166,7 @@ func (s *Server) dream(w http.ResponseWriter, r *http.Request) {
 	// Chains from noise start where the run's chains started.
 	fromLaw := false
 	if q.Start == nil {
-		if fromLaw, err = s.fillStart(c.ck.Recipe.ChainStart, x, dim, c.ck.Model.Out(), q.Class, q.Seed); err != nil {
+		if fromLaw, err = s.fillStart(c.ck.Recipe.ChainStart, x, dim, c.ck.Model.Out(), y, q.Seed); err != nil {
 			s.fail(w, http.StatusConflict, err)
 			return
 		}

@@ -20,9 +20,9 @@ type startLaws struct {
 
 // fillStart fills the chains in x (dim values each) from the law a run
 // started its chains from, and reports whether it did: false for uniform
-// noise, which the sampler draws itself. An unconditional chain (class
-// nil) starts from a class drawn at random.
-func (s *Server) fillStart(name string, x []float32, dim, classes int, class *int, seed uint64) (bool, error) {
+// noise, which the sampler draws itself. A chain starts from its label in
+// y, or, with y nil, from a class drawn at random.
+func (s *Server) fillStart(name string, x []float32, dim, classes int, y []int, seed uint64) (bool, error) {
 	if name == "uniform" || name == "" {
 		return false, nil
 	}
@@ -42,13 +42,6 @@ func (s *Server) fillStart(name string, x []float32, dim, classes int, class *in
 		}
 		s.starts.laws[name] = law
 	}
-	rng := rand.New(rand.NewPCG(seed^streams.EvalStart, 0))
-	for i := range len(x) / dim {
-		c := rng.IntN(classes)
-		if class != nil {
-			c = *class
-		}
-		law.Fill(x[i*dim:(i+1)*dim], c, rng)
-	}
+	langevin.FillChains(law, x, dim, y, classes, rand.New(rand.NewPCG(seed^streams.EvalStart, 0)))
 	return true, nil
 }
