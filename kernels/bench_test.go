@@ -191,3 +191,45 @@ func BenchmarkAdd(b *testing.B) {
 		})
 	}
 }
+
+// shardShapes are the MLP's products in one Langevin shard of 32 chains, m
+// x k x n: the forward pass X*W and the input gradient dY*W^T as nn runs
+// it, on op(B) stored row-major.
+var shardShapes = []benchShape{
+	{"NN", 32, 784, 512}, {"NN", 32, 512, 512}, {"NN", 32, 512, 784},
+}
+
+// BenchmarkSgemmShard times each shard product with B read in place
+// (Sgemm) and packed once beforehand (SgemmPacked), single-threaded.
+func BenchmarkSgemmShard(b *testing.B) {
+	benchAll(b, shardShapes, func(im *impl, b *testing.B, _ string, m, k, n int) {
+		rng := rand.New(rand.NewPCG(1, 1))
+		fill := func(n int) []float32 {
+			s := make([]float32, n)
+			for i := range s {
+				s[i] = float32(rng.NormFloat64())
+			}
+			return s
+		}
+		a, bb, c := fill(m*k), fill(k*n), fill(m*n)
+		var p PackedB
+		if err := p.reset(im.sgemm, false, k, n, bb, n); err != nil {
+			b.Fatal(err)
+		}
+		if err := p.PackPart(0, 1); err != nil {
+			b.Fatal(err)
+		}
+		for _, packed := range []bool{false, true} {
+			b.Run(map[bool]string{false: "in_place", true: "packed"}[packed], func(b *testing.B) {
+				for b.Loop() {
+					if packed {
+						gemmPacked(im.sgemm, m, 1, a, k, &p, 0, c, n)
+					} else {
+						gemmWith(im.sgemm, false, false, m, n, k, 1, a, k, bb, n, 0, c, n)
+					}
+				}
+				b.ReportMetric(2*float64(m)*float64(n)*float64(k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	})
+}

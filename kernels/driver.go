@@ -71,6 +71,9 @@ type workspace[E element] struct {
 	ct   []E // C^T of NT products with few rows (gemmRowsNT)
 }
 
+// bPanelsLen is the length of a workspace's B panels.
+const bPanelsLen = (ncBlock + maxNR) * kcBlock
+
 // swapChunk is how many rows of C a narrow transposed-A product computes
 // at a time (as columns of C^T).
 const swapChunk = 1024
@@ -78,7 +81,7 @@ const swapChunk = 1024
 func newWorkspace[E element]() *workspace[E] {
 	return &workspace[E]{
 		a:   aligned[E]((mcBlock + maxMR) * kcBlock),
-		b:   aligned[E]((ncBlock + maxNR) * kcBlock),
+		b:   aligned[E](bPanelsLen),
 		tmp: aligned[E](maxMR * maxNR),
 		t:   aligned[E](dotMaxN * swapChunk),
 		ct:  aligned[E](directMaxM * ncBlock),
@@ -154,7 +157,7 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 	free := idle[E]()
 	ws := free.get()
 	defer free.put(ws)
-	if im.dot != nil && !transA && n <= dotMaxN && k >= dotMinK && 4*k <= len(ws.b) {
+	if takesDot(im, transA, n, k) {
 		gemmDot(im, ws, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
@@ -168,24 +171,36 @@ func gemmWith[E element](im *gemmImpl[E], transA, transB bool, m, n, k int, alph
 		gemmRowsNT(im, ws, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
-	// With few rows (a Langevin shard has 32), A's rows are read in place:
-	// a tile's rows stay in L1 across a k block, so packing them on every
-	// call buys nothing; with few columns packing would not pay either.
-	rowsA := !transA && im.rows != nil && (m <= directMaxM || n <= directMaxN)
-	gemmBlocked(im, ws, transA, transB, rowsA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	gemmBlocked(im, ws, transA, transB, readsRowsOfA(im, transA, m, n), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, nil)
+}
+
+// readsRowsOfA reports whether the blocked product reads A's rows in place:
+// with few rows (a Langevin shard has 32) a tile's rows stay in L1 across a
+// k block, so packing them on every call buys nothing; with few columns
+// packing would not pay either.
+func readsRowsOfA[E element](im *gemmImpl[E], transA bool, m, n int) bool {
+	return !transA && im.rows != nil && (m <= directMaxM || n <= directMaxN)
+}
+
+// takesDot reports whether gemmWith computes the product by dot products.
+// (Four rows of op(B)^T must fit the workspace's B panels.)
+func takesDot[E element](im *gemmImpl[E], transA bool, n, k int) bool {
+	return im.dot != nil && !transA && n <= dotMaxN && k >= dotMinK && 4*k <= bPanelsLen
 }
 
 // gemmBlocked is the cache-blocked product over packed (or in-place)
 // panels and the register-tile micro-kernel. It uses ws.a, ws.b and ws.tmp.
 // With rowsA (A not transposed, the implementation has a rows kernel) whole
 // tiles read A's rows in place; only a last partial block of rows is packed.
-func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, rowsA bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int) {
+// With panels (op(B) packed whole by packPanels) B is neither packed nor
+// read: b is not used.
+func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, rowsA bool, m, n, k int, alpha E, a []E, lda int, b []E, ldb int, beta E, c []E, ldc int, panels []E) {
 	mr, nr := im.mr, im.nr
 	size := unsafe.Sizeof(alpha)
 	// B's rows are read in place for few rows of A by the SIMD kernels;
 	// the portable kernel's four-wide panels gain 1.3x from packing
 	// (bench/README.md).
-	directB := !transB && m <= directMaxM && im.rows != nil
+	directB := !transB && m <= directMaxM && im.rows != nil && panels == nil
 	// A last block of nr/2 columns is a whole tile of the half kernel (which
 	// reads packed A only).
 	halfCols := -1
@@ -200,8 +215,12 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 			if pc > 0 {
 				be = 1
 			}
-			// B panels: packed panel jr/nr sits at ws.b[jr*kc:], NR floats a row.
-			for jr := 0; jr < nc; jr += nr {
+			// B panels: packed panel jr/nr sits at bPanels[jr*kc:], NR floats a row.
+			bPanels := ws.b
+			if panels != nil {
+				bPanels = panels[panelsAt(jc, pc, k, nc, nr):]
+			}
+			for jr := 0; jr < nc && panels == nil; jr += nr {
 				if cols := nc - jr; !directB || cols < nr && cols != halfCols {
 					packB(im.pack8, ws.b[jr*kc:], b, ldb, transB, pc, kc, jc+jr, min(nr, nc-jr), nr)
 				}
@@ -215,7 +234,7 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 				}
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
-					bp, bs := &ws.b[jr*kc], uintptr(nr)*size
+					bp, bs := &bPanels[jr*kc], uintptr(nr)*size
 					if directB && (nrr == nr || nrr == halfCols) {
 						bp, bs = &b[pc*ldb+jc+jr], uintptr(ldb)*size
 					}
@@ -282,7 +301,7 @@ func gemmRowsNT[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alpha
 	for j0 := 0; j0 < n; j0 += ncBlock {
 		nc := min(ncBlock, n-j0)
 		ct := ws.ct[:nc*m]
-		gemmBlocked(im, ws, false, true, true, nc, m, k, alpha, b[j0*ldb:], ldb, a, lda, 0, ct, m)
+		gemmBlocked(im, ws, false, true, true, nc, m, k, alpha, b[j0*ldb:], ldb, a, lda, 0, ct, m, nil)
 		storeTransposed(im.pack8, c[j0:], ldc, ct, m, nc, beta)
 	}
 }
@@ -314,7 +333,7 @@ func gemmSwapped[E element](im *gemmImpl[E], ws *workspace[E], m, n, k int, alph
 		mc := min(swapChunk, m-i0)
 		ct := ws.t[:n*mc]
 		inner := idle[E]().get()
-		gemmBlocked(im, inner, true, false, false, n, mc, k, alpha, b, ldb, a[i0:], lda, 0, ct, mc)
+		gemmBlocked(im, inner, true, false, false, n, mc, k, alpha, b, ldb, a[i0:], lda, 0, ct, mc, nil)
 		idle[E]().put(inner)
 		storeTransposed(im.pack8, c[i0*ldc:], ldc, ct, mc, n, beta)
 	}

@@ -143,20 +143,6 @@ func checkGemm[E element](routine string, transA, transB bool, m, n, k int, a []
 			return &GemmError{routine, d.name, d.v, "negative dimension"}
 		}
 	}
-	// check returns the number of elements of s the matrix spans.
-	check := func(name string, s []E, ldName string, ld, rows, cols int) (int, error) {
-		if ld < max(1, cols) {
-			return 0, &GemmError{routine, ldName, ld, fmt.Sprintf("stride below row length %d", cols)}
-		}
-		need, ok := span(rows, cols, ld)
-		if !ok {
-			return 0, &GemmError{routine, ldName, ld, fmt.Sprintf("a %dx%d matrix with this stride spans more elements than an int counts", rows, cols)}
-		}
-		if len(s) < need {
-			return 0, &GemmError{routine, name, len(s), fmt.Sprintf("slice too short for %dx%d with stride %d (needs %d)", rows, cols, ld, need)}
-		}
-		return need, nil
-	}
 	ar, ac := m, k
 	if transA {
 		ar, ac = k, m
@@ -165,15 +151,15 @@ func checkGemm[E element](routine string, transA, transB bool, m, n, k int, a []
 	if transB {
 		br, bc = n, k
 	}
-	na, err := check("len(a)", a, "lda", lda, ar, ac)
+	na, err := checkMatrix(routine, "len(a)", a, "lda", lda, ar, ac)
 	if err != nil {
 		return err
 	}
-	nb, err := check("len(b)", b, "ldb", ldb, br, bc)
+	nb, err := checkMatrix(routine, "len(b)", b, "ldb", ldb, br, bc)
 	if err != nil {
 		return err
 	}
-	nc, err := check("len(c)", c, "ldc", ldc, m, n)
+	nc, err := checkMatrix(routine, "len(c)", c, "ldc", ldc, m, n)
 	if err != nil {
 		return err
 	}
@@ -187,4 +173,20 @@ func checkGemm[E element](routine string, transA, transB bool, m, n, k int, a []
 		return &GemmError{routine, "len(c)", len(c), "C overlaps B: C is written while B is read, so they must not share memory"}
 	}
 	return nil
+}
+
+// checkMatrix checks that s holds a rows x cols matrix with row stride ld
+// and returns the number of elements it spans.
+func checkMatrix[E element](routine, name string, s []E, ldName string, ld, rows, cols int) (int, error) {
+	if ld < max(1, cols) {
+		return 0, &GemmError{routine, ldName, ld, fmt.Sprintf("stride below row length %d", cols)}
+	}
+	need, ok := span(rows, cols, ld)
+	if !ok {
+		return 0, &GemmError{routine, ldName, ld, fmt.Sprintf("a %dx%d matrix with this stride spans more elements than an int counts", rows, cols)}
+	}
+	if len(s) < need {
+		return 0, &GemmError{routine, name, len(s), fmt.Sprintf("slice too short for %dx%d with stride %d (needs %d)", rows, cols, ld, need)}
+	}
+	return need, nil
 }
