@@ -29,11 +29,17 @@ type Layer struct {
 	// chunk is how many images a convolution's passes take at a time: as
 	// many as keep their patches within patchBytes.
 	chunk int
-	// wt is W transposed (Out x In), kept in step with W by Sync so that
-	// the input gradient dY*W^T runs as a plain product, without
-	// transposing W on every call.
-	wt []float32
+	// packed holds W (for the forward pass x*W) and W^T (for the input
+	// gradient dY*W^T) in the GEMM kernel's panels, packed by Sync once for
+	// all the products until W changes: every step of a Langevin chain.
+	packed [2]kernels.PackedB
 }
+
+// The matrices of Layer.packed.
+const (
+	packedW  = 0 // W, In x Out
+	packedWT = 1 // W^T, Out x In
+)
 
 // Rows is the number of rows the layer's product has per image: its
 // output pixels for a convolution, 1 for a dense layer.
@@ -65,8 +71,8 @@ type Net struct {
 	Layers []*Layer
 	params [][]float32
 
-	syncBlocks [][3]int // layer, first row, end row of each Sync task
-	syncTask   func(worker, task int)
+	syncParts [][4]int // layer, matrix, part, parts of each Sync task
+	syncTask  func(worker, task int)
 }
 
 // New returns a network with PyTorch's default initialisation: W and b
@@ -87,7 +93,7 @@ func New(arch Arch, rng *rand.Rand) (*Net, error) {
 		layers = append(layers, &Layer{In: arch.Sizes[i], Out: arch.Sizes[i+1]})
 	}
 	for li, l := range layers {
-		l.W, l.B, l.wt = make([]float32, l.In*l.Out), make([]float32, l.Out), make([]float32, l.In*l.Out)
+		l.W, l.B = make([]float32, l.In*l.Out), make([]float32, l.Out)
 		if rng != nil {
 			bound := 1 / math.Sqrt(float64(l.In))
 			for i := range l.W {
@@ -99,11 +105,14 @@ func New(arch Arch, rng *rand.Rand) (*Net, error) {
 		}
 		m.Layers = append(m.Layers, l)
 		m.params = append(m.params, l.W, l.B)
-		for i0 := 0; i0 < l.In; i0 += syncRows {
-			m.syncBlocks = append(m.syncBlocks, [3]int{li, i0, min(l.In, i0+syncRows)})
+		parts := max(1, (l.In*l.Out+syncValues-1)/syncValues)
+		for matrix := range l.packed {
+			for part := range parts {
+				m.syncParts = append(m.syncParts, [4]int{li, matrix, part, parts})
+			}
 		}
 	}
-	m.syncTask = m.syncBlock
+	m.syncTask = m.syncPart
 	m.Sync()
 	return m, nil
 }
@@ -113,19 +122,29 @@ func New(arch Arch, rng *rand.Rand) (*Net, error) {
 func (m *Net) Sync() { m.SyncParallel(nil) }
 
 // SyncParallel is Sync on the pool run (nil: serial).
-func (m *Net) SyncParallel(run Parallel) { each(run, len(m.syncBlocks), m.syncTask) }
+func (m *Net) SyncParallel(run Parallel) {
+	for _, l := range m.Layers {
+		for matrix := range l.packed {
+			k, n := l.In, l.Out
+			if matrix == packedWT {
+				k, n = n, k
+			}
+			if err := l.packed[matrix].Reset(matrix == packedWT, k, n, l.W, l.Out); err != nil {
+				// W is the layer's own In x Out array: unreachable.
+				panic("nn: sync: " + err.Error())
+			}
+		}
+	}
+	each(run, len(m.syncParts), m.syncTask)
+}
 
-// syncRows is how many rows of W one Sync task transposes.
-const syncRows = 64
+// syncValues is about how many weights one Sync task packs.
+const syncValues = 64 << 10
 
-// syncBlock transposes rows [i0, i1) of one layer's W into columns
-// [i0, i1) of wt.
-func (m *Net) syncBlock(_, t int) {
-	b := m.syncBlocks[t]
-	l := m.Layers[b[0]]
-	if err := kernels.Transpose(b[2]-b[1], l.Out, l.W[b[1]*l.Out:], l.Out, l.wt[b[1]:], l.In); err != nil {
-		// W and wt are the layer's own In x Out arrays: unreachable.
-		panic("nn: sync: " + err.Error())
+func (m *Net) syncPart(_, t int) {
+	s := m.syncParts[t]
+	if err := m.Layers[s[0]].packed[s[1]].PackPart(s[2], s[3]); err != nil {
+		panic("nn: sync: " + err.Error()) // parts from New: unreachable
 	}
 }
 

@@ -192,9 +192,29 @@ func TestAdamFirstStepMovesByLearningRate(t *testing.T) {
 		sign := math.Copysign(1, float64(g.G[0][i]))
 		require.InDelta(t, float64(before[i])-0.01*sign, float64(w), 1e-6)
 	}
-	// The transposed copy follows the update.
+	// The packed copies of W follow the update: the logits are x*W + b
+	// and the input gradient dY*W^T of the new weights.
 	l := m.Layers[0]
-	require.Equal(t, l.W[1*l.Out+0], l.wt[0*l.In+1])
+	x, dy := []float32{0.5, -1, 2}, []float32{1, -2}
+	ws := m.NewWorkspace(1)
+	logits, err := ws.Forward(x, 1)
+	require.NoError(t, err)
+	for j := range l.Out {
+		want := float64(l.B[j])
+		for i := range l.In {
+			want += float64(x[i]) * float64(l.W[i*l.Out+j])
+		}
+		require.InDelta(t, want, float64(logits[j]), 1e-6, "logit %d", j)
+	}
+	dx, err := ws.InputGrad(dy)
+	require.NoError(t, err)
+	for i := range l.In {
+		var want float64
+		for j := range l.Out {
+			want += float64(dy[j]) * float64(l.W[i*l.Out+j])
+		}
+		require.InDelta(t, want, float64(dx[i]), 1e-6, "input gradient %d", i)
+	}
 
 	g.G[0][0] = float32(math.NaN())
 	_, err = opt.Step(m, g)

@@ -139,7 +139,7 @@ func (ws *Workspace) forwardImages(li int, in []float32, r0, r1 int) error {
 	for r := range (r1 - r0) * p {
 		copy(out[r*l.Out:(r+1)*l.Out], l.B)
 	}
-	if err := kernels.Sgemm(false, false, (r1-r0)*p, l.Out, l.In, 1, in[r0*p*l.In:], l.In, l.W, l.Out, 1, out, l.Out); err != nil {
+	if err := kernels.SgemmPacked((r1-r0)*p, 1, in[r0*p*l.In:], l.In, &l.packed[packedW], 1, out, l.Out); err != nil {
 		return err
 	}
 	if li+1 < len(ws.m.Layers) {
@@ -244,7 +244,7 @@ func (ws *Workspace) inputGradImages(li, r0, r1 int) error {
 	if l.Conv != nil {
 		dst = ws.dPatches[r0*p*l.In : r1*p*l.In]
 	}
-	if err := kernels.Sgemm(false, false, (r1-r0)*p, l.In, l.Out, 1, delta, l.Out, l.wt, l.In, 0, dst, l.In); err != nil {
+	if err := kernels.SgemmPacked((r1-r0)*p, 1, delta, l.Out, &l.packed[packedWT], 0, dst, l.In); err != nil {
 		return err
 	}
 	if l.Conv != nil {
