@@ -59,9 +59,17 @@ type gemmImpl[E element] struct {
 	// rows, if set, is the full-tile kernel reading A's rows where they lie
 	// (A's element (i, p) at a + i*aStride + p*size) instead of a panel.
 	rows microKernel[E]
+	// pair, if set, is rows for a 2 x 2NR tile over two panels of B, the
+	// second next bytes after the first: the rows past the last whole tile
+	// of a Langevin shard (32 = 5*6 + 2 on AVX2) at the full tile's speed,
+	// each element summed as the full tile sums it.
+	pair pairKernel[E]
 	// pack8, if set, interleaves eight rows into a panel (see packRows8).
 	pack8 packer[E]
 }
+
+// pairKernel is a microKernel with a second panel of B next bytes on.
+type pairKernel[E element] func(kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E, next uintptr)
 
 // workspace holds the packing buffers of one single-threaded GEMM call.
 type workspace[E element] struct {
@@ -235,8 +243,18 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
 					bp, bs := &bPanels[jr*kc], uintptr(nr)*size
+					next := uintptr(kc*nr) * size // from this panel to the next
 					if directB && (nrr == nr || nrr == halfCols) {
 						bp, bs = &b[pc*ldb+jc+jr], uintptr(ldb)*size
+						next = uintptr(nr) * size
+					}
+					// The rows past the last whole tile go two at a time
+					// through the pair kernel when this panel and its
+					// neighbour (panels pair up 0-1, 2-3, ...) are whole;
+					// the first of the two computes both.
+					pairRows, first := 0, jr%(2*nr) == 0
+					if rowsA && im.pair != nil && (jr-jr%(2*nr))+2*nr <= nc {
+						pairRows = mc % mr &^ 1
 					}
 					for ir := 0; ir < mc; ir += mr {
 						mrr := min(mr, mc-ir)
@@ -255,6 +273,16 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 							addTile(c[ci:], ldc, ws.tmp, nr, mrr, nrr, be)
 							continue
 						}
+						if mrr < mr && pairRows > 0 {
+							for r := 0; first && r < pairRows; r += 2 {
+								im.pair(kc, &a[(ic+ir+r)*lda+pc], uintptr(lda)*size, bp, bs, &c[ci+r*ldc], uintptr(ldc)*size, alpha, be, next)
+							}
+							if pairRows == mrr {
+								continue
+							}
+							// An odd last row: through a whole tile below.
+							ci += pairRows * ldc
+						}
 						if mrr == mr && nrr == nr {
 							im.kernel(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
 							continue
@@ -268,7 +296,11 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 						} else {
 							im.kernel(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)
 						}
-						addTile(c[ci:], ldc, ws.tmp, nr, mrr, nrr, be)
+						skip := 0
+						if mrr < mr {
+							skip = pairRows
+						}
+						addTile(c[ci:], ldc, ws.tmp[skip*nr:], nr, mrr-skip, nrr, be)
 					}
 				}
 			}

@@ -526,3 +526,44 @@ func warmGemmAllocatesNothing[E element](t *testing.T, im *gemmImpl[E]) {
 func TestGemmWarmAllocatesNothing(t *testing.T) {
 	forEachGemm(t, warmGemmAllocatesNothing[float32], warmGemmAllocatesNothing[float64])
 }
+
+// A row of C is the same bits whichever tile computes it: a whole tile, a
+// pair of rows past the last whole one, or a padded edge tile. So a split
+// of the rows (the worker pool's, a Langevin shard's) never changes a
+// result.
+func rowsAreIndependentOfTheirTile[E element](t *testing.T, im *gemmImpl[E]) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	const n, k = 91, 300 // two pairs of 16-wide panels and an edge; two k blocks
+	rows := 3*im.mr + 3
+	for _, f := range forms {
+		for _, beta := range []E{0, 1} {
+			ar, ac, br, bc := rows, k, k, n
+			if f[0] {
+				ar, ac = k, rows
+			}
+			if f[1] {
+				br, bc = n, k
+			}
+			A := newOperand[E](rng, ar, ac, 0)
+			B := newOperand[E](rng, br, bc, 0)
+			C0 := newOperand[E](rng, rows, n, 0)
+			whole := append([]E(nil), C0.data()...)
+			gemmWith(im, f[0], f[1], rows, n, k, 1, A.data(), A.ld, B.data(), B.ld, beta, whole, n)
+			for r0 := range rows {
+				for m := 1; r0+m <= rows; m++ {
+					part := append([]E(nil), C0.data()[r0*n:(r0+m)*n]...)
+					aOff := r0 * A.ld
+					if f[0] {
+						aOff = r0
+					}
+					gemmWith(im, f[0], f[1], m, n, k, 1, A.data()[aOff:], A.ld, B.data(), B.ld, beta, part, n)
+					require.Equal(t, whole[r0*n:(r0+m)*n], part, "%v beta %v: rows [%d, %d)", f, beta, r0, r0+m)
+				}
+			}
+		}
+	}
+}
+
+func TestGemmRowsAreIndependentOfTheirTile(t *testing.T) {
+	forEachGemm(t, rowsAreIndependentOfTheirTile[float32], rowsAreIndependentOfTheirTile[float64])
+}

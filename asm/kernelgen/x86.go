@@ -63,19 +63,44 @@ func x86Kernel(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precisio
 // from SI, rows 4-7 from BX, through the strides in R12 = aStride and
 // R13 = 3*aStride) and each k step moves one element along them.
 func x86KernelA(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision, rowsA bool) {
-	nr := nv * width
-	nacc := mr * nv
+	x86Tile(b, name, reg, mr, nv, width, pr, rowsA, 1)
+}
+
+// x86KernelPair is the rows kernel over two panels of B at once: the tile
+// is mr x 2*NR, and B's row p is NR values at b + p*bStride then NR at
+// b + next + p*bStride (next, a last argument, in bytes). A tile of few
+// rows keeps as many accumulators busy as the full tile this way: the
+// rows past a shard's last full tile (32 = 5*6 + 2 on AVX2). SGEMM only.
+func x86KernelPair(b *bytes.Buffer, name, reg string, mr, nv, width int) {
+	x86Tile(b, name, reg, mr, nv, width, single, true, 2)
+}
+
+// pairFrame is the SGEMM frame with next: 8 more bytes.
+const pairFrame = "$0-72"
+
+func x86Tile(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision, rowsA bool, panels int) {
+	cols := nv * panels // vectors of C's row
+	nr := cols * width
+	nacc := mr * cols
 	breg := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
-	bc := func(i int) string { return fmt.Sprintf("%s%d", reg, nacc+nv+i%2) }
-	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*nv+j) }
+	bc := func(i int) string { return fmt.Sprintf("%s%d", reg, nacc+cols+i%2) }
+	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*cols+j) }
 	vbytes := width * pr.size
 	mov := "VMOVUP" + pr.ps[1:]
 
-	fmt.Fprintf(b, "// func %s(kc int, a *%s, aStride uintptr, b *%s, bStride uintptr, c *%s, ldc uintptr, alpha, beta %s)\n", name, pr.goType, pr.goType, pr.goType, pr.goType)
-	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, pr.frame)
+	sig, frame := "", pr.frame
+	if panels == 2 {
+		sig, frame = ", next uintptr", pairFrame
+	}
+	fmt.Fprintf(b, "// func %s(kc int, a *%s, aStride uintptr, b *%s, bStride uintptr, c *%s, ldc uintptr, alpha, beta %s%s)\n", name, pr.goType, pr.goType, pr.goType, pr.goType, sig)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, frame)
 	b.WriteString("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ aStride+16(FP), R8\n\tMOVQ b+24(FP), DI\n\tMOVQ bStride+32(FP), R9\n\tMOVQ c+40(FP), DX\n\tMOVQ ldc+48(FP), R10\n")
+	if panels == 2 {
+		// AX until the epilogue, which reads beta's bits into it.
+		b.WriteString("\tMOVQ next+64(FP), AX\n")
+	}
 	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
+		for j := 0; j < cols; j++ {
 			fmt.Fprintf(b, "\t%s %s, %s, %s\n", xorOp(reg), acc(i, j), acc(i, j), acc(i, j))
 		}
 	}
@@ -89,8 +114,12 @@ func x86KernelA(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precisi
 		b.WriteString("\tADDQ R10, R11\n")
 	}
 	b.WriteString("\tTESTQ CX, CX\n\tJZ epilogue\n\nloop:\n")
-	for j := 0; j < nv; j++ {
-		fmt.Fprintf(b, "\t%s %d(DI), %s\n", mov, j*vbytes, breg(j))
+	for j := 0; j < cols; j++ {
+		if j < nv {
+			fmt.Fprintf(b, "\t%s %d(DI), %s\n", mov, j*vbytes, breg(j))
+		} else {
+			fmt.Fprintf(b, "\t%s %d(DI)(AX*1), %s\n", mov, (j-nv)*vbytes, breg(j))
+		}
 	}
 	aAddr := func(i int) string { return fmt.Sprintf("%d(SI)", pr.size*i) }
 	if rowsA {
@@ -101,7 +130,7 @@ func x86KernelA(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precisi
 	}
 	for i := 0; i < mr; i++ {
 		fmt.Fprintf(b, "\t%s %s, %s\n", pr.bcast, aAddr(i), bc(i))
-		for j := 0; j < nv; j++ {
+		for j := 0; j < cols; j++ {
 			fmt.Fprintf(b, "\tVFMADD231%s %s, %s, %s\n", pr.ps, breg(j), bc(i), acc(i, j))
 		}
 	}
@@ -115,7 +144,7 @@ func x86KernelA(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precisi
 	fmt.Fprintf(b, "\t%s alpha+%d(FP), %s\n\t%s beta+%d(FP), %s\n", pr.bcast, pr.alpha, alpha, pr.bcast, pr.beta, beta)
 	b.WriteString(pr.zeroTestOp + "\tJZ nobeta\n")
 	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
+		for j := 0; j < cols; j++ {
 			fmt.Fprintf(b, "\tVMUL%s %s, %s, %s\n", pr.ps, alpha, acc(i, j), acc(i, j))
 			fmt.Fprintf(b, "\tVFMADD231%s %d(DX), %s, %s\n", pr.ps, j*vbytes, beta, acc(i, j))
 			fmt.Fprintf(b, "\t%s %s, %d(DX)\n", mov, acc(i, j), j*vbytes)
@@ -124,7 +153,7 @@ func x86KernelA(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precisi
 	}
 	b.WriteString("\tVZEROUPPER\n\tRET\n\nnobeta:\n")
 	for i := 0; i < mr; i++ {
-		for j := 0; j < nv; j++ {
+		for j := 0; j < cols; j++ {
 			fmt.Fprintf(b, "\tVMUL%s %s, %s, %s\n", pr.ps, alpha, acc(i, j), acc(i, j))
 			fmt.Fprintf(b, "\t%s %s, %d(DX)\n", mov, acc(i, j), j*vbytes)
 		}
