@@ -63,8 +63,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("langevin: sigma = %v: must be finite and non-negative", c.Sigma)
 	case c.MaxStep < 0 || isBad(c.MaxStep):
 		return fmt.Errorf("langevin: max step = %v: must be finite and non-negative (0: unbounded)", c.MaxStep)
-	case c.Workers < 0:
-		return fmt.Errorf("langevin: workers = %d: must be >= 0 (0: one per core)", c.Workers)
+	case c.Workers < 0 || c.Workers > pool.MaxWorkers:
+		return fmt.Errorf("langevin: workers = %d: must be 0 (one per core) to %d", c.Workers, pool.MaxWorkers)
 	case c.ShardSize < 1:
 		return fmt.Errorf("langevin: shard size = %d: must be positive", c.ShardSize)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/ebm-project/ebm/internal/allocs"
+	"github.com/ebm-project/ebm/internal/pool"
 	"github.com/stretchr/testify/require"
 )
 
@@ -139,6 +140,7 @@ func TestErrorsReachTheCaller(t *testing.T) {
 	for _, c := range []Config{
 		{Steps: -1, Workers: 1}, {Steps: 1, Alpha: -1, Workers: 1},
 		{Steps: 1, Sigma: float32(math.NaN()), Workers: 1}, {Steps: 1, Workers: -1},
+		{Steps: 1, Workers: pool.MaxWorkers + 1},
 	} {
 		_, err := New(q, c)
 		require.Error(t, err, "%+v", c)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 
+	"github.com/ebm-project/ebm/internal/pool"
 	"github.com/ebm-project/ebm/mnist"
 )
 
@@ -35,8 +36,8 @@ func (o Options) Validate() error {
 	if o.OutDir == "" {
 		errs = append(errs, bad("out_dir", "--out_dir is empty"))
 	}
-	if o.Workers < 0 {
-		errs = append(errs, bad("workers", "--workers = %d: must be >= 0 (0: one per core)", o.Workers))
+	if o.Workers < 0 || o.Workers > pool.MaxWorkers {
+		errs = append(errs, bad("workers", "--workers = %d: must be 0 (one per core) to %d", o.Workers, pool.MaxWorkers))
 	}
 	if o.SampleEvery <= 0 {
 		errs = append(errs, bad("sample_every", "--sample_every = %d: must be positive", o.SampleEvery))

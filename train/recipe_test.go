@@ -4,6 +4,7 @@ import (
 	"math"
 	"testing"
 
+	"github.com/ebm-project/ebm/internal/pool"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/stretchr/testify/require"
 )
@@ -64,6 +65,9 @@ func TestOptionsValidationNamesTheFlag(t *testing.T) {
 		mutate(&o)
 		require.ErrorContains(t, o.Validate(), flag)
 	}
+	o := ok
+	o.Workers = pool.MaxWorkers + 1 // not a machine, a typo: refused before any allocation
+	require.ErrorContains(t, o.Validate(), "--workers")
 }
 
 // The presets are the original script's and JEM's settings, each stated as

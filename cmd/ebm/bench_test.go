@@ -63,3 +63,20 @@ func TestInfoEstimatesBothPresets(t *testing.T) {
 	require.NoError(t, err)
 	require.NotContains(t, stdout, "a step", "without --estimate nothing is timed")
 }
+
+// Every command with --workers refuses a count outside the pool's bounds
+// before it starts any work (info --estimate would time training steps).
+func TestWorkersOutOfBoundsAreRefused(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"info", "--estimate", "--workers", "-1"}, "--workers = -1"},
+		{[]string{"bench", "--workers", "5000"}, "--workers = 5000"},
+		{[]string{"train", "--workers", "-3", "--out_dir", t.TempDir()}, "--workers = -3"},
+	} {
+		_, _, err := runCLI(c.args...)
+		require.ErrorContains(t, err, c.want, "%v", c.args)
+		require.ErrorContains(t, err, "must be 0 (one per core) to 1024", "%v", c.args)
+	}
+}

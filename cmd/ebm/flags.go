@@ -7,9 +7,11 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ebm-project/ebm/eval"
+	"github.com/ebm-project/ebm/internal/pool"
 	"github.com/ebm-project/ebm/mnist"
 	"github.com/ebm-project/ebm/train"
 )
@@ -52,6 +54,13 @@ func parse(fs *flagSet, args []string) error {
 	}
 	if fs.NArg() > 0 {
 		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	// Every command's --workers is the pool's size, refused here before
+	// any work starts.
+	if f := fs.Lookup("workers"); f != nil {
+		if n, err := strconv.Atoi(f.Value.String()); err == nil && (n < 0 || n > pool.MaxWorkers) {
+			return fmt.Errorf("%s: --workers = %d: must be 0 (one per core) to %d", fs.Name(), n, pool.MaxWorkers)
+		}
 	}
 	return nil
 }

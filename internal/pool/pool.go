@@ -36,6 +36,11 @@ type failure struct {
 	goexit bool
 }
 
+// MaxWorkers bounds the workers a caller may ask for: each holds its own
+// scratch space (a Langevin shard's activations, a few MB), so a count far
+// past any machine's cores is a mistake to refuse, not memory to allocate.
+const MaxWorkers = 1024
+
 // New starts a pool of n workers (0: one per core, GOMAXPROCS).
 func New(n int) *Pool {
 	if n <= 0 {
