@@ -75,6 +75,14 @@ func x86KernelPair(b *bytes.Buffer, name, reg string, mr, nv, width int) {
 	x86Tile(b, name, reg, mr, nv, width, single, true, 2)
 }
 
+// prefetchRows: the rows kernel touches B's row p+prefetchRows (AX =
+// prefetchRows*bStride) while it multiplies row p. With few rows of A,
+// a layer's packed weights stream from L3 once per product, and the first
+// row tile of each panel waited on them: in ebm bench's iteration this
+// took AVX-512 from 47-50 to 42-44 ms (16, 24 and 64 rows did no better;
+// bench/README.md).
+const prefetchRows = 32
+
 // pairFrame is the SGEMM frame with next: 8 more bytes.
 const pairFrame = "$0-72"
 
@@ -98,6 +106,9 @@ func x86Tile(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision,
 	if panels == 2 {
 		// AX until the epilogue, which reads beta's bits into it.
 		b.WriteString("\tMOVQ next+64(FP), AX\n")
+	}
+	if rowsA && panels == 1 {
+		fmt.Fprintf(b, "\tIMUL3Q $%d, R9, AX\n", prefetchRows)
 	}
 	for i := 0; i < mr; i++ {
 		for j := 0; j < cols; j++ {
@@ -138,6 +149,11 @@ func x86Tile(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision,
 		fmt.Fprintf(b, "\tADDQ $%d, SI\n\tADDQ $%d, BX\n", pr.size, pr.size)
 	} else {
 		b.WriteString("\tADDQ R8, SI\n")
+	}
+	if rowsA && panels == 1 {
+		for off := 0; off < nr*pr.size; off += 64 {
+			fmt.Fprintf(b, "\tPREFETCHT0 %d(DI)(AX*1)\n", off)
+		}
 	}
 	b.WriteString("\tADDQ R9, DI\n\tDECQ CX\n\tJNZ loop\n\nepilogue:\n")
 	alpha, beta := bc(0), bc(1)
