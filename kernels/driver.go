@@ -243,16 +243,16 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 				for jr := 0; jr < nc; jr += nr {
 					nrr := min(nr, nc-jr)
 					bp, bs := &bPanels[jr*kc], uintptr(nr)*size
-					next := uintptr(kc*nr) * size // from this panel to the next
-					if directB && (nrr == nr || nrr == halfCols) {
+					direct := directB && (nrr == nr || nrr == halfCols)
+					if direct {
 						bp, bs = &b[pc*ldb+jc+jr], uintptr(ldb)*size
-						next = uintptr(nr) * size
 					}
 					// The rows past the last whole tile go two at a time
 					// through the pair kernel when this panel and its
-					// neighbour (panels pair up 0-1, 2-3, ...) are whole;
-					// the first of the two computes both.
-					pairRows, first := 0, jr%(2*nr) == 0
+					// neighbour (panels pair up 0-1, 2-3, ...) are whole.
+					// The second of the two computes both: its whole tiles
+					// have just brought both panels into cache.
+					pairRows, second := 0, jr%(2*nr) == nr
 					if rowsA && im.pair != nil && (jr-jr%(2*nr))+2*nr <= nc {
 						pairRows = mc % mr &^ 1
 					}
@@ -274,8 +274,15 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 							continue
 						}
 						if mrr < mr && pairRows > 0 {
-							for r := 0; first && r < pairRows; r += 2 {
-								im.pair(kc, &a[(ic+ir+r)*lda+pc], uintptr(lda)*size, bp, bs, &c[ci+r*ldc], uintptr(ldc)*size, alpha, be, next)
+							if second {
+								// The first panel of the pair, and the bytes on to this one.
+								pp, next := &bPanels[(jr-nr)*kc], uintptr(kc*nr)*size
+								if direct {
+									pp, next = &b[pc*ldb+jc+jr-nr], uintptr(nr)*size
+								}
+								for r := 0; r < pairRows; r += 2 {
+									im.pair(kc, &a[(ic+ir+r)*lda+pc], uintptr(lda)*size, pp, bs, &c[ci-nr+r*ldc], uintptr(ldc)*size, alpha, be, next)
+								}
 							}
 							if pairRows == mrr {
 								continue
