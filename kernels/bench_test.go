@@ -47,8 +47,8 @@ var dgemmShapes = []benchShape{
 	{"NN", 64, 784, 512}, {"NN", 64, 512, 512}, {"NT", 64, 512, 784}, {"TN", 784, 64, 512},
 }
 
-func benchGemm[E element](b *testing.B, im *gemmImpl[E], workers int, form string, m, k, n int) {
-	tA, tB := form[0] == 'T', form[1] == 'T'
+// benchOperands returns A (m x k), B (k x n) and C (m x n) of normal values.
+func benchOperands[E element](m, k, n int) (a, b, c []E) {
 	rng := rand.New(rand.NewPCG(1, 1))
 	fill := func(n int) []E {
 		s := make([]E, n)
@@ -57,7 +57,12 @@ func benchGemm[E element](b *testing.B, im *gemmImpl[E], workers int, form strin
 		}
 		return s
 	}
-	a, bb, c := fill(m*k), fill(k*n), fill(m*n)
+	return fill(m * k), fill(k * n), fill(m * n)
+}
+
+func benchGemm[E element](b *testing.B, im *gemmImpl[E], workers int, form string, m, k, n int) {
+	tA, tB := form[0] == 'T', form[1] == 'T'
+	a, bb, c := benchOperands[E](m, k, n)
 	lda, ldb := k, n
 	if tA {
 		lda = m
@@ -203,15 +208,7 @@ var shardShapes = []benchShape{
 // (Sgemm) and packed once beforehand (SgemmPacked), single-threaded.
 func BenchmarkSgemmShard(b *testing.B) {
 	benchAll(b, shardShapes, func(im *impl, b *testing.B, _ string, m, k, n int) {
-		rng := rand.New(rand.NewPCG(1, 1))
-		fill := func(n int) []float32 {
-			s := make([]float32, n)
-			for i := range s {
-				s[i] = float32(rng.NormFloat64())
-			}
-			return s
-		}
-		a, bb, c := fill(m*k), fill(k*n), fill(m*n)
+		a, bb, c := benchOperands[float32](m, k, n)
 		var p PackedB
 		if err := p.reset(im.sgemm, false, k, n, bb, n); err != nil {
 			b.Fatal(err)
