@@ -17,6 +17,10 @@
 // 100 µs afterwards, ready for the next product's parts, as BLAS threads
 // do). gonum users get them through the adapter in the separate module
 // github.com/ebm-project/ebm/gonumblas: blas64.Use(gonumblas.Implementation{}).
+// A right factor shared by many products (a layer's weights, over every
+// step of a Langevin chain) can be packed once into a PackedB and
+// multiplied by with SgemmPacked: the same bits as Sgemm, without packing
+// or reading B in place on every call.
 // Transpose transposes a matrix; Adam applies one Adam update in place;
 // Add adds one vector onto another (a convolution's input gradient sums its
 // patches onto the pixels with it).
@@ -49,7 +53,11 @@
 // float64 share every line of it and differ in their micro-kernels (and in
 // float32's extra paths below). Products with at most 16 columns use 2x4
 // dot-product kernels instead (an MLP's 10-class output layer), or run as
-// C^T = B^T*A when A is transposed.
+// C^T = B^T*A when A is transposed. With few rows of A (a Langevin shard
+// has 32) whole tiles read A where it lies, and the rows past the last
+// whole tile go two at a time through a pair kernel over two panels of B,
+// summed as the whole tile sums them: a row of C has the same bits
+// whichever tile computes it, so no split of the rows changes a result.
 //
 // # Generated code
 //

@@ -55,3 +55,25 @@ func ExampleDgemmParallel() {
 	fmt.Println(c1[n*n-1], c1[n*n-1] == c2[n*n-1])
 	// Output: 3066 true
 }
+
+// A right factor shared by many products is packed once: SgemmPacked then
+// computes what Sgemm would, bit for bit. Pack again after B changes.
+func ExampleSgemmPacked() {
+	w := []float32{1, 2, 3, 4, 5, 6} // 3x2: a layer's weights, In x Out
+	var packed kernels.PackedB
+	if err := packed.Pack(false, 3, 2, w, 2); err != nil {
+		fmt.Println(err)
+		return
+	}
+	y := make([]float32, 2)
+	for _, x := range [][]float32{{1, 0, 0}, {1, 1, 1}} {
+		if err := kernels.SgemmPacked(1, 1, x, 3, &packed, 0, y, 2); err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Println(y)
+	}
+	// Output:
+	// [1 2]
+	// [9 12]
+}
