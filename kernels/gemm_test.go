@@ -533,8 +533,8 @@ func TestGemmWarmAllocatesNothing(t *testing.T) {
 // result.
 func rowsAreIndependentOfTheirTile[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	const n, k = 91, 300 // two pairs of 16-wide panels and an edge; two k blocks
-	rows := 3*im.mr + 3
+	n, k := 4*im.nr+3, kcBlock+44 // two pairs of panels and an edge; two k blocks
+	rows := 2*im.mr + 3
 	for _, f := range forms {
 		for _, beta := range []E{0, 1} {
 			ar, ac, br, bc := rows, k, k, n
@@ -549,7 +549,9 @@ func rowsAreIndependentOfTheirTile[E element](t *testing.T, im *gemmImpl[E]) {
 			C0 := newOperand[E](rng, rows, n, 0)
 			whole := append([]E(nil), C0.data()...)
 			gemmWith(im, f[0], f[1], rows, n, k, 1, A.data(), A.ld, B.data(), B.ld, beta, whole, n)
-			for r0 := range rows {
+			// Starts 0, 1 and 3 with every length put each row in every
+			// kind of tile and at every place in a tile.
+			for _, r0 := range []int{0, 1, 3} {
 				for m := 1; r0+m <= rows; m++ {
 					part := append([]E(nil), C0.data()[r0*n:(r0+m)*n]...)
 					aOff := r0 * A.ld

@@ -77,6 +77,9 @@ func (p *PackedB) PackPart(part, parts int) error {
 	if parts < 1 || part < 0 || part >= parts {
 		return fmt.Errorf("kernels: packed B: part %d of %d: want 0 <= part < parts", part, parts)
 	}
+	if p.k == 0 || p.n == 0 {
+		return nil // nothing to pack (a 0 x n matrix may have any n)
+	}
 	nr := p.im.nr
 	units := (p.n + nr - 1) / nr
 	// start(i) = i*(units/parts) + min(i, units%parts) cannot overflow.
