@@ -88,6 +88,15 @@ func newOperand[E element](rng *rand.Rand, rows, cols, pad int) *operand[E] {
 
 func (o *operand[E]) data() []E { return o.buf[o.off : len(o.buf)-guard] }
 
+// stored is the shape of the matrix that holds op(X), rows x cols: X
+// itself, or its transpose when trans.
+func stored(trans bool, rows, cols int) (int, int) {
+	if trans {
+		return cols, rows
+	}
+	return rows, cols
+}
+
 // checkGuards fails if anything outside the rows x cols view changed.
 func (o *operand[E]) checkGuards(t *testing.T, what string) {
 	t.Helper()
@@ -123,14 +132,8 @@ func (g gemmCase) String() string {
 // unchanged.
 func runGemmCase[E element](t *testing.T, im *gemmImpl[E], g gemmCase, rng *rand.Rand) {
 	t.Helper()
-	ar, ac := g.m, g.k
-	if g.tA {
-		ar, ac = g.k, g.m
-	}
-	br, bc := g.k, g.n
-	if g.tB {
-		br, bc = g.n, g.k
-	}
+	ar, ac := stored(g.tA, g.m, g.k)
+	br, bc := stored(g.tB, g.k, g.n)
 	A := newOperand[E](rng, ar, ac, g.pad)
 	B := newOperand[E](rng, br, bc, g.pad+1)
 	C := newOperand[E](rng, g.m, g.n, g.pad+2)
@@ -293,13 +296,8 @@ func parallelMatchesSerial[E element](t *testing.T, serial, parallel func(tA, tB
 	for _, f := range forms {
 		for _, s := range [][3]int{{256, 512, 512}, {2, 300, 700}, {300, 100, 7}} {
 			m, k, n := s[0], s[1], s[2]
-			ar, ac, br, bc := m, k, k, n
-			if f[0] {
-				ar, ac = k, m
-			}
-			if f[1] {
-				br, bc = n, k
-			}
+			ar, ac := stored(f[0], m, k)
+			br, bc := stored(f[1], k, n)
 			A := newOperand[E](rng, ar, ac, 0)
 			B := newOperand[E](rng, br, bc, 0)
 			C1 := newOperand[E](rng, m, n, 0)
@@ -537,13 +535,8 @@ func rowsAreIndependentOfTheirTile[E element](t *testing.T, im *gemmImpl[E]) {
 	rows := 2*im.mr + 3
 	for _, f := range forms {
 		for _, beta := range []E{0, 1} {
-			ar, ac, br, bc := rows, k, k, n
-			if f[0] {
-				ar, ac = k, rows
-			}
-			if f[1] {
-				br, bc = n, k
-			}
+			ar, ac := stored(f[0], rows, k)
+			br, bc := stored(f[1], k, n)
 			A := newOperand[E](rng, ar, ac, 0)
 			B := newOperand[E](rng, br, bc, 0)
 			C0 := newOperand[E](rng, rows, n, 0)

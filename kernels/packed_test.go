@@ -60,10 +60,7 @@ func TestSgemmPackedIsTheProductBitForBit(t *testing.T) {
 		for si, s := range shapes {
 			for _, transB := range []bool{false, true} {
 				alpha, beta := scalars[si%4][0], scalars[si%4][1]
-				br, bc := s.k, s.n
-				if transB {
-					br, bc = s.n, s.k
-				}
+				br, bc := stored(transB, s.k, s.n)
 				A := newOperand[float32](rng, s.m, s.k, 1)
 				B := newOperand[float32](rng, br, bc, 2)
 				C := newOperand[float32](rng, s.m, s.n, 3)
@@ -96,10 +93,7 @@ func TestPackedBPartsFillTheSamePanels(t *testing.T) {
 		for _, s := range [][2]int{{300, ncBlock + 3*im.sgemm.nr + 5}, {513, 784}, {5, 1}} {
 			k, n := s[0], s[1]
 			for _, transB := range []bool{false, true} {
-				rows, cols := k, n
-				if transB {
-					rows, cols = n, k
-				}
+				rows, cols := stored(transB, k, n)
 				B := newOperand[float32](rng, rows, cols, 0)
 				var whole, split PackedB
 				require.NoError(t, whole.reset(im.sgemm, transB, k, n, B.data(), B.ld))
