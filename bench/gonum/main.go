@@ -1,6 +1,8 @@
 // Command gonum times gonum's pure-Go blas32 SGEMM on the shapes of
 // BenchmarkSgemm and prints one JSON object per line, like blas_peers.py.
 // It lives in the bench module so gonum never enters the product's go.sum.
+//
+//	gonum [peer name] [shapes, comma-separated m x k x n: all if none]
 package main
 
 import (
@@ -8,6 +10,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/blas"
@@ -40,9 +44,17 @@ func main() {
 	if len(os.Args) > 1 {
 		peer = os.Args[1]
 	}
+	var only []string
+	if len(os.Args) > 2 {
+		only = strings.Split(os.Args[2], ",")
+	}
 	rng := rand.New(rand.NewPCG(1, 1))
 	enc := json.NewEncoder(os.Stdout)
 	for _, s := range shapes {
+		shape := fmt.Sprintf("%dx%dx%d", s.m, s.k, s.n)
+		if only != nil && !slices.Contains(only, shape) {
+			continue
+		}
 		ta, tb := blas.NoTrans, blas.NoTrans
 		ar, ac, br, bc := s.m, s.k, s.k, s.n
 		if s.form[0] == 'T' {
@@ -61,7 +73,7 @@ func main() {
 			}
 			best = max(best, 2*float64(s.m*s.n*s.k)*float64(reps)/time.Since(start).Seconds()/1e9)
 		}
-		if err := enc.Encode(map[string]any{"peer": peer, "form": s.form, "shape": fmt.Sprintf("%dx%dx%d", s.m, s.k, s.n), "gflops": float64(int(best*10)) / 10}); err != nil {
+		if err := enc.Encode(map[string]any{"peer": peer, "form": s.form, "shape": shape, "gflops": float64(int(best*10)) / 10}); err != nil {
 			panic(err)
 		}
 	}
