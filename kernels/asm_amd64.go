@@ -32,6 +32,11 @@ func sgemmRowsAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride ui
 //go:noescape
 func sgemmPairAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32, next uintptr)
 
+// sgemmGatherAVX512 is in sgemm_avx512_amd64.s.
+//
+//go:noescape
+func sgemmGatherAVX512(kc int, a *float32, offs *int, left, run int, skip uintptr, b *float32, c *float32, ldc uintptr, alpha, beta float32)
+
 // dgemmKernelAVX512 is in dgemm_avx512_amd64.s.
 //
 //go:noescape
@@ -96,6 +101,11 @@ func sgemmRowsAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uint
 //
 //go:noescape
 func sgemmPairAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32, next uintptr)
+
+// sgemmGatherAVX2 is in sgemm_avx2_amd64.s.
+//
+//go:noescape
+func sgemmGatherAVX2(kc int, a *float32, offs *int, left, run int, skip uintptr, b *float32, c *float32, ldc uintptr, alpha, beta float32)
 
 // dgemmKernelAVX2 is in dgemm_avx2_amd64.s.
 //

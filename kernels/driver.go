@@ -66,17 +66,26 @@ type gemmImpl[E element] struct {
 	pair pairKernel[E]
 	// pack8, if set, interleaves eight rows into a panel (see packRows8).
 	pack8 packer[E]
+	// gather, if set (SGEMM only), is rows for A's rows anywhere in one
+	// array, as runs with skips between them (SgemmGathered).
+	gather gatherKernel
 }
+
+// gatherKernel is the full-tile kernel over a packed panel of B (rows NR
+// values apart) whose A row i starts at byte a + offs[i] and runs left
+// values, then skips skip bytes, then runs run values before each skip.
+type gatherKernel func(kc int, a *float32, offs *int, left, run int, skip uintptr, b *float32, c *float32, ldc uintptr, alpha, beta float32)
 
 // pairKernel is a microKernel with a second panel of B next bytes on.
 type pairKernel[E element] func(kc int, a *E, aStride uintptr, b *E, bStride uintptr, c *E, ldc uintptr, alpha, beta E, next uintptr)
 
 // workspace holds the packing buffers of one single-threaded GEMM call.
 type workspace[E element] struct {
-	a, b []E // packed panels, 64-byte aligned
-	tmp  []E // one MR x NR tile for edges
-	t    []E // C^T of narrow transposed-A products, swapChunk columns at a time
-	ct   []E // C^T of NT products with few rows (gemmRowsNT)
+	a, b []E        // packed panels, 64-byte aligned
+	tmp  []E        // one MR x NR tile for edges
+	t    []E        // C^T of narrow transposed-A products, swapChunk columns at a time
+	ct   []E        // C^T of NT products with few rows (gemmRowsNT)
+	offs [maxMR]int // a gathered tile's row offsets (here, not on the stack: the kernel is called through a func value)
 }
 
 // bPanelsLen is the length of a workspace's B panels.

@@ -10,3 +10,5 @@ func raceGemm[E element](transA, transB bool, m, n, k int, a []E, lda int, b []E
 }
 
 func raceMatrix[E element](s []E, ld, r, cols int, write bool) {}
+
+func raceGathered(x []float32, rows []int, extent int) {}

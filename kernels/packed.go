@@ -125,13 +125,18 @@ func SgemmPacked(m int, alpha float32, a []float32, lda int, p *PackedB, beta fl
 	if err := checkGemm("packed sgemm", false, p.transB, m, p.n, p.k, a, lda, p.b, p.ldb, c, ldc); err != nil {
 		return err
 	}
-	im := active.Load().sgemm
+	packedProduct(active.Load().sgemm, m, alpha, a, lda, p, beta, c, ldc)
+	return nil
+}
+
+// packedProduct is SgemmPacked on checked arguments with implementation
+// im: over p's panels if im laid them out, else with op(B) where it lies.
+func packedProduct(im *gemmImpl[float32], m int, alpha float32, a []float32, lda int, p *PackedB, beta float32, c []float32, ldc int) {
 	if im != p.im {
 		gemmWith(im, false, p.transB, m, p.n, p.k, alpha, a, lda, p.b, p.ldb, beta, c, ldc)
-		return nil
+		return
 	}
 	gemmPacked(im, m, alpha, a, lda, p, beta, c, ldc)
-	return nil
 }
 
 // gemmPacked is SgemmPacked on checked arguments with p's implementation.

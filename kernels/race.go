@@ -50,3 +50,10 @@ func raceGemm[E element](transA, transB bool, m, n, k int, a []E, lda int, b []E
 	rows(b, ldb, br, bc, false)
 	rows(c, ldc, m, n, true)
 }
+
+// raceGathered reads, from Go, every row a gathered product reads.
+func raceGathered(x []float32, rows []int, extent int) {
+	for _, r := range rows {
+		raceRead(x[r : r+extent+1])
+	}
+}

@@ -25,6 +25,8 @@ func sgemmAVX512(b *bytes.Buffer) {
 	x86KernelA(b, "sgemmRowsAVX512", "Z", avx512MR, avx512NV, 16, single, true)
 	b.WriteString("\n// Two rows over two panels, 2x64, reading A's rows where they lie: C rows in\n// Z0-Z3, Z4-Z7; B rows in Z8-Z11; broadcasts Z12/Z13.\n")
 	x86KernelPair(b, "sgemmPairAVX512", "Z", 2, avx512NV, 16)
+	b.WriteString("\n// The full tile over rows gathered from one array (a convolution's patches\n// in a padded image): row addresses in AX, BX, R8-R13; k offset in SI.\n")
+	x86Gather(b, "sgemmGatherAVX512", "Z", avx512MR, avx512NV, 16)
 }
 
 func dgemmAVX512(b *bytes.Buffer) {

@@ -156,7 +156,15 @@ func x86Tile(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision,
 		}
 	}
 	b.WriteString("\tADDQ R9, DI\n\tDECQ CX\n\tJNZ loop\n\nepilogue:\n")
-	alpha, beta := bc(0), bc(1)
+	x86Store(b, mr, cols, vbytes, pr, bc(0), bc(1), acc)
+}
+
+// x86Store writes a kernel's epilogue: the mr x cols accumulators to C at
+// DX, rows R10 bytes apart, as C = alpha*acc + beta*C, or alpha*acc
+// without reading C when beta is +-0; alpha and beta are broadcast into
+// the registers named (free by then).
+func x86Store(b *bytes.Buffer, mr, cols, vbytes int, pr precision, alpha, beta string, acc func(i, j int) string) {
+	mov := "VMOVUP" + pr.ps[1:]
 	fmt.Fprintf(b, "\t%s alpha+%d(FP), %s\n\t%s beta+%d(FP), %s\n", pr.bcast, pr.alpha, alpha, pr.bcast, pr.beta, beta)
 	b.WriteString(pr.zeroTestOp + "\tJZ nobeta\n")
 	for i := 0; i < mr; i++ {
@@ -176,6 +184,63 @@ func x86Tile(b *bytes.Buffer, name, reg string, mr, nv, width int, pr precision,
 		b.WriteString("\tADDQ R10, DX\n")
 	}
 	b.WriteString("\tVZEROUPPER\n\tRET\n")
+}
+
+// gathered is the frame of the gather kernel (SGEMM only):
+//
+//	func k(kc int, a *float32, offs *int, left, run int, skip uintptr,
+//	       b *float32, c *float32, ldc uintptr, alpha, beta float32)
+var gathered = precision{"float32", 4, "PS", "VBROADCASTSS", 72, 76, "$0-80",
+	"\tMOVL beta+76(FP), AX\n\tTESTL $0x7fffffff, AX\n"}
+
+// gatherRows are the registers holding the gather kernel's row addresses;
+// AX, which reads offs, takes its own row last.
+var gatherRows = []string{"BX", "R8", "R9", "R10", "R11", "R12", "R13"}
+
+// x86Gather writes the gather kernel: the rows kernel over a packed panel
+// of B (rows NR values apart) whose A rows lie anywhere in one array: row
+// i starts at a + offs[i] (bytes), and along k it runs left elements, then
+// skips skip bytes, then runs run elements before each further skip. That
+// is a convolution's patch in a zero-padded image, read where it lies
+// (one kernel row's K*C values, then a jump to the next image row), so no
+// im2col copy is made. Each element sums its products in k order, as the
+// rows kernel does: the same bits as the product with the patches copied.
+func x86Gather(b *bytes.Buffer, name, reg string, mr, nv, width int) {
+	pr := gathered
+	cols := nv
+	nacc := mr * cols
+	breg := func(j int) string { return fmt.Sprintf("%s%d", reg, nacc+j) }
+	bc := func(i int) string { return fmt.Sprintf("%s%d", reg, nacc+cols+i%2) }
+	acc := func(i, j int) string { return fmt.Sprintf("%s%d", reg, i*cols+j) }
+	vbytes := width * pr.size
+	rows := append(append([]string{}, gatherRows[:mr-1]...), "AX")
+	fmt.Fprintf(b, "// func %s(kc int, a *float32, offs *int, left, run int, skip uintptr, b *float32, c *float32, ldc uintptr, alpha, beta float32)\n", name)
+	fmt.Fprintf(b, "TEXT ·%s(SB), NOSPLIT, %s\n", name, pr.frame)
+	b.WriteString("\tMOVQ kc+0(FP), CX\n\tMOVQ a+8(FP), SI\n\tMOVQ offs+16(FP), AX\n")
+	for i, r := range rows {
+		fmt.Fprintf(b, "\tMOVQ %d(AX), %s\n\tADDQ SI, %s\n", 8*i, r, r)
+	}
+	b.WriteString("\tMOVQ left+24(FP), DX\n\tMOVQ b+48(FP), DI\n\tXORQ SI, SI\n")
+	for i := 0; i < mr; i++ {
+		for j := 0; j < cols; j++ {
+			fmt.Fprintf(b, "\t%s %s, %s, %s\n", xorOp(reg), acc(i, j), acc(i, j), acc(i, j))
+		}
+	}
+	b.WriteString("\tTESTQ CX, CX\n\tJZ epilogue\n\nloop:\n")
+	for j := 0; j < cols; j++ {
+		fmt.Fprintf(b, "\tVMOVUPS %d(DI), %s\n", j*vbytes, breg(j))
+	}
+	for i, r := range rows {
+		fmt.Fprintf(b, "\t%s (%s)(SI*1), %s\n", pr.bcast, r, bc(i))
+		for j := 0; j < cols; j++ {
+			fmt.Fprintf(b, "\tVFMADD231%s %s, %s, %s\n", pr.ps, breg(j), bc(i), acc(i, j))
+		}
+	}
+	fmt.Fprintf(b, "\tADDQ $%d, SI\n\tADDQ $%d, DI\n", pr.size, cols*vbytes)
+	b.WriteString("\tDECQ CX\n\tJZ epilogue\n\tDECQ DX\n\tJNZ loop\n")
+	b.WriteString("\tADDQ skip+40(FP), SI\n\tMOVQ run+32(FP), DX\n\tJMP loop\n\nepilogue:\n")
+	b.WriteString("\tMOVQ c+56(FP), DX\n\tMOVQ ldc+64(FP), R10\n")
+	x86Store(b, mr, cols, vbytes, pr, bc(0), bc(1), acc)
 }
 
 // ELU forward, one vector: in x register X0 holds x; the result is in X3.
