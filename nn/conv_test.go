@@ -239,6 +239,35 @@ func TestConvRejectsBadShapes(t *testing.T) {
 	}
 }
 
+// A Langevin step (Forward, then InputGrad) reads a convolution's patches
+// where they lie, in its padded input: only a weight gradient copies them
+// out (im2col), once per Forward.
+func TestConvCopiesPatchesOnlyForTheWeightGradient(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	arch, err := ConvArch(9, 9, 2, []ConvSpec{{4, 3, 2, 1}}, nil, 3)
+	require.NoError(t, err)
+	m, err := New(arch, rng)
+	require.NoError(t, err)
+	const n = 3
+	c := m.Layers[0].Conv
+	ws := m.NewWorkspace(n)
+	x, dy := randVec(rng, n*m.In(), 1), randVec(rng, n*m.Out(), 1)
+	for i := range ws.patches[0] {
+		ws.patches[0][i] = -7777.25
+	}
+	_, err = ws.Forward(x, n)
+	require.NoError(t, err)
+	_, err = ws.InputGrad(dy)
+	require.NoError(t, err)
+	for _, v := range ws.patches[0] {
+		require.Equal(t, float32(-7777.25), v, "patches copied for an input gradient")
+	}
+	require.NoError(t, ws.Backward(dy, m.NewGrads()))
+	want := make([]float32, len(ws.patches[0]))
+	im2col(c, want, x, n)
+	require.Equal(t, want, ws.patches[0], "the weight gradient's patches")
+}
+
 // A forward and backward pass through convolutions allocate nothing: they
 // run in every Langevin step.
 func TestConvAllocatesNothing(t *testing.T) {

@@ -26,8 +26,8 @@ type Layer struct {
 	In, Out int
 	W, B    []float32
 	Conv    *Conv2D // the convolution's geometry; nil for a dense layer
-	// chunk is how many images a convolution's passes take at a time: as
-	// many as keep their patches within patchBytes.
+	// chunk is how many images a convolution's input gradient takes at a
+	// time: as many as keep their patch gradients within patchBytes.
 	chunk int
 	// packed holds W (for the forward pass x*W) and W^T (for the input
 	// gradient dY*W^T) in the GEMM kernel's panels, packed by Sync once for
@@ -59,9 +59,9 @@ func (l *Layer) InSize() int {
 }
 func (l *Layer) OutSize() int { return l.Rows() * l.Out }
 
-// patchBytes bounds the patches a convolution copies out and the product
-// then reads: a share of a core's L2 cache, so that the product finds them
-// there (a shard's whole patch matrix is megabytes).
+// patchBytes bounds the patch gradients a convolution's input-gradient
+// product writes and col2im then reads: a share of a core's L2 cache, so
+// that col2im finds them there (a shard's whole patch matrix is megabytes).
 const patchBytes = 256 << 10
 
 // Net is the layers of an Arch: convolutions, then dense layers, ELU after

@@ -24,7 +24,10 @@ type Workspace struct {
 	x        []float32   // the last input (not copied)
 	acts     [][]float32 // acts[l] = output of layer l (post-ELU; logits for the last)
 	deltas   [][]float32 // deltas[l] = dLoss/d(pre-activation of layer l)
-	patches  [][]float32 // patches[l] = a convolution's input patches, the left factor of its products
+	patches  [][]float32 // patches[l] = a convolution's input patches, the left factor of its weight gradient
+	patched  []bool      // patched[l]: patches[l] holds the last Forward's (copied out for a weight gradient only)
+	padded   [][]float32 // padded[l] = a convolution's input images, zero-padded, read in place by its forward product
+	starts   [][]int     // starts[l] = where each of its patches starts in padded[l]
 	dPatches []float32   // a convolution's gradient at its patches, before col2im
 	dx       []float32
 
@@ -38,6 +41,7 @@ type Workspace struct {
 	wantDx  bool
 	fwdTask func(worker, task int)
 	bwdTask func(worker, task int)
+	patTask func(worker, task int)
 }
 
 // Parallel runs f(worker, task) for every task in [0, tasks) on a pool of
@@ -51,13 +55,17 @@ func (m *Net) NewWorkspace(maxBatch int) *Workspace {
 	for _, l := range m.Layers {
 		ws.acts = append(ws.acts, make([]float32, maxBatch*l.OutSize()))
 		ws.deltas = append(ws.deltas, make([]float32, maxBatch*l.OutSize()))
-		var p []float32
+		var p, padded []float32
+		var starts []int
 		if l.Conv != nil {
 			p = make([]float32, maxBatch*l.Rows()*l.In)
 			dPatches = max(dPatches, len(p))
+			padded, starts = make([]float32, maxBatch*l.Conv.paddedSize()), l.Conv.patchStarts(maxBatch)
 		}
 		ws.patches = append(ws.patches, p)
+		ws.padded, ws.starts = append(ws.padded, padded), append(ws.starts, starts)
 	}
+	ws.patched = make([]bool, len(m.Layers))
 	ws.dPatches = make([]float32, dPatches)
 	return ws
 }
@@ -68,7 +76,7 @@ func (m *Net) NewParallelWorkspace(maxBatch int, run Parallel, parts int) *Works
 	ws := m.NewWorkspace(maxBatch)
 	ws.run, ws.parts = run, max(1, parts)
 	ws.errs = make([]error, 2*ws.parts)
-	ws.fwdTask, ws.bwdTask = ws.forwardTask, ws.backwardTask
+	ws.fwdTask, ws.bwdTask, ws.patTask = ws.forwardTask, ws.backwardTask, ws.patchTask
 	return ws
 }
 
@@ -88,6 +96,7 @@ func (ws *Workspace) Forward(x []float32, n int) ([]float32, error) {
 		return nil, fmt.Errorf("nn: forward: input has %d values, %d images of %d need %d", len(x), n, m.In(), n*m.In())
 	}
 	ws.n, ws.x = n, x
+	clear(ws.patched)
 	in := x
 	for li := range m.Layers {
 		if ws.run == nil {
@@ -105,16 +114,9 @@ func (ws *Workspace) Forward(x []float32, n int) ([]float32, error) {
 	return ws.acts[len(m.Layers)-1][:n*m.Out()], nil
 }
 
-// forwardRows computes images [r0, r1) of layer li's output from its
-// input: in*W + b (in: the images' patches for a convolution), then ELU
-// below the last layer.
-func (ws *Workspace) forwardRows(li int, in []float32, r0, r1 int) error {
-	return ws.byChunks(li, r0, r1, func(c0, c1 int) error { return ws.forwardImages(li, in, c0, c1) })
-}
-
 // byChunks runs f over [r0, r1) in blocks of a convolution's chunk of
-// images (a dense layer's whole range at once), so that the patches of a
-// block are still in cache when the product reads them.
+// images (a dense layer's whole range at once), so that the patch
+// gradients of a block are still in cache when col2im reads them.
 func (ws *Workspace) byChunks(li, r0, r1 int, f func(c0, c1 int) error) error {
 	step := r1 - r0
 	if l := ws.m.Layers[li]; l.Conv != nil {
@@ -128,18 +130,22 @@ func (ws *Workspace) byChunks(li, r0, r1 int, f func(c0, c1 int) error) error {
 	return nil
 }
 
-func (ws *Workspace) forwardImages(li int, in []float32, r0, r1 int) error {
+// forwardRows computes images [r0, r1) of layer li's output from its
+// input: in*W + b (for a convolution, the patches of the images padded,
+// read where they lie), then ELU below the last layer.
+func (ws *Workspace) forwardRows(li int, in []float32, r0, r1 int) error {
 	l := ws.m.Layers[li]
 	p := l.Rows()
-	if l.Conv != nil {
-		im2col(l.Conv, ws.patches[li][r0*p*l.In:], in[r0*l.Conv.In():], r1-r0)
-		in = ws.patches[li]
-	}
 	out := ws.acts[li][r0*p*l.Out : r1*p*l.Out]
 	for r := range (r1 - r0) * p {
 		copy(out[r*l.Out:(r+1)*l.Out], l.B)
 	}
-	if err := kernels.SgemmPacked((r1-r0)*p, 1, in[r0*p*l.In:], l.In, &l.packed[packedW], 1, out, l.Out); err != nil {
+	if c := l.Conv; c != nil {
+		c.padInto(ws.padded[li][r0*c.paddedSize():], in[r0*c.In():], r1-r0)
+		if err := kernels.SgemmGathered(1, c.gathered(ws.padded[li], ws.starts[li][r0*p:r1*p]), &l.packed[packedW], 1, out, l.Out); err != nil {
+			return err
+		}
+	} else if err := kernels.SgemmPacked(r1-r0, 1, in[r0*l.In:], l.In, &l.packed[packedW], 1, out, l.Out); err != nil {
 		return err
 	}
 	if li+1 < len(ws.m.Layers) {
@@ -165,6 +171,11 @@ func (ws *Workspace) backward(dLogits []float32, g *Grads, wantDx bool) error {
 	}
 	copy(ws.deltas[L-1][:n*m.Out()], dLogits)
 	for li := L - 1; li >= 0; li-- {
+		if g != nil && m.Layers[li].Conv != nil && !ws.patched[li] {
+			if err := ws.copyPatches(li); err != nil {
+				return err
+			}
+		}
 		if ws.run == nil {
 			if g != nil {
 				if err := ws.paramGradCols(li, g, 0, m.Layers[li].Out); err != nil {
@@ -186,6 +197,33 @@ func (ws *Workspace) backward(dLogits []float32, g *Grads, wantDx bool) error {
 		}
 	}
 	return nil
+}
+
+// copyPatches writes the patches of convolution li's input in the last
+// Forward (im2col), the left factor of its weight gradient.
+func (ws *Workspace) copyPatches(li int) error {
+	ws.layer = li
+	if ws.run == nil {
+		ws.patchImages(li, 0, ws.n)
+	} else if err := ws.parallel(ws.parts, ws.patTask); err != nil {
+		return err
+	}
+	ws.patched[li] = true
+	return nil
+}
+
+func (ws *Workspace) patchImages(li, r0, r1 int) {
+	l := ws.m.Layers[li]
+	in := ws.x
+	if li > 0 {
+		in = ws.acts[li-1]
+	}
+	im2col(l.Conv, ws.patches[li][r0*l.Rows()*l.In:], in[r0*l.Conv.In():], r1-r0)
+}
+
+func (ws *Workspace) patchTask(_, t int) {
+	r0, r1 := block(ws.n, ws.parts, t, rowUnit)
+	ws.patchImages(ws.layer, r0, r1)
 }
 
 // layerInput is the left factor of layer li's product in the last
