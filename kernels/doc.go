@@ -20,7 +20,10 @@
 // A right factor shared by many products (a layer's weights, over every
 // step of a Langevin chain) can be packed once into a PackedB and
 // multiplied by with SgemmPacked: the same bits as Sgemm, without packing
-// or reading B in place on every call.
+// or reading B in place on every call. SgemmGathered multiplies a PackedB
+// by a left factor whose rows lie in one array as runs with skips between
+// them (Gathered): a convolution's patches in its zero-padded input, read
+// where they lie instead of copied out (im2col).
 // Transpose transposes a matrix; Adam applies one Adam update in place;
 // Add adds one vector onto another (a convolution's input gradient sums its
 // patches onto the pixels with it).

@@ -77,3 +77,31 @@ func ExampleSgemmPacked() {
 	// [1 2]
 	// [9 12]
 }
+
+// A 2x2 convolution of a 3x3 one-channel image with 2 output channels, as
+// a product: each output pixel's patch is two runs of 2 pixels, one image
+// row apart (a skip of 1), read where it lies.
+func ExampleSgemmGathered() {
+	image := []float32{
+		1, 2, 3,
+		4, 5, 6,
+		7, 8, 9,
+	}
+	// Patch values in order (ky, kx): row 0 of the weights weighs the
+	// top-left pixel. Channel 0 sums the patch, channel 1 takes its top-left.
+	w := []float32{1, 1, 1, 0, 1, 0, 1, 0} // 4x2
+	var packed kernels.PackedB
+	if err := packed.Pack(false, 4, 2, w, 2); err != nil {
+		fmt.Println(err)
+		return
+	}
+	patches := kernels.Gathered{X: image, Rows: []int{0, 1, 3, 4}, Run: 2, Skip: 1}
+	y := make([]float32, 4*2) // 2x2 output pixels, 2 channels
+	if err := kernels.SgemmGathered(1, patches, &packed, 0, y, 2); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(y)
+	// Output:
+	// [12 1 16 2 24 4 28 5]
+}
