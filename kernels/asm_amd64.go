@@ -27,6 +27,11 @@ func sgemmHalfAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride ui
 //go:noescape
 func sgemmRowsAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
+// sgemmRowsHalfAVX512 is in sgemm_avx512_amd64.s.
+//
+//go:noescape
+func sgemmRowsHalfAVX512(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
 // sgemmPairAVX512 is in sgemm_avx512_amd64.s.
 //
 //go:noescape
@@ -96,6 +101,11 @@ func sgemmHalfAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uint
 //
 //go:noescape
 func sgemmRowsAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+
+// sgemmRowsHalfAVX2 is in sgemm_avx2_amd64.s.
+//
+//go:noescape
+func sgemmRowsHalfAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
 
 // sgemmPairAVX2 is in sgemm_avx2_amd64.s.
 //

@@ -59,6 +59,10 @@ type gemmImpl[E element] struct {
 	// rows, if set, is the full-tile kernel reading A's rows where they lie
 	// (A's element (i, p) at a + i*aStride + p*size) instead of a panel.
 	rows microKernel[E]
+	// rowsHalf, if set, is rows for an MR x NR/2 tile: a last block of
+	// NR/2 columns (a one-channel convolution's 16 kernel offsets on
+	// AVX-512) without computing the empty half of a full tile.
+	rowsHalf microKernel[E]
 	// pair, if set, is rows for a 2 x 2NR tile over two panels of B, the
 	// second next bytes after the first: the rows past the last whole tile
 	// of a Langevin shard (32 = 5*6 + 2 on AVX2) at the full tile's speed,
@@ -218,10 +222,10 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 	// the portable kernel's four-wide panels gain 1.3x from packing
 	// (bench/README.md).
 	directB := !transB && m <= directMaxM && im.rows != nil && panels == nil
-	// A last block of nr/2 columns is a whole tile of the half kernel (which
-	// reads packed A only).
+	// A last block of nr/2 columns is a whole tile of the half kernel, or
+	// of its rows form when A's rows are read in place.
 	halfCols := -1
-	if im.half != nil && !rowsA {
+	if im.half != nil && (!rowsA || im.rowsHalf != nil) {
 		halfCols = nr / 2
 	}
 	for jc := 0; jc < n; jc += ncBlock {
@@ -276,6 +280,10 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 							ap, as = &a[(ic+ir)*lda+pc], uintptr(lda)*size
 							if nrr == nr {
 								im.rows(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
+								continue
+							}
+							if nrr == halfCols {
+								im.rowsHalf(kc, ap, as, bp, bs, &c[ci], uintptr(ldc)*size, alpha, be)
 								continue
 							}
 							im.rows(kc, ap, as, bp, bs, &ws.tmp[0], uintptr(nr)*size, alpha, 0)

@@ -531,8 +531,14 @@ func TestGemmWarmAllocatesNothing(t *testing.T) {
 // result.
 func rowsAreIndependentOfTheirTile[E element](t *testing.T, im *gemmImpl[E]) {
 	rng := rand.New(rand.NewPCG(13, 14))
-	n, k := 4*im.nr+3, kcBlock+44 // two pairs of panels and an edge; two k blocks
-	rows := 2*im.mr + 3
+	k, rows := kcBlock+44, 2*im.mr+3 // two k blocks
+	// Two pairs of panels and an edge; a pair and a last half panel.
+	for _, n := range []int{4*im.nr + 3, 2*im.nr + im.nr/2} {
+		rowsOfEveryTile(t, im, rng, rows, n, k)
+	}
+}
+
+func rowsOfEveryTile[E element](t *testing.T, im *gemmImpl[E], rng *rand.Rand, rows, n, k int) {
 	for _, f := range forms {
 		for _, beta := range []E{0, 1} {
 			ar, ac := stored(f[0], rows, k)
@@ -552,7 +558,7 @@ func rowsAreIndependentOfTheirTile[E element](t *testing.T, im *gemmImpl[E]) {
 						aOff = r0
 					}
 					gemmWith(im, f[0], f[1], m, n, k, 1, A.data()[aOff:], A.ld, B.data(), B.ld, beta, part, n)
-					require.Equal(t, whole[r0*n:(r0+m)*n], part, "%v beta %v: rows [%d, %d)", f, beta, r0, r0+m)
+					require.Equal(t, whole[r0*n:(r0+m)*n], part, "%v beta %v, %d columns: rows [%d, %d)", f, beta, n, r0, r0+m)
 				}
 			}
 		}

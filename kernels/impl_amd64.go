@@ -9,7 +9,7 @@ var avx2Impl = register(&impl{
 	rank:     10,
 	features: []string{"AVX", "AVX2", "FMA3"},
 	missing:  func() string { return missingFeatures(cpuid.AVX, cpuid.AVX2, cpuid.FMA3) },
-	sgemm:    &gemmImpl[float32]{mr: avx2MR, nr: avx2NR, kernel: sgemmKernelAVX2, half: sgemmHalfAVX2, rows: sgemmRowsAVX2, pair: sgemmPairAVX2, dot: sdotKernelAVX2, pack8: pack8AVX, gather: sgemmGatherAVX2},
+	sgemm:    &gemmImpl[float32]{mr: avx2MR, nr: avx2NR, kernel: sgemmKernelAVX2, half: sgemmHalfAVX2, rows: sgemmRowsAVX2, rowsHalf: sgemmRowsHalfAVX2, pair: sgemmPairAVX2, dot: sdotKernelAVX2, pack8: pack8AVX, gather: sgemmGatherAVX2},
 	dgemm:    &gemmImpl[float64]{mr: avx2DMR, nr: avx2DNR, kernel: dgemmKernelAVX2, half: dgemmHalfAVX2},
 	eluFwd: func(y, x []float32, alpha float32) {
 		n := len(x) &^ 7
@@ -32,7 +32,7 @@ var avx512Impl = register(&impl{
 	rank:     20,
 	features: []string{"AVX", "AVX512F"},
 	missing:  func() string { return missingFeatures(cpuid.AVX, cpuid.AVX512F) },
-	sgemm:    &gemmImpl[float32]{mr: avx512MR, nr: avx512NR, kernel: sgemmKernelAVX512, half: sgemmHalfAVX512, rows: sgemmRowsAVX512, pair: sgemmPairAVX512, dot: sdotKernelAVX512, pack8: pack8AVX, gather: sgemmGatherAVX512},
+	sgemm:    &gemmImpl[float32]{mr: avx512MR, nr: avx512NR, kernel: sgemmKernelAVX512, half: sgemmHalfAVX512, rows: sgemmRowsAVX512, rowsHalf: sgemmRowsHalfAVX512, pair: sgemmPairAVX512, dot: sdotKernelAVX512, pack8: pack8AVX, gather: sgemmGatherAVX512},
 	dgemm:    &gemmImpl[float64]{mr: avx512DMR, nr: avx512DNR, kernel: dgemmKernelAVX512, half: dgemmHalfAVX512},
 	eluFwd:   func(y, x []float32, alpha float32) { eluForwardAVX512(&y[0], &x[0], len(x), alpha) },
 	eluBwd:   func(dx, dy, y []float32, alpha float32) { eluBackwardAVX512(&dx[0], &dy[0], &y[0], len(y), alpha) },

@@ -417,6 +417,118 @@ nobeta:
 	VZEROUPPER
 	RET
 
+// The half-width tile, 6x8, reading A's rows where they lie.
+// func sgemmRowsHalfAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32)
+TEXT ·sgemmRowsHalfAVX2(SB), NOSPLIT, $0-64
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ aStride+16(FP), R8
+	MOVQ b+24(FP), DI
+	MOVQ bStride+32(FP), R9
+	MOVQ c+40(FP), DX
+	MOVQ ldc+48(FP), R10
+	IMUL3Q $32, R9, AX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ DX, R11
+	PREFETCHT0 (R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	ADDQ R10, R11
+	PREFETCHT0 (R11)
+	ADDQ R10, R11
+	TESTQ CX, CX
+	JZ epilogue
+
+loop:
+	VMOVUPS 0(DI), Y6
+	MOVQ R8, R12
+	LEAQ (R8)(R8*2), R13
+	LEAQ (SI)(R8*4), BX
+	VBROADCASTSS (SI), Y7
+	VFMADD231PS Y6, Y7, Y0
+	VBROADCASTSS (SI)(R12*1), Y8
+	VFMADD231PS Y6, Y8, Y1
+	VBROADCASTSS (SI)(R12*2), Y7
+	VFMADD231PS Y6, Y7, Y2
+	VBROADCASTSS (SI)(R13*1), Y8
+	VFMADD231PS Y6, Y8, Y3
+	VBROADCASTSS (BX), Y7
+	VFMADD231PS Y6, Y7, Y4
+	VBROADCASTSS (BX)(R12*1), Y8
+	VFMADD231PS Y6, Y8, Y5
+	ADDQ $4, SI
+	ADDQ $4, BX
+	PREFETCHT0 0(DI)(AX*1)
+	ADDQ R9, DI
+	DECQ CX
+	JNZ loop
+
+epilogue:
+	VBROADCASTSS alpha+56(FP), Y7
+	VBROADCASTSS beta+60(FP), Y8
+	MOVL beta+60(FP), AX
+	TESTL $0x7fffffff, AX
+	JZ nobeta
+	VMULPS Y7, Y0, Y0
+	VFMADD231PS 0(DX), Y8, Y0
+	VMOVUPS Y0, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y1, Y1
+	VFMADD231PS 0(DX), Y8, Y1
+	VMOVUPS Y1, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y2, Y2
+	VFMADD231PS 0(DX), Y8, Y2
+	VMOVUPS Y2, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y3, Y3
+	VFMADD231PS 0(DX), Y8, Y3
+	VMOVUPS Y3, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y4, Y4
+	VFMADD231PS 0(DX), Y8, Y4
+	VMOVUPS Y4, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y5, Y5
+	VFMADD231PS 0(DX), Y8, Y5
+	VMOVUPS Y5, 0(DX)
+	ADDQ R10, DX
+	VZEROUPPER
+	RET
+
+nobeta:
+	VMULPS Y7, Y0, Y0
+	VMOVUPS Y0, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y1, Y1
+	VMOVUPS Y1, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y2, Y2
+	VMOVUPS Y2, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y3, Y3
+	VMOVUPS Y3, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y4, Y4
+	VMOVUPS Y4, 0(DX)
+	ADDQ R10, DX
+	VMULPS Y7, Y5, Y5
+	VMOVUPS Y5, 0(DX)
+	ADDQ R10, DX
+	VZEROUPPER
+	RET
+
 // Two rows over two panels, 2x32, reading A's rows where they lie: C rows in
 // Y0-Y3, Y4-Y7; B rows in Y8-Y11; broadcasts Y12/Y13.
 // func sgemmPairAVX2(kc int, a *float32, aStride uintptr, b *float32, bStride uintptr, c *float32, ldc uintptr, alpha, beta float32, next uintptr)

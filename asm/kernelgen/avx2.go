@@ -22,6 +22,8 @@ func sgemmAVX2(b *bytes.Buffer) {
 	x86Kernel(b, "sgemmHalfAVX2", "Y", avx2MR, avx2NV/2, 8, single)
 	b.WriteString("\n// The full tile reading A's rows where they lie (no packed panel).\n")
 	x86KernelA(b, "sgemmRowsAVX2", "Y", avx2MR, avx2NV, 8, single, true)
+	b.WriteString("\n// The half-width tile, 6x8, reading A's rows where they lie.\n")
+	x86KernelA(b, "sgemmRowsHalfAVX2", "Y", avx2MR, avx2NV/2, 8, single, true)
 	b.WriteString("\n// Two rows over two panels, 2x32, reading A's rows where they lie: C rows in\n// Y0-Y3, Y4-Y7; B rows in Y8-Y11; broadcasts Y12/Y13.\n")
 	x86KernelPair(b, "sgemmPairAVX2", "Y", 2, avx2NV, 8)
 	b.WriteString("\n// The full tile over rows gathered from one array (a convolution's patches\n// in a padded image): row addresses in AX, BX, R8-R11; k offset in SI.\n")

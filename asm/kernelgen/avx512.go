@@ -23,6 +23,8 @@ func sgemmAVX512(b *bytes.Buffer) {
 	x86Kernel(b, "sgemmHalfAVX512", "Z", avx512MR, avx512NV/2, 16, single)
 	b.WriteString("\n// The full tile reading A's rows where they lie (no packed panel).\n")
 	x86KernelA(b, "sgemmRowsAVX512", "Z", avx512MR, avx512NV, 16, single, true)
+	b.WriteString("\n// The half-width tile, 8x16, reading A's rows where they lie.\n")
+	x86KernelA(b, "sgemmRowsHalfAVX512", "Z", avx512MR, avx512NV/2, 16, single, true)
 	b.WriteString("\n// Two rows over two panels, 2x64, reading A's rows where they lie: C rows in\n// Z0-Z3, Z4-Z7; B rows in Z8-Z11; broadcasts Z12/Z13.\n")
 	x86KernelPair(b, "sgemmPairAVX512", "Z", 2, avx512NV, 16)
 	b.WriteString("\n// The full tile over rows gathered from one array (a convolution's patches\n// in a padded image): row addresses in AX, BX, R8-R13; k offset in SI.\n")

@@ -75,7 +75,7 @@ type asmFile struct {
 
 var isas = []isa{
 	{"avx512", "amd64", avx512MR, avx512NV * 16, avx512DMR, avx512DNV * 8, []asmFile{
-		{"sgemm_avx512_amd64.s", sgemmAVX512, [][2]string{{"sgemmKernelAVX512", sgemmSig}, {"sgemmHalfAVX512", sgemmSig}, {"sgemmRowsAVX512", sgemmSig}, {"sgemmPairAVX512", pairSig}, {"sgemmGatherAVX512", gatherSig}}},
+		{"sgemm_avx512_amd64.s", sgemmAVX512, [][2]string{{"sgemmKernelAVX512", sgemmSig}, {"sgemmHalfAVX512", sgemmSig}, {"sgemmRowsAVX512", sgemmSig}, {"sgemmRowsHalfAVX512", sgemmSig}, {"sgemmPairAVX512", pairSig}, {"sgemmGatherAVX512", gatherSig}}},
 		{"dgemm_avx512_amd64.s", dgemmAVX512, [][2]string{{"dgemmKernelAVX512", dgemmSig}, {"dgemmHalfAVX512", dgemmSig}}},
 		{"sdot_avx512_amd64.s", sdotAVX512, [][2]string{{"sdotKernelAVX512", sdotSig}}},
 		{"elu_avx512_amd64.s", eluAVX512, [][2]string{{"eluForwardAVX512", eluFwdSig}, {"eluBackwardAVX512", eluBackSig}}},
@@ -84,7 +84,7 @@ var isas = []isa{
 		{"noise_avx512_amd64.s", noiseAVX512, [][2]string{{"normalAVX512", normalSig}, {"noisyStepAVX512", noisySig}}},
 	}},
 	{"avx2", "amd64", avx2MR, avx2NV * 8, avx2DMR, avx2DNV * 4, []asmFile{
-		{"sgemm_avx2_amd64.s", sgemmAVX2, [][2]string{{"sgemmKernelAVX2", sgemmSig}, {"sgemmHalfAVX2", sgemmSig}, {"sgemmRowsAVX2", sgemmSig}, {"sgemmPairAVX2", pairSig}, {"sgemmGatherAVX2", gatherSig}}},
+		{"sgemm_avx2_amd64.s", sgemmAVX2, [][2]string{{"sgemmKernelAVX2", sgemmSig}, {"sgemmHalfAVX2", sgemmSig}, {"sgemmRowsAVX2", sgemmSig}, {"sgemmRowsHalfAVX2", sgemmSig}, {"sgemmPairAVX2", pairSig}, {"sgemmGatherAVX2", gatherSig}}},
 		{"dgemm_avx2_amd64.s", dgemmAVX2, [][2]string{{"dgemmKernelAVX2", dgemmSig}, {"dgemmHalfAVX2", dgemmSig}}},
 		{"sdot_avx2_amd64.s", sdotAVX2, [][2]string{{"sdotKernelAVX2", sdotSig}}},
 		{"pack_avx_amd64.s", pack8AVX, [][2]string{{"pack8AVX", pack8Sig}}},
