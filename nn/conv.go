@@ -7,12 +7,16 @@ import "fmt"
 // H x W x C image holds its C channels at [(y*W+x)*C, (y*W+x+1)*C). A grey
 // MNIST digit (C = 1) is its 784 floats as they are.
 //
-// Its Layer runs the products as GEMMs on the image's patches (im2col.go):
-// with P output pixels and KKC = K*K*InC values per patch,
+// Its Layer runs the products as GEMMs on the image's patches: with P
+// output pixels and KKC = K*K*InC values per patch,
 //
 //	forward    Y (P x OutC)   = Patches (P x KKC) * W (KKC x OutC) + b
 //	weights    dW (KKC x OutC) += Patches^T * dY
 //	input      dPatches        = dY * W^T, summed back onto the pixels
+//
+// The forward product reads the patches where they lie in the zero-padded
+// input (padded.go); the weight gradient reads them copied out, and the
+// input gradient sums its patch gradients onto the pixels (im2col.go).
 //
 // W[(ky*K+kx)*InC+ic][oc] weighs input channel ic at kernel offset (ky, kx)
 // for output channel oc.
