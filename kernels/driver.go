@@ -222,6 +222,10 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 	// the portable kernel's four-wide panels gain 1.3x from packing
 	// (bench/README.md).
 	directB := !transB && m <= directMaxM && im.rows != nil && panels == nil
+	// A^T read in place steps a row of A (lda apart) every k: with a
+	// power-of-two lda a k block's rows fall on a few L1 sets. Packed, it
+	// pays back once enough column panels reuse the panel.
+	packsAT := transA && n > directMaxN
 	// A last block of nr/2 columns is a whole tile of the half kernel, or
 	// of its rows form when A's rows are read in place.
 	halfCols := -1
@@ -249,7 +253,7 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 			for ic := 0; ic < m; ic += mcBlock {
 				mc := min(mcBlock, m-ic)
 				for ir := 0; ir < mc; ir += mr {
-					if !transA && !rowsA || mc-ir < mr {
+					if !transA && !rowsA || mc-ir < mr || packsAT {
 						packA(im.pack8, ws.a[ir*kc:], a, lda, transA, ic+ir, min(mr, mc-ir), pc, kc, mr)
 					}
 				}
@@ -272,7 +276,7 @@ func gemmBlocked[E element](im *gemmImpl[E], ws *workspace[E], transA, transB, r
 					for ir := 0; ir < mc; ir += mr {
 						mrr := min(mr, mc-ir)
 						ap, as := &ws.a[ir*kc], uintptr(mr)*size
-						if transA && mrr == mr {
+						if transA && mrr == mr && !packsAT {
 							ap, as = &a[pc*lda+ic+ir], uintptr(lda)*size
 						}
 						ci := (ic+ir)*ldc + jc + jr
