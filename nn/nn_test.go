@@ -286,3 +286,15 @@ func TestWorkspaceRejectsOversizedBatch(t *testing.T) {
 	_, err = m.NewWorkspace(4).Forward(make([]float32, 5), 2)
 	require.ErrorContains(t, err, "input has 5 values")
 }
+
+// fillRows leaves every row of dst equal to row, for any number of rows.
+func TestFillRowsWritesEveryRow(t *testing.T) {
+	row := []float32{1, -2, 3}
+	for _, rows := range []int{0, 1, 2, 3, 7, 64, 65} {
+		dst := make([]float32, rows*len(row))
+		fillRows(dst, row)
+		for r := range rows {
+			require.Equal(t, row, dst[r*3:(r+1)*3], "%d rows: row %d", rows, r)
+		}
+	}
+}

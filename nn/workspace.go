@@ -137,9 +137,7 @@ func (ws *Workspace) forwardRows(li int, in []float32, r0, r1 int) error {
 	l := ws.m.Layers[li]
 	p := l.Rows()
 	out := ws.acts[li][r0*p*l.Out : r1*p*l.Out]
-	for r := range (r1 - r0) * p {
-		copy(out[r*l.Out:(r+1)*l.Out], l.B)
-	}
+	fillRows(out, l.B)
 	if c := l.Conv; c != nil {
 		c.padInto(ws.padded[li][r0*c.paddedSize():], in[r0*c.In():], r1-r0)
 		if err := kernels.SgemmGathered(1, c.gathered(ws.padded[li], ws.starts[li][r0*p:r1*p]), &l.packed[packedW], 1, out, l.Out); err != nil {
@@ -152,6 +150,19 @@ func (ws *Workspace) forwardRows(li int, in []float32, r0, r1 int) error {
 		return kernels.EluForward(out, out, EluAlpha)
 	}
 	return nil
+}
+
+// fillRows writes row into every len(row)-float row of dst, doubling the
+// rows written with each copy: a convolution's outputs are thousands of
+// rows of a few dozen floats, one call each otherwise.
+func fillRows(dst, row []float32) {
+	if len(dst) == 0 {
+		return
+	}
+	done := copy(dst, row)
+	for done < len(dst) {
+		done += copy(dst[done:], dst[:done])
+	}
 }
 
 // Activation returns layer l's output (post-ELU for hidden layers) from the
