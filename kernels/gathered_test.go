@@ -90,11 +90,7 @@ func TestSgemmGatheredIsTheProductBitForBit(t *testing.T) {
 					}
 					require.NoError(t, SgemmPacked(m, alpha, rows, max(1, k), &p, beta, want[C.off:len(want)-guard], C.ld), name)
 					require.NoError(t, SgemmGathered(alpha, a, &p, beta, C.data(), C.ld), name)
-					for i := range want {
-						if math.Float32bits(want[i]) != math.Float32bits(C.buf[i]) {
-							t.Fatalf("%s: element %d is %v, the product with the rows copied %v", name, i-C.off, C.buf[i], want[i])
-						}
-					}
+					sameBits(t, want, C, name+": the product with the rows copied")
 					C.checkGuards(t, name)
 					require.Equal(t, x0, x, "%s: X was modified", name)
 				}

@@ -32,6 +32,16 @@ func rowMajor(B *operand[float32], transB bool, k, n int) []float32 {
 	return out
 }
 
+// sameBits fails unless C's storage, guards included, has want's bits.
+func sameBits(t *testing.T, want []float32, C *operand[float32], what string) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(want[i]) != math.Float32bits(C.buf[i]) {
+			t.Fatalf("%s: element %d is %v, want %v", what, i-C.off, C.buf[i], want[i])
+		}
+	}
+}
+
 // A product with packed op(B) is the product with op(B) stored row-major,
 // bit for bit: the same tiles see the same values in the same order. Swept
 // across every tile edge in m and n, the k blocks, the direct-B row limit,
@@ -73,11 +83,7 @@ func TestSgemmPackedIsTheProductBitForBit(t *testing.T) {
 				opB := rowMajor(B, transB, s.k, s.n)
 				require.NoError(t, Sgemm(false, false, s.m, s.n, s.k, alpha, A.data(), A.ld, opB, max(1, s.n), beta, want[C.off:len(want)-guard], C.ld), name)
 				require.NoError(t, SgemmPacked(s.m, alpha, A.data(), A.ld, &p, beta, C.data(), C.ld), name)
-				for i := range want {
-					if math.Float32bits(want[i]) != math.Float32bits(C.buf[i]) {
-						t.Fatalf("%s: element %d is %v, the product with op(B) row-major %v", name, i-C.off, C.buf[i], want[i])
-					}
-				}
+				sameBits(t, want, C, name+": the product with op(B) row-major")
 				C.checkGuards(t, name)
 				require.Equal(t, a0, A.buf, "%s: A was modified", name)
 				require.Equal(t, b0, B.buf, "%s: B was modified", name)
