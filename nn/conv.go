@@ -15,8 +15,10 @@ import "fmt"
 //	input      dPatches        = dY * W^T, summed back onto the pixels
 //
 // The forward product reads the patches where they lie in the zero-padded
-// input (padded.go); the weight gradient reads them copied out, and the
-// input gradient sums its patch gradients onto the pixels (im2col.go).
+// input (padded.go); the weight gradient reads them copied out. The input
+// gradient is a convolution of dY computed by phases of the stride
+// (transposed.go), or, with few input channels, sums its patch gradients
+// onto the pixels (im2col.go).
 //
 // W[(ky*K+kx)*InC+ic][oc] weighs input channel ic at kernel offset (ky, kx)
 // for output channel oc.

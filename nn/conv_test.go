@@ -28,6 +28,15 @@ func convCases() []convCase {
 			}
 		}
 	}
+	// Enough input channels for the input gradient by phases (transposed.go),
+	// strides 1-3 (a stride above the kernel leaves pixels no offset reaches).
+	for k := 1; k <= 5; k++ {
+		for stride := 1; stride <= 3; stride++ {
+			for pad := 0; pad <= min(2, k-1); pad++ {
+				out = append(out, convCase{5 + k%2, 6 + stride%2, minTransposedInC + (k+pad)%3, 3 + stride, k, stride, pad, 2})
+			}
+		}
+	}
 	return append(out, convCase{28, 28, 1, 32, 3, 1, 1, 2}, convCase{14, 14, 32, 64, 3, 2, 1, 2},
 		convCase{7, 7, 64, 5, 3, 1, 0, 3}, convCase{4, 4, 3, 64, 4, 1, 0, 1},
 		convCase{3, 2, 2, 3, 3, 1, 2, 2}) // every patch overlaps the padding
@@ -160,6 +169,7 @@ func TestConvBackwardIsTheAdjoint(t *testing.T) {
 			require.NoError(t, ws.Backward(dy, g))
 			dx, err := ws.InputGrad(dy)
 			require.NoError(t, err)
+			require.Equal(t, cc.inC >= minTransposedInC, l.tconv != nil, "input gradient by phases")
 			wantX, wantW, wantB := refBackward(l, x, dy, cc.n)
 			for i := range wantW {
 				wantW[i] += float64(dW0[i])

@@ -27,12 +27,40 @@ type Layer struct {
 	W, B    []float32
 	Conv    *Conv2D // the convolution's geometry; nil for a dense layer
 	// chunk is how many images a convolution's input gradient takes at a
-	// time: as many as keep their patch gradients within patchBytes.
+	// time where it goes through patch gradients: as many as keep them
+	// within patchBytes. 0: all at once.
 	chunk int
 	// packed holds W (for the forward pass x*W) and W^T (for the input
 	// gradient dY*W^T) in the GEMM kernel's panels, packed by Sync once for
 	// all the products until W changes: every step of a Langevin chain.
 	packed [2]kernels.PackedB
+	// tconv, if set, computes the convolution's input gradient by phases
+	// (transposed.go) instead of from W^T's patch gradients.
+	tconv *transposed
+	// packings are the matrices Sync packs: W, and W^T or tconv's phases.
+	packings []packing
+}
+
+// packing is one packed matrix of a layer and what it packs.
+type packing struct {
+	p      *kernels.PackedB
+	transB bool
+	k, n   int
+	b      []float32
+}
+
+// newPackings lists the layer's packed matrices.
+func (l *Layer) newPackings() []packing {
+	out := []packing{{p: &l.packed[packedW], k: l.In, n: l.Out, b: l.W}}
+	if l.tconv == nil {
+		return append(out, packing{p: &l.packed[packedWT], transB: true, k: l.Out, n: l.In, b: l.W})
+	}
+	for i := range l.tconv.phases {
+		if ph := &l.tconv.phases[i]; ph.ty > 0 && ph.tx > 0 {
+			out = append(out, packing{p: &ph.packed, k: ph.ty * ph.tx * l.Out, n: l.Conv.InC, b: ph.w})
+		}
+	}
+	return out
 }
 
 // The matrices of Layer.packed.
@@ -87,7 +115,11 @@ func New(arch Arch, rng *rand.Rand) (*Net, error) {
 	var layers []*Layer
 	for _, g := range geo {
 		rows := g.OutH * g.OutW
-		layers = append(layers, &Layer{In: g.patch, Out: g.OutC, Conv: g, chunk: max(1, patchBytes/(4*rows*g.patch))})
+		l := &Layer{In: g.patch, Out: g.OutC, Conv: g, tconv: newTransposed(g)}
+		if l.tconv == nil {
+			l.chunk = max(1, patchBytes/(4*rows*g.patch))
+		}
+		layers = append(layers, l)
 	}
 	for i := 0; i+1 < len(arch.Sizes); i++ {
 		layers = append(layers, &Layer{In: arch.Sizes[i], Out: arch.Sizes[i+1]})
@@ -105,8 +137,9 @@ func New(arch Arch, rng *rand.Rand) (*Net, error) {
 		}
 		m.Layers = append(m.Layers, l)
 		m.params = append(m.params, l.W, l.B)
-		parts := max(1, (l.In*l.Out+syncValues-1)/syncValues)
-		for matrix := range l.packed {
+		l.packings = l.newPackings()
+		for matrix, pk := range l.packings {
+			parts := max(1, (pk.k*pk.n+syncValues-1)/syncValues)
 			for part := range parts {
 				m.syncParts = append(m.syncParts, [4]int{li, matrix, part, parts})
 			}
@@ -124,13 +157,17 @@ func (m *Net) Sync() { m.SyncParallel(nil) }
 // SyncParallel is Sync on the pool run (nil: serial).
 func (m *Net) SyncParallel(run Parallel) {
 	for _, l := range m.Layers {
-		for matrix := range l.packed {
-			k, n := l.In, l.Out
-			if matrix == packedWT {
-				k, n = n, k
+		if l.tconv != nil {
+			l.tconv.arrange(l.Conv, l.W)
+		}
+		for _, pk := range l.packings {
+			// b is the layer's own W or a phase matrix, k x n (n x k
+			// transposed) with n columns: unreachable.
+			ldb := pk.n
+			if pk.transB {
+				ldb = pk.k
 			}
-			if err := l.packed[matrix].Reset(matrix == packedWT, k, n, l.W, l.Out); err != nil {
-				// W is the layer's own In x Out array: unreachable.
+			if err := pk.p.Reset(pk.transB, pk.k, pk.n, pk.b, ldb); err != nil {
 				panic("nn: sync: " + err.Error())
 			}
 		}
@@ -143,7 +180,7 @@ const syncValues = 64 << 10
 
 func (m *Net) syncPart(_, t int) {
 	s := m.syncParts[t]
-	if err := m.Layers[s[0]].packed[s[1]].PackPart(s[2], s[3]); err != nil {
+	if err := m.Layers[s[0]].packings[s[1]].p.PackPart(s[2], s[3]); err != nil {
 		panic("nn: sync: " + err.Error()) // parts from New: unreachable
 	}
 }

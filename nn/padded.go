@@ -17,15 +17,7 @@ func (c *Conv2D) paddedSize() int { return (c.InH + 2*c.Pad) * (c.InW + 2*c.Pad)
 // padInto copies n images of x into the interiors of their padded images
 // in dst. The borders are never written: zero since dst was made.
 func (c *Conv2D) padInto(dst, x []float32, n int) {
-	wp, line := c.InW+2*c.Pad, c.InW*c.InC
-	for img := range n {
-		src := x[img*c.inPixels : (img+1)*c.inPixels]
-		out := dst[img*c.paddedSize() : (img+1)*c.paddedSize()]
-		for y := range c.InH {
-			at := ((y+c.Pad)*wp + c.Pad) * c.InC
-			copy(out[at:at+line], src[y*line:(y+1)*line])
-		}
-	}
+	padImages(dst, x, n, c.InH, c.InW, c.InC, c.Pad, c.Pad, c.InH+2*c.Pad, c.InW+2*c.Pad)
 }
 
 // patchStarts returns where each output pixel's patch starts in n padded

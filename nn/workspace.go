@@ -29,6 +29,9 @@ type Workspace struct {
 	padded   [][]float32 // padded[l] = a convolution's input images, zero-padded, read in place by its forward product
 	starts   [][]int     // starts[l] = where each of its patches starts in padded[l]
 	dPatches []float32   // a convolution's gradient at its patches, before col2im
+	tpad     [][]float32 // tpad[l] = a convolution's output gradients, zero-padded, read in place by its phases' products
+	tstarts  [][][]int   // tstarts[l][phase] = where each pixel's window starts in tpad[l]
+	tout     []float32   // a phase product's rows, before they go to their pixels
 	dx       []float32
 
 	// Parallel workspaces: the pool, and the layer step it is running.
@@ -51,22 +54,29 @@ type Parallel func(tasks int, f func(worker, task int))
 // NewWorkspace allocates buffers for batches of up to maxBatch rows.
 func (m *Net) NewWorkspace(maxBatch int) *Workspace {
 	ws := &Workspace{m: m, maxBatch: maxBatch, dx: make([]float32, maxBatch*m.In())}
-	dPatches := 0
+	dPatches, tout := 0, 0
 	for _, l := range m.Layers {
 		ws.acts = append(ws.acts, make([]float32, maxBatch*l.OutSize()))
 		ws.deltas = append(ws.deltas, make([]float32, maxBatch*l.OutSize()))
-		var p, padded []float32
+		var p, padded, tpad []float32
 		var starts []int
-		if l.Conv != nil {
+		var tstarts [][]int
+		if c := l.Conv; c != nil {
 			p = make([]float32, maxBatch*l.Rows()*l.In)
-			dPatches = max(dPatches, len(p))
-			padded, starts = make([]float32, maxBatch*l.Conv.paddedSize()), l.Conv.patchStarts(maxBatch)
+			padded, starts = make([]float32, maxBatch*c.paddedSize()), c.patchStarts(maxBatch)
+			if t := l.tconv; t != nil {
+				tpad, tstarts = make([]float32, maxBatch*t.paddedSize(c)), t.starts(c, maxBatch)
+				tout = max(tout, maxBatch*t.maxPixels()*c.InC)
+			} else {
+				dPatches = max(dPatches, len(p))
+			}
 		}
 		ws.patches = append(ws.patches, p)
 		ws.padded, ws.starts = append(ws.padded, padded), append(ws.starts, starts)
+		ws.tpad, ws.tstarts = append(ws.tpad, tpad), append(ws.tstarts, tstarts)
 	}
 	ws.patched = make([]bool, len(m.Layers))
-	ws.dPatches = make([]float32, dPatches)
+	ws.dPatches, ws.tout = make([]float32, dPatches), make([]float32, tout)
 	return ws
 }
 
@@ -114,12 +124,12 @@ func (ws *Workspace) Forward(x []float32, n int) ([]float32, error) {
 	return ws.acts[len(m.Layers)-1][:n*m.Out()], nil
 }
 
-// byChunks runs f over [r0, r1) in blocks of a convolution's chunk of
-// images (a dense layer's whole range at once), so that the patch
-// gradients of a block are still in cache when col2im reads them.
+// byChunks runs f over [r0, r1) in blocks of a layer's chunk of images
+// (the whole range where it has none), so that the patch gradients of a
+// block are still in cache when col2im reads them.
 func (ws *Workspace) byChunks(li, r0, r1 int, f func(c0, c1 int) error) error {
-	step := r1 - r0
-	if l := ws.m.Layers[li]; l.Conv != nil {
+	step := max(1, r1-r0)
+	if l := ws.m.Layers[li]; l.chunk > 0 {
 		step = l.chunk
 	}
 	for c0 := r0; c0 < r1; c0 += step {
@@ -289,15 +299,23 @@ func (ws *Workspace) inputGradImages(li, r0, r1 int) error {
 	} else {
 		dIn = ws.dx[r0*size : r1*size]
 	}
-	dst := dIn
-	if l.Conv != nil {
-		dst = ws.dPatches[r0*p*l.In : r1*p*l.In]
-	}
-	if err := kernels.SgemmPacked((r1-r0)*p, 1, delta, l.Out, &l.packed[packedWT], 0, dst, l.In); err != nil {
-		return err
-	}
-	if l.Conv != nil {
-		col2im(l.Conv, dIn, dst, r1-r0)
+	switch {
+	case l.tconv != nil:
+		// Images [r0, r1) have their own part of tout: workers run blocks of images at once.
+		np := l.tconv.maxPixels() * l.Conv.InC
+		if err := l.tconv.inputGrad(l.Conv, dIn, delta, ws.tpad[li], ws.tout[r0*np:r1*np], ws.tstarts[li], r0, r1); err != nil {
+			return err
+		}
+	case l.Conv != nil:
+		dPatches := ws.dPatches[r0*p*l.In : r1*p*l.In]
+		if err := kernels.SgemmPacked((r1-r0)*p, 1, delta, l.Out, &l.packed[packedWT], 0, dPatches, l.In); err != nil {
+			return err
+		}
+		col2im(l.Conv, dIn, dPatches, r1-r0)
+	default:
+		if err := kernels.SgemmPacked(r1-r0, 1, delta, l.Out, &l.packed[packedWT], 0, dIn, l.In); err != nil {
+			return err
+		}
 	}
 	if li > 0 {
 		in := ws.acts[li-1][r0*size : r1*size]

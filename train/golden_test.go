@@ -31,6 +31,11 @@ var goldenRuns = []struct {
 		"buffer_size": "64", "hidden": "16,16"}, map[string]string{"generic": "dcd1e9fac016ad2aedbc522e7eda173d", "avx2": "0c3ad921107347c0ec974ecc99336a71", "avx512": "371ee8f942931df468396fb3b2d3391f"}},
 	{"conv", map[string]string{"epochs": "1", "train_limit": "128", "test_limit": "64", "batch_size": "32", "langevin_steps": "2",
 		"buffer_size": "32", "convs": "4c4s2p1,8c3s2p1", "hidden": "16"}, map[string]string{"generic": "c0e91626cb119bc1051b727a995ad60a", "avx2": "3732cd7a9a00991914c1b547ee84f5b8", "avx512": "4c7a7125b61c14e8c326aba6bd7327bc"}},
+	// A second layer with 8 input channels: its input gradient runs by phases
+	// (nn/transposed.go), the first layer's through col2im. Pinned when the
+	// phases came in.
+	{"conv-phases", map[string]string{"epochs": "1", "train_limit": "128", "test_limit": "64", "batch_size": "32", "langevin_steps": "2",
+		"buffer_size": "32", "convs": "8c4s2p1,16c3s2p1", "hidden": "16"}, map[string]string{"generic": "81aea67c3de679fe0005a44f689510cd", "avx2": "012b7905a5c54c1352a71493cb6a520c", "avx512": "86bd140b6855d433495962fc4a080852"}},
 }
 
 func TestGoldenRunsAreBitIdentical(t *testing.T) {
