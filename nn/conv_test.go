@@ -44,7 +44,7 @@ func convCases() []convCase {
 
 // newConvCase is a network of the one convolution, its output the
 // network's output; the layer is convolution and weights together.
-func newConvCase(t *testing.T, cc convCase, rng *rand.Rand) (*Net, *Layer) {
+func newConvCase(t testing.TB, cc convCase, rng *rand.Rand) (*Net, *Layer) {
 	t.Helper()
 	arch, err := ConvArch(cc.h, cc.w, cc.inC, []ConvSpec{{cc.outC, cc.k, cc.stride, cc.pad}}, nil, 0)
 	require.NoError(t, err)
@@ -318,5 +318,40 @@ func BenchmarkIm2colCol2im(b *testing.B) {
 				col2im(c, x, p, n)
 			}
 		})
+	}
+}
+
+// The input gradient of the conv preset's three layers, 32 images each (a
+// Langevin shard), by phases where the layer has them and through patch
+// gradients and col2im on every layer. GFLOP/s counts the product's
+// multiply-adds: 2 x images x output pixels x K*K*InC x OutC.
+func BenchmarkConvInputGradient(b *testing.B) {
+	const n = 32
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, cc := range []convCase{{28, 28, 1, 32, 4, 2, 1, n}, {14, 14, 32, 64, 4, 2, 1, n}, {7, 7, 64, 128, 3, 2, 1, n}} {
+		for _, way := range []string{"phases", "col2im"} {
+			if way == "phases" && cc.inC < minTransposedInC {
+				continue
+			}
+			b.Run(fmt.Sprintf("%dx%dx%d-k%d/%s", cc.h, cc.w, cc.inC, cc.k, way), func(b *testing.B) {
+				if way == "col2im" {
+					defer func(v int) { minTransposedInC = v }(minTransposedInC)
+					minTransposedInC = math.MaxInt
+				}
+				m, l := newConvCase(b, cc, rng)
+				c := l.Conv
+				ws := m.NewWorkspace(n)
+				_, err := ws.Forward(randVec(rng, n*c.In(), 1), n)
+				require.NoError(b, err)
+				dy := randVec(rng, n*c.Out(), 1)
+				for b.Loop() {
+					if _, err := ws.InputGrad(dy); err != nil {
+						b.Fatal(err)
+					}
+				}
+				flops := 2 * float64(n*c.OutH*c.OutW*c.patch*c.OutC)
+				b.ReportMetric(flops*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
 	}
 }

@@ -20,7 +20,8 @@ import "github.com/ebm-project/ebm/kernels"
 //
 // A convolution with few input channels keeps the patch gradients and
 // col2im: its phase products would have InC columns, a first layer's one.
-const minTransposedInC = 8
+// (A variable so that a benchmark can time col2im on any layer.)
+var minTransposedInC = 8
 
 // transposed is a convolution's input gradient by phases.
 type transposed struct {
