@@ -161,8 +161,8 @@ func (m *Net) SyncParallel(run Parallel) {
 			l.tconv.arrange(l.Conv, l.W)
 		}
 		for _, pk := range l.packings {
-			// b is the layer's own W or a phase matrix, k x n (n x k
-			// transposed) with n columns: unreachable.
+			// b is W (In x Out, read transposed for W^T) or a phase
+			// matrix, each with the sizes New listed: unreachable.
 			ldb := pk.n
 			if pk.transB {
 				ldb = pk.k

@@ -15,8 +15,11 @@ import "github.com/ebm-project/ebm/kernels"
 // pixels' windows in the zero-padded output gradient (ty runs of tx*OutC
 // floats) times a ty*tx*OutC x InC matrix of W's entries. This replaces the
 // patch gradients dY*W^T (P x K*K*InC) and col2im's overlapping sums, at
-// the same multiplies; the sums over a pixel's terms run in another order
-// than col2im's, so the bits differ from it.
+// about the same multiplies (at the edges, windows reach into the padded
+// dY where patches reached into the padded image: fewer for the 7x7 3x3
+// stride-2 layer of the conv preset, more for an unpadded stride-1 one);
+// the sums over a pixel's terms run in another order than col2im's, so the
+// bits differ from it.
 //
 // A convolution with few input channels keeps the patch gradients and
 // col2im: its phase products would have InC columns, a first layer's one.
